@@ -1,0 +1,105 @@
+/**
+ * One error family for the whole project: every error a module throws carries a stable `code`
+ * that callers branch on, a message that says what to do next, and the original failure as `cause`.
+ */
+
+/** Error families; each maps to one documented exit status (see docs/exit-codes.md). */
+export const EXIT_STATUS = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  input: 3,
+  notFound: 4,
+  auth: 5,
+  network: 6,
+  integrity: 7,
+  verification: 8,
+  gate: 9,
+  engine: 10,
+} as const;
+
+export type ErrorFamily = keyof typeof EXIT_STATUS;
+
+/** Codes are grouped by the prefix of the module that throws them; the family decides the exit status. */
+const FAMILY_BY_CODE: Record<string, ErrorFamily> = {
+  USAGE: 'usage',
+  INPUT_INVALID: 'input',
+  SPEC_INVALID: 'input',
+  SPEC_NOT_FOUND: 'notFound',
+  OCI_INVALID_REFERENCE: 'usage',
+  OCI_INVALID_MANIFEST: 'input',
+  OCI_INVALID_LAYOUT: 'input',
+  OCI_NOT_FOUND: 'notFound',
+  OCI_UNAUTHORIZED: 'auth',
+  OCI_DENIED: 'auth',
+  OCI_NETWORK: 'network',
+  OCI_REGISTRY: 'network',
+  OCI_UNSUPPORTED: 'failure',
+  OCI_DIGEST_MISMATCH: 'integrity',
+  OCI_SIZE_MISMATCH: 'integrity',
+  OCI_SIZE_LIMIT: 'integrity',
+  OCI_TLS: 'network',
+  UNPACK_UNSAFE_PATH: 'integrity',
+  SIGN_FAILED: 'failure',
+  SIGN_KEY_INVALID: 'input',
+  VERIFY_FAILED: 'verification',
+  GATE_FAILED: 'gate',
+  ENGINE_FAILED: 'engine',
+  MODEL_INVALID: 'input',
+};
+
+export class ModelshipError extends Error {
+  override readonly name: string = 'ModelshipError';
+  readonly code: string;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: string, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    if (options.details) this.details = options.details;
+  }
+
+  get family(): ErrorFamily {
+    return familyOf(this.code);
+  }
+}
+
+/** A command line the user got wrong: exit status 2, with the usage hint. */
+export class UsageError extends ModelshipError {
+  override readonly name = 'UsageError';
+  constructor(message: string) {
+    super('USAGE', message);
+  }
+}
+
+export function familyOf(code: string): ErrorFamily {
+  const exact = FAMILY_BY_CODE[code];
+  if (exact) return exact;
+  // Unknown codes still get their module's family where the prefix says it.
+  const prefix = Object.keys(FAMILY_BY_CODE).find((known) => code.startsWith(known.split('_')[0] + '_'));
+  return prefix ? FAMILY_BY_CODE[prefix]! : 'failure';
+}
+
+export function exitStatusOf(err: unknown): number {
+  return isModelshipError(err) ? EXIT_STATUS[familyOf(err.code)] : EXIT_STATUS.failure;
+}
+
+export function isModelshipError(err: unknown): err is ModelshipError {
+  return err instanceof ModelshipError;
+}
+
+export function hasCode(err: unknown, code: string): boolean {
+  return isModelshipError(err) && err.code === code;
+}
+
+/** Rethrow any failure as a coded error with the original kept as `cause` (translate once per layer). */
+export function rethrowAs(code: string, message: string, cause: unknown): never {
+  if (isModelshipError(cause)) throw cause;
+  throw new ModelshipError(code, message, { cause });
+}
+
+/** Describe an unknown thrown value in one line without leaking objects. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
