@@ -67,7 +67,7 @@ export interface ImageIndex {
   annotations?: Record<string, string>;
 }
 
-export type Content = Readable | Uint8Array;
+export type Content = Readable | Uint8Array | ReopenableContent;
 
 /** Reads content by descriptor. The stream is verified against size and digest as it is read. */
 export interface Fetcher {
@@ -149,4 +149,18 @@ export function isManifestMediaType(mediaType: string): boolean {
 
 export function isIndexMediaType(mediaType: string): boolean {
   return mediaType === MEDIA_TYPE.ociIndex || mediaType === MEDIA_TYPE.dockerManifestList;
+}
+
+/** Content that can be reopened from a byte offset, so an interrupted upload resumes instead of restarting. */
+export interface ReopenableContent {
+  open(offset: number): Promise<Readable>;
+}
+
+/** Optional capability: read a blob from a byte offset (unverified; the caller hashes the whole). */
+export interface RangeFetcher {
+  fetchFrom(desc: Descriptor, offset: number): Promise<Readable>;
+}
+
+export function isRangeFetcher(t: object): t is RangeFetcher {
+  return typeof (t as Partial<RangeFetcher>).fetchFrom === 'function';
 }
