@@ -12,6 +12,9 @@ export interface CommandEntry {
 }
 
 export const COMMANDS: CommandEntry[] = [
+  { name: 'copy', summary: 'Copy a model or image with its blobs (and referrers) between layouts and registries', group: 'registry', load: () => import('./commands/copy.js') },
+  { name: 'inspect', summary: 'Show a manifest: media type, artifact type, config and layers', group: 'artifacts', load: () => import('./commands/inspect.js') },
+  { name: 'discover', summary: 'List the artifacts that refer to a manifest, as a tree', group: 'artifacts', load: () => import('./commands/discover.js') },
 ];
 
 export function findCommand(name: string): CommandEntry | undefined {

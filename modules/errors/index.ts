@@ -38,6 +38,9 @@ const FAMILY_BY_CODE: Record<string, ErrorFamily> = {
   OCI_DIGEST_MISMATCH: 'integrity',
   OCI_SIZE_MISMATCH: 'integrity',
   OCI_SIZE_LIMIT: 'integrity',
+  OCI_INVALID_DIGEST: 'input',
+  OCI_LAYOUT_LOCKED: 'failure',
+  OCI_COPY_FAILED: 'failure',
   OCI_TLS: 'network',
   UNPACK_UNSAFE_PATH: 'integrity',
   SIGN_FAILED: 'failure',
@@ -46,6 +49,9 @@ const FAMILY_BY_CODE: Record<string, ErrorFamily> = {
   GATE_FAILED: 'gate',
   ENGINE_FAILED: 'engine',
   MODEL_INVALID: 'input',
+  MODEL_NOT_FOUND: 'notFound', MODEL_AMBIGUOUS: 'usage', INFER_ENGINE_MISSING: 'engine', INFER_ENGINE_FAILED: 'engine', INFER_NO_GPU: 'engine', INFER_BAD_REQUEST: 'input', INFER_QUEUE_FULL: 'engine', INFER_CONTAINER_FAILED: 'engine',
+  SBOM_INVALID: 'input',
+  MODELPACK_CONFIG_INVALID: 'input',
 };
 
 export class ModelshipError extends Error {

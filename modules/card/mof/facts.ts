@@ -1,0 +1,143 @@
+/**
+ * What the MOF derivation and the cards know about a project: its files (path, kind, size,
+ * licence), its declared licences and descriptor, and an existing README's front matter.
+ * Built here from a folder (+ ModelSpec); a packed artifact's manifest gives the same facts.
+ */
+import { lstat, open, readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { FileKind, ModelSpec } from '../../spec/model-spec.js';
+import { parseCard } from '../card/front-matter.js';
+import { detectLicense, isLicenseFileName } from './license-file.js';
+
+export interface ProjectFile {
+  /** Relative to the project root, `/`-separated. */
+  path: string;
+  size: number;
+  /** The spec's (or manifest layer's) kind, when the project says it. */
+  kind?: FileKind;
+  /** Licence declared for this file (SPDX expression, HF id or LicenseRef-). */
+  license?: string;
+  /** Where that licence was declared, for messages (e.g. "modelship.yaml files[2].license"). */
+  licenseSource?: string;
+  /** For LICENSE files: the licence their text declares, when recognised. */
+  declares?: string;
+}
+
+export interface ProjectFacts {
+  name: string;
+  version?: string;
+  producer?: string;
+  description?: string;
+  /** Licences of the model as a whole; the first is the distribution licence. */
+  licenses: string[];
+  /** Where `licenses` came from, for messages. */
+  licensesSource?: string;
+  files: ProjectFile[];
+  /** README.md front matter (Hugging Face card metadata), when the project has one. */
+  frontMatter?: Record<string, unknown>;
+  architecture?: string;
+  format?: string;
+  paramSize?: string;
+  languages?: string[];
+  repository?: string;
+  datasetsURL?: string;
+}
+
+const SKIP_DIRS = new Set(['.git', 'node_modules', '.venv', 'venv', '__pycache__', '.modelship', '.cache', '.ipynb_checkpoints']);
+
+async function walk(root: string, rel = ''): Promise<{ path: string; size: number }[]> {
+  const out: { path: string; size: number }[] = [];
+  const entries = await readdir(path.join(root, rel), { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    const relPath = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) {
+      if (!SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) out.push(...(await walk(root, relPath)));
+    } else if (e.isFile()) {
+      out.push({ path: relPath, size: (await lstat(path.join(root, relPath))).size });
+    }
+  }
+  return out;
+}
+
+/** A spec path (file, folder or glob) as a test on relative file paths. */
+export function specPathMatcher(specPath: string): (file: string) => boolean {
+  const p = specPath.replace(/^\.\//, '').replace(/\/+$/, '');
+  if (p === '' || p === '.') return () => true;
+  if (!/[*?[]/.test(p)) return (f) => f === p || f.startsWith(p + '/');
+  const re = new RegExp('^' + p.split('/').map((seg) => seg === '**' ? '.*' : seg.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')).join('/').replace(/\.\*\//g, '(?:.*/)?') + '(/.*)?$');
+  return (f) => re.test(f);
+}
+
+async function readHead(file: string, bytes = 8192): Promise<string> {
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(bytes);
+    const { bytesRead } = await fh.read(buf, 0, bytes, 0);
+    return buf.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await fh.close();
+  }
+}
+
+const README = /^readme\.md$/i;
+
+/** Facts about the project in `dir`, using `spec` for kinds, licences and descriptor when given. */
+export async function scanProject(dir: string, spec?: ModelSpec): Promise<ProjectFacts> {
+  const root = path.resolve(dir);
+  const listed = await walk(root);
+  const specName = spec?.source.file ? path.basename(spec.source.file) : 'spec';
+  const files: ProjectFile[] = [];
+  for (const f of listed) {
+    const file: ProjectFile = { path: f.path, size: f.size };
+    spec?.files.forEach((entry, i) => {
+      if (!specPathMatcher(entry.path)(f.path)) return;
+      file.kind = entry.kind;
+      if (entry.license) {
+        file.license = entry.license;
+        file.licenseSource = `${specName} files[${i}].license`;
+      }
+    });
+    const base = path.posix.basename(f.path);
+    if (isLicenseFileName(base)) {
+      const declared = detectLicense(base, await readHead(path.join(root, f.path)));
+      if (declared) file.declares = declared;
+    }
+    files.push(file);
+  }
+  let frontMatter: Record<string, unknown> | undefined;
+  const readme = files.find((f) => README.test(f.path));
+  if (readme) {
+    const parsed = parseCard(await readFile(path.join(root, readme.path), 'utf8'), path.join(root, readme.path));
+    if (parsed.hasFrontMatter) frontMatter = parsed.frontMatter;
+  }
+  const d = spec?.descriptor ?? {};
+  const c = spec?.config ?? {};
+  const facts: ProjectFacts = { name: d.name ?? path.basename(root), licenses: [...(d.licenses ?? [])], files };
+  if (facts.licenses.length) facts.licensesSource = `${specName} descriptor.licenses`;
+  else if (typeof frontMatter?.['license'] === 'string') {
+    facts.licenses = [frontMatter['license'] === 'other' && typeof frontMatter['license_name'] === 'string'
+      ? `LicenseRef-${frontMatter['license_name']}` : frontMatter['license']];
+    facts.licensesSource = `${readme!.path} front matter "license"`;
+  } else {
+    const rootLicense = files.find((f) => !f.path.includes('/') && f.declares);
+    if (rootLicense?.declares) {
+      facts.licenses = [rootLicense.declares];
+      facts.licensesSource = rootLicense.path;
+    }
+  }
+  const assign = <K extends keyof ProjectFacts>(key: K, value: ProjectFacts[K] | undefined) => {
+    if (value !== undefined && value !== '') facts[key] = value;
+  };
+  assign('version', d.version);
+  assign('producer', d.vendor ?? d.authors?.join(', '));
+  assign('description', d.description);
+  assign('frontMatter', frontMatter);
+  assign('architecture', c.architecture);
+  assign('format', c.format);
+  assign('paramSize', c.paramSize);
+  assign('languages', c.capabilities?.languages);
+  assign('repository', d.sourceURL);
+  assign('datasetsURL', d.datasetsURL);
+  return facts;
+}

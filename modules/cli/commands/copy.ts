@@ -1,0 +1,115 @@
+/**
+ * `modelship copy SRC DST`: copy a manifest or index and everything it references between
+ * OCI layouts and registries, optionally with its referrers.
+ */
+import { UsageError } from '../../errors/index.js';
+import { copy, openReference, type OpenContext, type OpenedReference } from '../../oci/index.js';
+import { flagBoolean, flagString, type Command, type CommandContext, type OptionSpec } from '../command.js';
+
+/** Flags every command that opens a registry reference accepts. */
+export const REGISTRY_OPTIONS: OptionSpec = {
+  'plain-http': { type: 'boolean' },
+  'ca-file': { type: 'string' },
+};
+
+export const REFERENCE_FORMS_HELP = `References:
+  oci:PATH[:TAG|@DIGEST]            an OCI image layout directory (skopeo, umoci and podman read it)
+  HOST[:PORT]/REPO[:TAG|@DIGEST]    a registry repository; the tag defaults to "latest"
+Registries are reached over HTTPS; --ca-file PEM adds a CA to trust, --plain-http allows HTTP
+(for a local registry). Credentials come from "modelship login", docker or podman logins.`;
+
+export function openContextOf(ctx: CommandContext): OpenContext {
+  const caFile = flagString(ctx, 'ca-file');
+  return {
+    cwd: ctx.cwd,
+    env: ctx.env,
+    plainHttp: flagBoolean(ctx, 'plain-http'),
+    ...(caFile ? { caFile } : {}),
+    reporter: ctx.reporter,
+  };
+}
+
+export function requireArgs(ctx: CommandContext, names: string[], usage: string): string[] {
+  if (ctx.args.length !== names.length) {
+    throw new UsageError(`expected ${names.join(' and ')}, got ${ctx.args.length} argument(s).\nUsage: modelship ${usage}`);
+  }
+  return ctx.args;
+}
+
+function parseConcurrency(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`--concurrency must be a whole number from 1 to 64, got "${value}"`);
+  return n;
+}
+
+/** The destination keeps the source's tag when it names none. */
+function destinationSelector(src: OpenedReference, dst: OpenedReference): string {
+  return dst.reference.digest ?? dst.reference.tag ?? src.reference.tag ?? dst.selector;
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(1)} ${units[i]}`;
+}
+
+const USAGE = 'copy SRC DST [--referrers] [--concurrency N] [--plain-http] [--ca-file F]';
+
+export const command: Command = {
+  name: 'copy',
+  summary: 'Copy a model or image with its blobs (and referrers) between layouts and registries',
+  usage: USAGE,
+  help: `Copies the manifest (or index) SRC names, and every manifest and blob under it, to DST.
+Blobs DST already has are skipped, a sub-graph DST already has is skipped whole, and blobs are
+mounted from the source repository when both are on the same registry. Content is verified
+against its digest as it streams; nothing unverified is left at the destination.
+With --referrers the signatures, SBOMs and other artifacts attached to it are copied too,
+recursively (the signatures of the SBOM...), through the referrers API or the referrers tag.
+
+${REFERENCE_FORMS_HELP}
+
+Examples:
+  modelship copy oci:./build/layout:v1 127.0.0.1:5000/models/llama:v1 --plain-http
+  modelship copy ghcr.io/acme/llama:v1 oci:./mirror:v1 --referrers
+  modelship copy registry.example.com/team/model@sha256:<hex> registry.example.com/prod/model:v1 --json`,
+  options: {
+    referrers: { type: 'boolean' },
+    concurrency: { type: 'string' },
+    ...REGISTRY_OPTIONS,
+  },
+  async run(ctx) {
+    const [srcInput, dstInput] = requireArgs(ctx, ['SRC', 'DST'], USAGE);
+    const concurrency = parseConcurrency(flagString(ctx, 'concurrency'));
+    const openCtx = openContextOf(ctx);
+    const src = await openReference(srcInput!, openCtx);
+    const dst = await openReference(dstInput!, openCtx);
+    const dstSelector = destinationSelector(src, dst);
+    const result = await copy(src.target, src.selector, dst.target, dstSelector, {
+      reporter: ctx.reporter,
+      referrers: flagBoolean(ctx, 'referrers'),
+      ...(concurrency ? { concurrency } : {}),
+    });
+    const json = {
+      digest: result.root.digest,
+      mediaType: result.root.mediaType,
+      size: result.root.size,
+      copied: result.copied,
+      skipped: result.skipped,
+      mounted: result.mounted,
+      bytes: result.bytes,
+    };
+    const text = [
+      `Copied ${src.display} -> ${dst.display}`,
+      `  digest:  ${result.root.digest}`,
+      `  ${result.copied} copied (${formatBytes(result.bytes)}), ${result.skipped} already there, ${result.mounted} mounted`,
+    ].join('\n');
+    return { json, text };
+  },
+};

@@ -1,0 +1,77 @@
+/**
+ * `modelship discover REF`: the artifacts attached to a manifest (signatures, SBOMs, cards), as a tree.
+ */
+import { openReference, referrers, type Descriptor, type ReadOnlyTarget } from '../../oci/index.js';
+import { flagString, type Command } from '../command.js';
+import { UsageError } from '../../errors/index.js';
+import { openContextOf, REFERENCE_FORMS_HELP, REGISTRY_OPTIONS, requireArgs } from './copy.js';
+
+export interface ReferrerNode {
+  digest: string;
+  mediaType: string;
+  size: number;
+  artifactType?: string;
+  annotations?: Record<string, string>;
+  referrers: ReferrerNode[];
+}
+
+/** A hostile or cyclic graph cannot make the walk run forever. */
+const MAX_DEPTH = 16;
+
+export async function referrerTree(target: ReadOnlyTarget, subject: Descriptor, artifactType?: string, seen = new Set<string>(), depth = 0): Promise<ReferrerNode[]> {
+  if (depth >= MAX_DEPTH || seen.has(subject.digest)) return [];
+  seen.add(subject.digest);
+  const found = await referrers(target, subject, depth === 0 ? artifactType : undefined);
+  const nodes: ReferrerNode[] = [];
+  for (const d of found) {
+    nodes.push({
+      digest: d.digest,
+      mediaType: d.mediaType,
+      size: d.size,
+      ...(d.artifactType ? { artifactType: d.artifactType } : {}),
+      ...(d.annotations ? { annotations: d.annotations } : {}),
+      referrers: await referrerTree(target, d, undefined, seen, depth + 1),
+    });
+  }
+  return nodes;
+}
+
+function renderTree(nodes: ReferrerNode[], prefix: string): string[] {
+  return nodes.flatMap((node, i) => {
+    const last = i === nodes.length - 1;
+    const line = `${prefix}${last ? '└── ' : '├── '}${node.artifactType ?? node.mediaType}  ${node.digest}`;
+    return [line, ...renderTree(node.referrers, prefix + (last ? '    ' : '│   '))];
+  });
+}
+
+const USAGE = 'discover REF [--artifact-type TYPE] [--plain-http] [--ca-file F]';
+
+export const command: Command = {
+  name: 'discover',
+  summary: 'List the artifacts that refer to a manifest (signatures, SBOMs, cards), as a tree',
+  usage: USAGE,
+  help: `Lists the manifests whose subject is REF, and theirs in turn, with artifactType and digest.
+Registries with the referrers API answer directly; others (and copies made by tools without the
+API) are read through the referrers tag "sha256-<hex>". --artifact-type filters the first level.
+
+${REFERENCE_FORMS_HELP}
+
+Examples:
+  modelship discover oci:./build/layout:v1
+  modelship discover 127.0.0.1:5000/models/llama:v1 --plain-http --json
+  modelship discover ghcr.io/acme/llama:v1 --artifact-type application/vnd.dev.sigstore.bundle.v0.3+json`,
+  options: { 'artifact-type': { type: 'string' }, ...REGISTRY_OPTIONS },
+  async run(ctx) {
+    const [input] = requireArgs(ctx, ['REF'], USAGE);
+    const artifactType = flagString(ctx, 'artifact-type');
+    if (artifactType === '') throw new UsageError('--artifact-type needs a media type, e.g. application/spdx+json');
+    const opened = await openReference(input!, openContextOf(ctx));
+    const subject = await opened.target.resolve(opened.selector);
+    const tree = await referrerTree(opened.target, subject, artifactType);
+    const text = [`${opened.display}@${subject.digest}`, ...(tree.length ? renderTree(tree, '') : ['(no referrers)'])].join('\n');
+    return {
+      json: { reference: opened.display, digest: subject.digest, mediaType: subject.mediaType, referrers: tree },
+      text,
+    };
+  },
+};

@@ -1,0 +1,69 @@
+/**
+ * `modelship inspect REF`: what a manifest or index holds, without downloading any layer.
+ */
+import { fetchManifest, openReference, REF_NAME_ANNOTATION, type Descriptor, type ImageIndex, type ImageManifest } from '../../oci/index.js';
+import type { Command } from '../command.js';
+import { openContextOf, REFERENCE_FORMS_HELP, REGISTRY_OPTIONS, requireArgs } from './copy.js';
+
+const TITLE = 'org.opencontainers.image.title';
+
+function describe(desc: Descriptor): string {
+  const title = desc.annotations?.[TITLE];
+  return `${desc.digest}  ${String(desc.size).padStart(12)}  ${desc.mediaType}${title ? `  ${title}` : ''}`;
+}
+
+function annotationLines(annotations: Record<string, string> | undefined, indent: string): string[] {
+  return Object.entries(annotations ?? {})
+    .filter(([k]) => k !== TITLE && k !== REF_NAME_ANNOTATION)
+    .map(([k, v]) => `${indent}${k}: ${v}`);
+}
+
+export function summarize(display: string, desc: Descriptor, manifest: ImageManifest | ImageIndex): string {
+  const lines = [`${display}`, `  digest:       ${desc.digest}`, `  mediaType:    ${desc.mediaType}`, `  size:         ${desc.size}`];
+  if (manifest.artifactType) lines.push(`  artifactType: ${manifest.artifactType}`);
+  if (manifest.subject) lines.push(`  subject:      ${manifest.subject.digest}`);
+  if ('manifests' in manifest) {
+    lines.push(`  manifests (${manifest.manifests.length}):`);
+    for (const m of manifest.manifests) {
+      const platform = m.platform ? `  ${m.platform.os}/${m.platform.architecture}${m.platform.variant ? `/${m.platform.variant}` : ''}` : '';
+      lines.push(`    ${describe(m)}${platform}${m.artifactType ? `  ${m.artifactType}` : ''}`);
+    }
+  } else {
+    lines.push('  config:', `    ${describe(manifest.config)}`);
+    const total = manifest.layers.reduce((sum, l) => sum + l.size, 0);
+    lines.push(`  layers (${manifest.layers.length}, ${total} bytes):`);
+    for (const l of manifest.layers) lines.push(`    ${describe(l)}`, ...annotationLines(l.annotations, '      '));
+  }
+  const notes = annotationLines(manifest.annotations, '    ');
+  if (notes.length) lines.push('  annotations:', ...notes);
+  return lines.join('\n');
+}
+
+const USAGE = 'inspect REF [--plain-http] [--ca-file F]';
+
+export const command: Command = {
+  name: 'inspect',
+  summary: 'Show a manifest: media type, artifact type, config and layers',
+  usage: USAGE,
+  help: `Resolves REF and prints its manifest (or index) in brief: media type, artifactType, the
+config, and each layer with its size and title. No layer is downloaded. --json prints
+{reference, digest, mediaType, manifest} with the manifest exactly as stored.
+
+${REFERENCE_FORMS_HELP}
+
+Examples:
+  modelship inspect oci:./build/layout:v1
+  modelship inspect 127.0.0.1:5000/models/llama:v1 --plain-http
+  modelship inspect ghcr.io/acme/llama@sha256:<hex> --json`,
+  options: { ...REGISTRY_OPTIONS },
+  async run(ctx) {
+    const [input] = requireArgs(ctx, ['REF'], USAGE);
+    const opened = await openReference(input!, openContextOf(ctx));
+    const desc = await opened.target.resolve(opened.selector);
+    const manifest = await fetchManifest(opened.target, desc, opened.display);
+    return {
+      json: { reference: opened.display, digest: desc.digest, mediaType: desc.mediaType, size: desc.size, manifest },
+      text: summarize(opened.display, desc, manifest),
+    };
+  },
+};

@@ -1,0 +1,57 @@
+/**
+ * What the server needs from a model runtime. The native engine (node-llama-cpp) implements it
+ * in-process; anything else that can chat, complete and embed can stand behind the same API.
+ */
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface GenerationOptions {
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  seed?: number;
+  /** Extra texts that end the answer (OpenAI `stop`). */
+  stop?: string[];
+  signal?: AbortSignal;
+}
+
+export interface GenerationResult {
+  text: string;
+  finishReason: 'stop' | 'length';
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface EmbeddingResult {
+  vectors: number[][];
+  promptTokens: number;
+}
+
+/** A generation streams text chunks and returns its result when done. */
+export type Generation = AsyncGenerator<string, GenerationResult, void>;
+
+export interface Engine {
+  /** The id clients send as `model`. */
+  readonly modelId: string;
+  /** Tokens that fit one request (prompt plus answer). */
+  readonly contextSize: number;
+  /** One line on what runs the model, e.g. "CPU, 2 threads". */
+  readonly backend: string;
+  countTokens(text: string): number;
+  chat(messages: ChatMessage[], options: GenerationOptions): Generation;
+  complete(prompt: string, options: GenerationOptions): Generation;
+  embed(inputs: string[]): Promise<EmbeddingResult>;
+  dispose(): Promise<void>;
+}
+
+/** Drain a generation when the caller does not stream. */
+export async function collect(generation: Generation, onChunk?: (text: string) => void): Promise<GenerationResult> {
+  for (;;) {
+    const next = await generation.next();
+    if (next.done) return next.value;
+    onChunk?.(next.value);
+  }
+}

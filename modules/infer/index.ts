@@ -1,0 +1,15 @@
+export { collect } from './engine.js';
+export type { ChatMessage, Engine, EmbeddingResult, Generation, GenerationOptions, GenerationResult } from './engine.js';
+export { loadNativeEngine, importNodeLlamaCpp, NODE_LLAMA_CPP_INSTALL } from './native.js';
+export type { NativeEngineOptions, GpuChoice } from './native.js';
+export { startInferenceServer } from './server.js';
+export type { InferenceServer, ServerOptions, Retriever, RetrievedPassage } from './server.js';
+export { RequestQueue } from './queue.js';
+export type { QueueOptions } from './queue.js';
+export { ServerMetrics } from './metrics.js';
+export { ApiError, encodeBase64Floats, decodeBase64Floats } from './api.js';
+export type { OpenAIError } from './api.js';
+export { resolveModelSource, findModelIn } from './source.js';
+export type { ModelSource, ModelFormat, ResolveContext } from './source.js';
+export { buildContainerCommand, startContainer, findFreePort, detectAccelerator, DEFAULT_IMAGES, LLAMA_CPP_PORT, VLLM_PORT, MODEL_MOUNT } from './container.js';
+export type { ContainerEngine, ContainerAccelerator, ContainerOptions, ContainerPlan, RunningContainer } from './container.js';

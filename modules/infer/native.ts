@@ -1,0 +1,222 @@
+/**
+ * The native engine: node-llama-cpp in this process. It is an optional dependency, so it is
+ * imported on first use and its absence is a clear error rather than a crash at start-up.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { ModelshipError, describeError } from '../errors/index.js';
+import { validateGguf } from '../gguf/index.js';
+import type { ChatMessage, EmbeddingResult, Engine, Generation, GenerationOptions, GenerationResult } from './engine.js';
+
+type LlamaLib = typeof import('node-llama-cpp');
+type Llama = Awaited<ReturnType<LlamaLib['getLlama']>>;
+type LlamaModel = Awaited<ReturnType<Llama['loadModel']>>;
+type LlamaContext = Awaited<ReturnType<LlamaModel['createContext']>>;
+type LlamaContextSequence = ReturnType<LlamaContext['getSequence']>;
+type LlamaEmbeddingContext = Awaited<ReturnType<LlamaModel['createEmbeddingContext']>>;
+type ChatHistoryItem = import('node-llama-cpp').ChatHistoryItem;
+
+export const NODE_LLAMA_CPP_INSTALL = 'npm i -E node-llama-cpp@3.21.1';
+
+export type GpuChoice = 'auto' | 'none' | 'all';
+
+export interface NativeEngineOptions {
+  modelPath: string;
+  /** The id clients send as `model`; default: the file name without .gguf. */
+  modelId?: string;
+  /** Default: every core the machine offers (os.availableParallelism). */
+  threads?: number;
+  /** Default: the model's training context, capped at 4096. */
+  contextSize?: number;
+  /** auto: use a GPU when a CUDA/Vulkan/Metal build loads; none: CPU only; all: require a GPU. */
+  gpu?: GpuChoice;
+}
+
+export async function importNodeLlamaCpp(): Promise<LlamaLib> {
+  try {
+    return await import('node-llama-cpp');
+  } catch (err) {
+    throw new ModelshipError(
+      'INFER_ENGINE_MISSING',
+      `the native engine needs node-llama-cpp, which is not installed: run \`${NODE_LLAMA_CPP_INSTALL}\`, or serve with --engine podman|docker.`,
+      { cause: err },
+    );
+  }
+}
+
+/** Load the backend, pick GPU or CPU, check and load the model, and make one context for it. */
+export async function loadNativeEngine(options: NativeEngineOptions): Promise<Engine> {
+  // llama.cpp aborts the whole process on some malformed files; refuse them first.
+  await validateGguf(options.modelPath);
+  const lib = await importNodeLlamaCpp();
+  const threads = options.threads ?? os.availableParallelism();
+  const gpu = options.gpu ?? 'auto';
+  let llama: Llama;
+  try {
+    llama = await lib.getLlama({ gpu: gpu === 'none' ? false : 'auto', build: 'never', maxThreads: threads, logLevel: lib.LlamaLogLevel.error, progressLogs: false });
+  } catch (err) {
+    throw new ModelshipError('INFER_ENGINE_FAILED', `node-llama-cpp could not load its prebuilt llama.cpp binaries: ${describeError(err)}. Reinstall with \`${NODE_LLAMA_CPP_INSTALL}\`.`, { cause: err });
+  }
+  const backend = await describeBackend(llama, gpu, threads);
+  if (gpu === 'all' && llama.gpu === false) {
+    await llama.dispose();
+    throw new ModelshipError('INFER_NO_GPU', `--gpu all asked for a GPU, but ${backend}. Use --gpu auto to fall back to the CPU.`);
+  }
+  try {
+    const model = await llama.loadModel({ modelPath: options.modelPath, gpuLayers: gpu === 'none' ? 0 : 'auto' });
+    const contextSize = options.contextSize ?? Math.min(model.trainContextSize, 4096);
+    const context = await model.createContext({ contextSize, threads, sequences: 1 });
+    const modelId = options.modelId ?? path.basename(options.modelPath).replace(/\.gguf$/i, '');
+    return new NativeEngine(lib, llama, model, context, { modelId, backend, threads });
+  } catch (err) {
+    await llama.dispose().catch(() => {});
+    throw new ModelshipError('INFER_ENGINE_FAILED', `llama.cpp could not load ${options.modelPath}: ${describeError(err)}.`, { cause: err });
+  }
+}
+
+/** "using CUDA on NVIDIA H100 80GB HBM3" or "using CPU (2 threads): ..." with the reason. */
+async function describeBackend(llama: Llama, gpu: GpuChoice, threads: number): Promise<string> {
+  if (llama.gpu !== false) {
+    const names = await llama.getGpuDeviceNames().catch(() => [] as string[]);
+    const kind = { cuda: 'CUDA', vulkan: 'Vulkan', metal: 'Metal' }[llama.gpu];
+    return `using ${kind} on ${names.length > 0 ? names.join(', ') : 'the GPU'} (${threads} CPU threads)`;
+  }
+  if (gpu === 'none') return `using CPU (${threads} threads): GPU disabled by --gpu none`;
+  return `using CPU (${threads} threads): no CUDA, Vulkan or Metal build of llama.cpp could load on this machine (no GPU or driver found)`;
+}
+
+class NativeEngine implements Engine {
+  readonly modelId: string;
+  readonly backend: string;
+  readonly contextSize: number;
+  private readonly sequence: LlamaContextSequence;
+  private readonly threads: number;
+  private embeddingContext?: Promise<LlamaEmbeddingContext>;
+
+  constructor(
+    private readonly lib: LlamaLib,
+    private readonly llama: Llama,
+    private readonly model: LlamaModel,
+    private readonly context: LlamaContext,
+    info: { modelId: string; backend: string; threads: number },
+  ) {
+    this.modelId = info.modelId;
+    this.backend = info.backend;
+    this.threads = info.threads;
+    this.contextSize = context.contextSize;
+    this.sequence = context.getSequence();
+  }
+
+  countTokens(text: string): number {
+    return this.model.tokenize(text).length;
+  }
+
+  chat(messages: ChatMessage[], options: GenerationOptions): Generation {
+    const last = messages[messages.length - 1];
+    if (!last || last.role !== 'user') {
+      throw new ModelshipError('INFER_BAD_REQUEST', 'the last message must come from the user.', { details: { param: 'messages' } });
+    }
+    const history: ChatHistoryItem[] = messages.slice(0, -1).map((m) =>
+      m.role === 'system' ? { type: 'system', text: m.content } : m.role === 'user' ? { type: 'user', text: m.content } : { type: 'model', response: [m.content] },
+    );
+    return this.generate(options, async (onTextChunk, signal) => {
+      const session = new this.lib.LlamaChatSession({ contextSequence: this.sequence, autoDisposeSequence: false });
+      try {
+        session.setChatHistory(history);
+        const meta = await session.promptWithMeta(last.content, { ...samplingOf(options), onTextChunk, signal, stopOnAbortSignal: true });
+        return { text: meta.responseText, stopReason: meta.stopReason };
+      } finally {
+        session.dispose({ disposeSequence: false });
+      }
+    });
+  }
+
+  complete(prompt: string, options: GenerationOptions): Generation {
+    return this.generate(options, async (onTextChunk, signal) => {
+      const completion = new this.lib.LlamaCompletion({ contextSequence: this.sequence });
+      try {
+        const meta = await completion.generateCompletionWithMeta(prompt, { ...samplingOf(options), onTextChunk, signal, stopOnAbortSignal: true });
+        return { text: meta.response, stopReason: meta.metadata.stopReason };
+      } finally {
+        completion.dispose({ disposeSequence: false });
+      }
+    });
+  }
+
+  async embed(inputs: string[]): Promise<EmbeddingResult> {
+    this.embeddingContext ??= this.model.createEmbeddingContext({ threads: this.threads, contextSize: Math.min(this.contextSize, 2048) });
+    const ctx = await this.embeddingContext;
+    const vectors: number[][] = [];
+    let promptTokens = 0;
+    for (const input of inputs) {
+      promptTokens += this.countTokens(input);
+      const embedding = await ctx.getEmbeddingFor(input);
+      vectors.push([...embedding.vector]);
+    }
+    return { vectors, promptTokens };
+  }
+
+  async dispose(): Promise<void> {
+    if (this.embeddingContext) await (await this.embeddingContext).dispose();
+    await this.context.dispose();
+    await this.model.dispose();
+    await this.llama.dispose();
+  }
+
+  /** Turn node-llama-cpp's callback streaming into a generator, and count tokens from the meter. */
+  private async *generate(
+    options: GenerationOptions,
+    run: (onTextChunk: (text: string) => void, signal: AbortSignal) => Promise<{ text: string; stopReason: string }>,
+  ): Generation {
+    await this.sequence.clearHistory();
+    const abort = new AbortController();
+    const onOuterAbort = () => abort.abort();
+    options.signal?.addEventListener('abort', onOuterAbort);
+    const before = { input: this.sequence.tokenMeter.usedInputTokens, output: this.sequence.tokenMeter.usedOutputTokens };
+    const chunks: string[] = [];
+    let wake: (() => void) | undefined;
+    let finished = false;
+    const running = run((text) => {
+      chunks.push(text);
+      wake?.();
+    }, abort.signal).finally(() => {
+      finished = true;
+      wake?.();
+    });
+    running.catch(() => {});
+    try {
+      while (!finished || chunks.length > 0) {
+        if (chunks.length > 0) {
+          yield chunks.shift()!;
+          continue;
+        }
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+      }
+      const { text, stopReason } = await running;
+      return {
+        text,
+        finishReason: stopReason === 'maxTokens' ? 'length' : 'stop',
+        promptTokens: this.sequence.tokenMeter.usedInputTokens - before.input,
+        completionTokens: this.sequence.tokenMeter.usedOutputTokens - before.output,
+      };
+    } finally {
+      // A consumer that stops early (client gone) stops the generation too.
+      if (!finished) abort.abort();
+      await running.catch(() => {});
+      options.signal?.removeEventListener('abort', onOuterAbort);
+    }
+  }
+}
+
+function samplingOf(options: GenerationOptions) {
+  return {
+    ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens }),
+    ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
+    ...(options.topP === undefined ? {} : { topP: options.topP }),
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+    ...(options.stop && options.stop.length > 0 ? { customStopTriggers: options.stop } : {}),
+  };
+}
+
+export type { GenerationResult };

@@ -1,0 +1,109 @@
+/**
+ * The files a spec names, resolved on disk: paths, directories and globs relative to the context
+ * directory, minus ignored ones, each claimed by the most specific entry (as KitOps does when paths
+ * intersect), sorted by path so every machine packs them in the same order.
+ */
+import { lstat, readdir, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { ModelshipError } from '../errors/index.js';
+import type { FileKind, ModelSpec, SpecFileEntry } from '../spec/model-spec.js';
+import { normalizeSpecPath } from '../spec/paths.js';
+import { globToRegExp, hasGlob, isIgnored, parsePatterns } from './patterns.js';
+
+export interface ResolvedFile {
+  /** `/`-separated path relative to the context directory. */
+  path: string;
+  absPath: string;
+  kind: FileKind;
+  /** Index of the spec entry that claimed the file. */
+  entry: number;
+  size: number;
+  mode: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+}
+
+/** Never packed: version control and the files that describe the package itself. */
+const ALWAYS_SKIPPED = ['.git', '.modelship', '.kitignore', '.modelshipignore', '.dockerignore'];
+
+type Candidate = Omit<ResolvedFile, 'kind' | 'entry'>;
+
+async function walk(root: string, rel: string, out: Candidate[]): Promise<void> {
+  const entries = await readdir(join(root, rel), { withFileTypes: true });
+  for (const entry of entries) {
+    const path = rel ? `${rel}/${entry.name}` : entry.name;
+    if (!rel && ALWAYS_SKIPPED.includes(entry.name)) continue;
+    const abs = join(root, path);
+    if (entry.isDirectory()) {
+      await walk(root, path, out);
+      continue;
+    }
+    // Symlinked files are packed as the file they point to; symlinked directories are not followed (no loops).
+    const info = entry.isSymbolicLink() ? await stat(abs).catch(() => undefined) : await lstat(abs);
+    if (!info || !info.isFile()) continue;
+    out.push({ path, absPath: abs, size: info.size, mode: info.mode, mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs, ino: info.ino });
+  }
+}
+
+interface Matcher {
+  entry: SpecFileEntry;
+  order: number;
+  /** Higher wins: an exact file beats a deeper directory beats a shallower one beats a glob. */
+  specificity: number;
+  test(path: string): boolean;
+}
+
+function matcherFor(entry: SpecFileEntry, order: number, where: string): Matcher {
+  const normal = normalizeSpecPath(entry.path);
+  if ('error' in normal) throw new ModelshipError('SPEC_INVALID', `${where}: path ${normal.error}`, { details: { path: entry.path } });
+  const path = normal.path;
+  if (path === '.') return { entry, order, specificity: 0, test: () => true };
+  if (hasGlob(path)) {
+    const regex = globToRegExp(path);
+    return { entry, order, specificity: -1, test: (p) => regex.test(p) || p.split('/').some((_, i, parts) => regex.test(parts.slice(0, i + 1).join('/'))) };
+  }
+  const depth = path.split('/').length;
+  return {
+    entry,
+    order,
+    specificity: depth,
+    test: (p) => p === path || p.startsWith(`${path}/`),
+  };
+}
+
+/** Every file the spec packs, sorted by path (code-point order). */
+export async function resolveSpecFiles(spec: ModelSpec): Promise<ResolvedFile[]> {
+  const where = spec.source.file ?? spec.contextDir;
+  const root = spec.contextDir;
+  const info = await stat(root).catch(() => undefined);
+  if (!info?.isDirectory()) throw new ModelshipError('SPEC_NOT_FOUND', `model folder ${root} does not exist or is not a directory`, { details: { path: root } });
+  const candidates: Candidate[] = [];
+  await walk(root, '', candidates);
+  const ignore = parsePatterns(spec.ignore);
+  const specFile = spec.source.file ? basename(spec.source.file) : undefined;
+  const matchers = spec.files.map((entry, i) => matcherFor(entry, i, `${where} files[${i}]`));
+  const resolved: ResolvedFile[] = [];
+  const matchedCount = new Array<number>(matchers.length).fill(0);
+  for (const c of candidates) {
+    if (c.path === specFile || isIgnored(ignore, c.path)) continue;
+    let best: Matcher | undefined;
+    for (const m of matchers) {
+      if (!m.test(c.path)) continue;
+      if (!best || m.specificity > best.specificity) best = m;
+    }
+    if (!best) continue;
+    matchedCount[best.order]!++;
+    resolved.push({ ...c, kind: best.entry.kind, entry: best.order });
+  }
+  // A specific file that is missing is a mistake worth stopping for; an empty directory or glob is not.
+  matchers.forEach((m, i) => {
+    const p = normalizeSpecPath(m.entry.path);
+    if (matchedCount[i] === 0 && 'path' in p && !hasGlob(p.path) && p.path !== '.' && !candidates.some((c) => c.path === p.path || c.path.startsWith(`${p.path}/`))) {
+      throw new ModelshipError('SPEC_INVALID', `${where}: files[${i}] path "${m.entry.path}" does not exist under ${root}; fix the path or create the file`, {
+        details: { path: m.entry.path, contextDir: root },
+      });
+    }
+  });
+  return resolved.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}

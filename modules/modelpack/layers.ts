@@ -1,0 +1,149 @@
+/**
+ * One file, one layer: raw (the file's bytes, digest == file sha256) or a tar of that one file,
+ * optionally compressed. Each file is read once; the tar digest (diffId), the compressed digest and
+ * the file's own digest come out of that one read. Unchanged files come from the pack cache unread.
+ */
+import { createReadStream } from 'node:fs';
+import { basename } from 'node:path';
+import type { Readable } from 'node:stream';
+import { silentReporter, type Reporter } from '../progress/index.js';
+import type { Descriptor, Target } from '../oci/types.js';
+import type { FileKind } from '../spec/model-spec.js';
+import { PackCache, type CachedLayer } from './cache.js';
+import { compressionOf, compressor } from './compress.js';
+import type { ResolvedFile } from './files.js';
+import { hashTap } from './hashing.js';
+import { ingestStream } from './ingest.js';
+import {
+  ANNOTATION_FILE_METADATA,
+  ANNOTATION_FILEPATH,
+  ANNOTATION_TITLE,
+  layerMediaType,
+  type LayerFormat,
+} from './mediatypes.js';
+import { normalisedMode, TAR_EPOCH, tarStream } from './tar.js';
+
+/** The sha256 of a tar layer's file, so signing and SBOMs never read the weights again. */
+export const ANNOTATION_FILE_DIGEST = 'dev.modelship.file.digest';
+
+export interface PackedFile {
+  /** Path relative to the model folder. */
+  path: string;
+  kind: FileKind;
+  size: number;
+  /** sha256 of the file's bytes. */
+  fileDigest: string;
+  /** The layer as the ModelPack manifest lists it. */
+  layer: Descriptor;
+  diffId: string;
+  /** Name of the file inside the tar layer (with any prefix); absent for raw layers. */
+  tarEntry?: string;
+}
+
+export interface LayerOptions {
+  format: LayerFormat;
+  /** Prefix for tar entry names and the filepath annotation, e.g. `models/` for a ModelCar view. */
+  prefix?: string;
+  cache?: PackCache;
+  reporter?: Reporter;
+}
+
+/** Weights are never compressed (ModelPack: do not compress weights); they stay raw or plain tar. */
+export function formatFor(kind: FileKind, requested: LayerFormat): LayerFormat {
+  if (kind === 'weight' && (requested === 'tar+gzip' || requested === 'tar+zstd')) return 'tar';
+  return requested;
+}
+
+/** `{name, mode, uid, gid, size, mtime, typeflag}` as modctl writes it, with the reproducible constants. */
+export function fileMetadata(file: Pick<ResolvedFile, 'path' | 'size' | 'mode'>): string {
+  return JSON.stringify({
+    name: basename(file.path),
+    mode: normalisedMode(file.mode),
+    uid: 0,
+    gid: 0,
+    size: file.size,
+    mtime: TAR_EPOCH.toISOString().replace('.000Z', 'Z'),
+    typeflag: 0,
+  });
+}
+
+function layerDescriptor(file: ResolvedFile, format: LayerFormat, blob: Descriptor, path: string, fileDigest: string): Descriptor {
+  const annotations: Record<string, string> = {
+    [ANNOTATION_FILEPATH]: path,
+    [ANNOTATION_FILE_METADATA]: fileMetadata(file),
+    [ANNOTATION_TITLE]: path,
+  };
+  if (format !== 'raw') annotations[ANNOTATION_FILE_DIGEST] = fileDigest;
+  return { mediaType: layerMediaType(file.kind, format), digest: blob.digest, size: blob.size, annotations };
+}
+
+async function writeLayer(file: ResolvedFile, format: LayerFormat, name: string, store: Target, reporter: Reporter): Promise<CachedLayer> {
+  const id = `pack:${file.path}`;
+  reporter.start(id, file.path, file.size);
+  const advance = (n: number) => reporter.advance(id, n);
+  try {
+    if (format === 'raw') {
+      const tap = hashTap(advance);
+      const source = createReadStream(file.absPath, { highWaterMark: 1024 * 1024 });
+      source.on('error', (err) => tap.destroy(err));
+      const blob = await ingestStream(store, 'application/octet-stream', source.pipe(tap));
+      reporter.finish(id, 'done');
+      return { digest: blob.digest, size: blob.size, diffId: blob.digest, fileDigest: blob.digest };
+    }
+    const { stream, done } = tarStream([{ name, source: file.absPath, size: file.size, mode: file.mode }], advance);
+    const compression = compressionOf(format);
+    let body: Readable = stream;
+    let diffTap: ReturnType<typeof hashTap> | undefined;
+    if (compression !== 'none') {
+      diffTap = hashTap();
+      const squeeze = compressor(compression);
+      stream.on('error', (err) => diffTap!.destroy(err));
+      diffTap.on('error', (err) => squeeze.destroy(err));
+      body = stream.pipe(diffTap).pipe(squeeze);
+    }
+    const [blob, tar] = await Promise.all([ingestStream(store, 'application/octet-stream', body), done]);
+    reporter.finish(id, 'done');
+    return { digest: blob.digest, size: blob.size, diffId: diffTap ? diffTap.digest() : blob.digest, fileDigest: tar.fileDigests.get(name)! };
+  } catch (err) {
+    reporter.finish(id, 'failed');
+    throw err;
+  }
+}
+
+/** Layers for `files`, in the given order; cached results are reused when their blob is still stored. */
+export async function packLayers(files: ResolvedFile[], store: Target, opts: LayerOptions): Promise<PackedFile[]> {
+  const reporter = opts.reporter ?? silentReporter;
+  const cache = opts.cache ?? new PackCache();
+  await cache.load();
+  const prefix = opts.prefix ?? '';
+  const packed: PackedFile[] = [];
+  for (const file of files) {
+    const format = formatFor(file.kind, opts.format);
+    const path = `${prefix}${file.path}`;
+    const key = PackCache.keyOf(file, `${format}|${path}`);
+    let layer = cache.get(key);
+    if (layer && !(await store.exists({ mediaType: 'application/octet-stream', digest: layer.digest, size: layer.size }))) layer = undefined;
+    if (layer) {
+      cache.stats.hits++;
+      reporter.start(`pack:${file.path}`, file.path, file.size);
+      reporter.finish(`pack:${file.path}`, 'skipped');
+    } else {
+      cache.stats.misses++;
+      layer = await writeLayer(file, format, path, store, reporter);
+      cache.stats.bytesRead += file.size;
+      cache.stats.filesRead.push(file.path);
+      cache.set(key, layer);
+    }
+    packed.push({
+      path: file.path,
+      kind: file.kind,
+      size: file.size,
+      fileDigest: layer.fileDigest,
+      layer: layerDescriptor(file, format, { mediaType: '', digest: layer.digest, size: layer.size }, path, layer.fileDigest),
+      diffId: layer.diffId,
+      ...(format === 'raw' ? {} : { tarEntry: path }),
+    });
+  }
+  await cache.save();
+  return packed;
+}

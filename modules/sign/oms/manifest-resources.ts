@@ -1,0 +1,58 @@
+/**
+ * OMS resources from a ModelPack manifest: a raw layer's digest is the file's sha256, so the
+ * statement is built without reading the weights again. Tar layers need the per-file digests
+ * recorded when they were packed.
+ */
+import { ModelshipError } from '../../errors/index.js';
+import type { ImageManifest } from '../../oci/types.js';
+import {
+  ANNOTATION_FILEPATH,
+  ANNOTATION_TITLE,
+  LEGACY_ANNOTATION_FILEPATH,
+  parseLayerMediaType,
+} from '../../modelpack/mediatypes.js';
+import { sortResources, type OmsResource } from './statement.js';
+
+/** Per-file sha256 digests of one tar layer, as recorded at pack time. */
+export interface PackedLayerFiles {
+  /** The layer's digest, `sha256:<hex>`. */
+  layerDigest: string;
+  files: { path: string; sha256: string }[];
+}
+
+export interface ResourcesFromManifestOptions {
+  /** File digests for tar layers, keyed by layer digest. */
+  packedFiles?: PackedLayerFiles[];
+}
+
+export function resourcesFromManifest(manifest: ImageManifest, opts: ResourcesFromManifestOptions = {}): OmsResource[] {
+  const packed = new Map((opts.packedFiles ?? []).map((l) => [l.layerDigest, l.files]));
+  const out: OmsResource[] = [];
+  manifest.layers.forEach((layer, i) => {
+    const parsed = parseLayerMediaType(layer.mediaType);
+    if (!parsed) return; // not a model file (e.g. an attachment layer)
+    const recorded = packed.get(layer.digest);
+    if (recorded) {
+      for (const f of recorded) out.push({ name: f.path, algorithm: 'sha256', digest: hexOf(f.sha256, `layer ${i} file ${f.path}`) });
+      return;
+    }
+    if (parsed.format !== 'raw') {
+      throw new ModelshipError(
+        'SIGN_FILE_DIGESTS_MISSING',
+        `layer ${i} (${layer.digest}, ${layer.mediaType}) is an archive and no per-file digests were recorded for it at pack time; repack, or sign the unpacked folder`,
+      );
+    }
+    const path = layer.annotations?.[ANNOTATION_FILEPATH] ?? layer.annotations?.[LEGACY_ANNOTATION_FILEPATH] ?? layer.annotations?.[ANNOTATION_TITLE];
+    if (!path) {
+      throw new ModelshipError('SIGN_FILE_DIGESTS_MISSING', `layer ${i} (${layer.digest}) has no ${ANNOTATION_FILEPATH} annotation, so its file name is unknown`);
+    }
+    out.push({ name: path, algorithm: 'sha256', digest: hexOf(layer.digest, `layer ${i}`) });
+  });
+  return sortResources(out);
+}
+
+function hexOf(digest: string, where: string): string {
+  const m = /^(?:sha256:)?([a-f0-9]{64})$/.exec(digest);
+  if (!m) throw new ModelshipError('SIGN_FILE_DIGESTS_MISSING', `${where}: "${digest}" is not a sha256 digest`);
+  return m[1]!;
+}

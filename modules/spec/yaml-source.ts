@@ -1,0 +1,134 @@
+/**
+ * YAML spec files read with positions: zod checks the shape, and every problem is reported with
+ * the file, line and field path, so the user can jump straight to it.
+ */
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { z } from 'zod';
+import { ModelshipError } from '../errors/index.js';
+
+export interface YamlSource {
+  file: string;
+  text: string;
+  doc: Document;
+  lines: LineCounter;
+}
+
+export function specError(file: string, line: number | undefined, message: string): ModelshipError {
+  const at = line === undefined ? file : `${file}:${line}`;
+  return new ModelshipError('SPEC_INVALID', `${at}: ${message}`, { details: { file, ...(line === undefined ? {} : { line }) } });
+}
+
+export function parseYamlSource(text: string, file: string): YamlSource {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const first = doc.errors[0];
+  if (first) throw specError(file, lines.linePos(first.pos[0]).line, `not valid YAML: ${first.message.split('\n')[0]}`);
+  return { file, text, doc, lines };
+}
+
+type Path = readonly (string | number)[];
+
+export function fieldName(path: Path): string {
+  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '') || '(top level)';
+}
+
+/** The line of the node at `path`, or of its nearest ancestor that exists. */
+export function lineOf(src: YamlSource, path: Path): number | undefined {
+  for (let n = path.length; n >= 0; n--) {
+    const node = src.doc.getIn(path.slice(0, n), true) as Node | undefined;
+    if (node && typeof node === 'object' && node.range) return src.lines.linePos(node.range[0]).line;
+  }
+  return undefined;
+}
+
+/** The line of the key `key` in the map at `path`. */
+function keyLine(src: YamlSource, path: Path, key: string): number | undefined {
+  const map = path.length === 0 ? src.doc.contents : src.doc.getIn(path, true);
+  if (isMap(map)) {
+    const pair = map.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
+    if (pair && isScalar(pair.key) && pair.key.range) return src.lines.linePos(pair.key.range[0]).line;
+  }
+  return lineOf(src, path);
+}
+
+/** The schema reached by following `path` through objects, arrays and optionals. */
+function schemaAt(schema: z.ZodType, path: Path): z.ZodType | undefined {
+  let current: z.ZodType | undefined = schema;
+  for (const step of [...path, null]) {
+    while (current && (current instanceof z.ZodOptional || current instanceof z.ZodDefault || current instanceof z.ZodNullable)) {
+      current = (current as z.ZodOptional<z.ZodType>).unwrap() as z.ZodType;
+    }
+    if (step === null || !current) break;
+    if (current instanceof z.ZodArray) current = current.element as z.ZodType;
+    else if (current instanceof z.ZodObject) current = (current.shape as Record<string, z.ZodType>)[String(step)];
+    else if (current instanceof z.ZodUnion) {
+      const obj = (current.options as z.ZodType[]).find((o) => o instanceof z.ZodObject) as z.ZodObject | undefined;
+      current = obj ? (obj.shape as Record<string, z.ZodType>)[String(step)] : undefined;
+    } else return undefined;
+  }
+  return current;
+}
+
+function allowedKeys(schema: z.ZodType, path: Path): string[] {
+  let at = schemaAt(schema, path);
+  if (at instanceof z.ZodUnion) at = (at.options as z.ZodType[]).find((o) => o instanceof z.ZodObject);
+  return at instanceof z.ZodObject ? Object.keys(at.shape) : [];
+}
+
+function describeExpected(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type') return `expected ${issue.expected}`;
+  if (issue.code === 'invalid_value') return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  return issue.message;
+}
+
+/**
+ * Checks the document against `schema`. A plain scalar where a string is expected (`version: 1.0`)
+ * becomes its source text, as KitOps' Go decoder does, so 1.0 stays "1.0".
+ */
+export function readYamlAs<S extends z.ZodType>(src: YamlSource, schema: S, what: string): z.infer<S> {
+  let value: unknown = src.doc.toJS({ maxAliasCount: 100 });
+  if (value === null || value === undefined) value = {};
+  for (let round = 0; round < 2; round++) {
+    const result = schema.safeParse(value);
+    if (result.success) return result.data;
+    const issues = result.error.issues;
+    let repaired = false;
+    for (const issue of issues) {
+      if (issue.code !== 'invalid_type' || issue.expected !== 'string') continue;
+      const node = src.doc.getIn(issue.path as Path, true);
+      if (isScalar(node) && node.range && node.value !== null && typeof node.value !== 'string' && !isSeq(node)) {
+        value = setIn(value, issue.path as Path, src.text.slice(node.range[0], node.range[1]));
+        repaired = true;
+      }
+    }
+    if (!repaired || round === 1) throw issuesError(src, schema, issues, what);
+  }
+  throw issuesError(src, schema, [], what);
+}
+
+function setIn(root: unknown, path: Path, value: unknown): unknown {
+  if (path.length === 0) return value;
+  const [head, ...rest] = path;
+  const container = root as Record<string | number, unknown>;
+  container[head!] = setIn(container[head!], rest, value);
+  return root;
+}
+
+function issuesError(src: YamlSource, schema: z.ZodType, issues: z.core.$ZodIssue[], what: string): ModelshipError {
+  const problems = issues.map((issue) => {
+    const path = issue.path as Path;
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({
+        line: keyLine(src, path, key),
+        text: `unknown key "${fieldName([...path, key])}" in ${what}; allowed keys${path.length ? ` in ${fieldName(path)}` : ''}: ${allowedKeys(schema, path).join(', ')}`,
+      }));
+    }
+    const isMissing = issue.code === 'invalid_type' && src.doc.getIn(path, true) === undefined;
+    return [{ line: lineOf(src, path), text: `${fieldName(path)}: ${isMissing ? 'is required' : 'wrong value'}, ${describeExpected(issue)}` }];
+  }).flat();
+  const [first, ...rest] = problems;
+  const err = specError(src.file, first?.line, first?.text ?? `not a valid ${what}`);
+  if (rest.length === 0) return err;
+  const more = rest.map((p) => `\n${src.file}${p.line === undefined ? '' : `:${p.line}`}: ${p.text}`).join('');
+  return new ModelshipError('SPEC_INVALID', err.message + more, { details: { file: src.file, problems } });
+}
