@@ -1,7 +1,7 @@
 /**
  * Copy benchmark: a layout of random layers (2 GiB by default, BENCH_SIZE_MB to change) copied into
  * a loopback docker-registry by our copy and by `skopeo copy` in the same run, then re-copied.
- * Run: npx tsx bench/copy.ts
+ * Run: npx tsx bench/copy.ts (BENCH_SIZE_MB, BENCH_LAYERS, BENCH_ROUNDS to vary)
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
@@ -9,9 +9,9 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { LayoutTarget, copy, encodeManifest, jsonContent, openReference } from '../modules/oci/index.js';
-import { MEDIA_TYPE, type Descriptor } from '../modules/oci/types.js';
-import { startRegistry } from '../test/helpers/registry.js';
+import { LayoutTarget, copy, encodeManifest, jsonContent, openReference, type CopyResult } from '../modules/oci/index.js';
+import { MEDIA_TYPE, type Descriptor, type Target } from '../modules/oci/types.js';
+import { startRegistry, type RunningRegistry } from '../test/helpers/registry.js';
 
 const run = promisify(execFile);
 const sizeMb = Number(process.env['BENCH_SIZE_MB'] ?? 2048);
@@ -65,26 +65,58 @@ async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
 
 const [layout, prepareSeconds] = await timed(prepareLayout);
 const totalBytes = Math.floor((sizeMb * CHUNK) / layerCount) * layerCount;
-const registry = await startRegistry();
+// Each round copies into a fresh registry (so skopeo cannot mount blobs it saw pushed before),
+// alternating who goes first; the best time of each counts.
+const rounds = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 1));
+const registries: RunningRegistry[] = [];
 try {
-  const dst = await openReference(`${registry.host}/bench/ours:v1`, { cwd: process.cwd(), env: process.env, plainHttp: true });
-  const [first, oursSeconds] = await timed(() => copy(layout, TAG, dst.target, 'v1'));
-  const [, skopeoSeconds] = await timed(() =>
-    run('skopeo', ['copy', '--quiet', '--preserve-digests', '--dest-tls-verify=false', `oci:${layout.root}:${TAG}`, `docker://${registry.host}/bench/skopeo:v1`]),
-  );
-  const [again, recopySeconds] = await timed(() => copy(layout, TAG, dst.target, 'v1'));
+  let oursSeconds = Infinity;
+  let skopeoSeconds = Infinity;
+  let oursCpuSeconds = 0;
+  let dst: Target | undefined;
+  let first: CopyResult | undefined;
+  for (let round = 0; round < rounds; round++) {
+    const registry = await startRegistry();
+    registries.push(registry);
+    const target = (await openReference(`${registry.host}/bench/ours:v1`, { cwd: process.cwd(), env: process.env, plainHttp: true })).target;
+    const ours = async () => {
+      const cpu = process.cpuUsage();
+      const [result, seconds] = await timed(() => copy(layout, TAG, target, 'v1'));
+      const used = process.cpuUsage(cpu);
+      oursCpuSeconds = (used.user + used.system) / 1e6;
+      first = result;
+      oursSeconds = Math.min(oursSeconds, seconds);
+    };
+    const skopeo = async () => {
+      const [, seconds] = await timed(() =>
+        run('skopeo', ['copy', '--quiet', '--preserve-digests', '--dest-tls-verify=false', `oci:${layout.root}:${TAG}`, `docker://${registry.host}/bench/skopeo:v1`]),
+      );
+      skopeoSeconds = Math.min(skopeoSeconds, seconds);
+    };
+    if (round % 2 === 0) {
+      await ours();
+      await skopeo();
+    } else {
+      await skopeo();
+      await ours();
+    }
+    dst = target;
+  }
+  const [again, recopySeconds] = await timed(() => copy(layout, TAG, dst!, 'v1'));
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
   const figures = {
     sizeMb,
     layers: layerCount,
+    rounds,
     prepareSeconds: Number(prepareSeconds.toFixed(2)),
     oursSeconds: Number(oursSeconds.toFixed(2)),
     skopeoSeconds: Number(skopeoSeconds.toFixed(2)),
+    oursCpuSeconds: Number(oursCpuSeconds.toFixed(2)),
     ratio: Number((oursSeconds / skopeoSeconds).toFixed(3)),
     oursMBps: Number((totalBytes / CHUNK / oursSeconds).toFixed(1)),
     recopySeconds: Number(recopySeconds.toFixed(3)),
     peakRssMb: Number(peakRssMb.toFixed(1)),
-    copied: first.copied,
+    copied: (first as CopyResult | undefined)?.copied,
     recopySkipped: again.skipped,
   };
   console.log(`copy ${sizeMb} MiB in ${layerCount} layers: ours ${figures.oursSeconds}s, skopeo ${figures.skopeoSeconds}s`);
@@ -93,5 +125,5 @@ try {
   console.log(`peak RSS: ${figures.peakRssMb} MB (goal < 200)`);
   console.log(JSON.stringify(figures));
 } finally {
-  await registry.stop();
+  for (const registry of registries) await registry.stop();
 }

@@ -12,9 +12,29 @@ export interface CommandEntry {
 }
 
 export const COMMANDS: CommandEntry[] = [
+  { name: 'pack', summary: 'Pack a model folder as a ModelPack OCI artifact into the local store', group: 'artifacts', load: () => import('./commands/pack.js') },
+  { name: 'push', summary: 'Push a model from the local store to a registry (only missing blobs go up)', group: 'registry', load: () => import('./commands/push.js') },
+  { name: 'pull', summary: 'Pull a model from a registry into the local store', group: 'registry', load: () => import('./commands/pull.js') },
+  { name: 'unpack', summary: 'Unpack a model (ModelPack, ModelKit, Docker, Ollama) into a folder', group: 'artifacts', load: () => import('./commands/unpack.js') },
+  { name: 'list', summary: 'List the models in the local store', group: 'artifacts', load: () => import('./commands/list.js') },
+  { name: 'tag', summary: 'Give a model in the local store another reference', group: 'artifacts', load: () => import('./commands/tag.js') },
+  { name: 'rm', summary: 'Remove a reference from the local store (prune frees the space)', group: 'artifacts', load: () => import('./commands/rm.js') },
+  { name: 'prune', summary: 'Delete blobs in the local store that no reference reaches', group: 'artifacts', load: () => import('./commands/prune.js') },
+  { name: 'init', summary: 'Describe a model folder in a new modelship.yaml (files classified, metadata read)', group: 'project', load: () => import('./commands/init.js') },
   { name: 'copy', summary: 'Copy a model or image with its blobs (and referrers) between layouts and registries', group: 'registry', load: () => import('./commands/copy.js') },
   { name: 'inspect', summary: 'Show a manifest: media type, artifact type, config and layers', group: 'artifacts', load: () => import('./commands/inspect.js') },
   { name: 'discover', summary: 'List the artifacts that refer to a manifest, as a tree', group: 'artifacts', load: () => import('./commands/discover.js') },
+  { name: 'sign', summary: 'Sign a model folder (OpenSSF Model Signing bundle, key, certificate or keyless)', group: 'sign', load: () => import('./commands/sign.js') },
+  { name: 'verify', summary: 'Verify a model folder against its signature and print each check', group: 'sign', load: () => import('./commands/verify.js') },
+  { name: 'keys', summary: 'Generate a signing key pair (keys generate)', group: 'sign', load: () => import('./commands/keys.js') },
+  { name: 'serve', summary: 'Serve a model behind an OpenAI-compatible API (native, podman or docker)', group: 'serve', load: () => import('./commands/serve.js') },
+  { name: 'run', summary: 'Chat with a model in the terminal', group: 'serve', load: () => import('./commands/run.js') },
+  { name: 'card', summary: 'Write the model card (README.md), data card (DATACARD.md) and MOF badge for a project', group: 'document', load: () => import('./commands/card.js') },
+  { name: 'mof', summary: 'Model Openness Framework class of a project or MOT file; --require N gates on it', group: 'document', load: () => import('./commands/mof.js') },
+  { name: 'login', summary: 'Check and store credentials for a registry (where docker and podman read them)', group: 'registry', load: () => import('./commands/login.js') },
+  { name: 'logout', summary: 'Remove the stored credentials for a registry', group: 'registry', load: () => import('./commands/logout.js') },
+  { name: 'sbom', summary: 'Write a CycloneDX 1.6 or SPDX 3.0.1 SBOM for a model', group: 'document', load: () => import('./commands/sbom.js') },
+  { name: 'rag', summary: 'Index documents and serve a model with retrieval (rag index | rag serve)', group: 'serve', load: () => import('./commands/rag.js') },
 ];
 
 export function findCommand(name: string): CommandEntry | undefined {

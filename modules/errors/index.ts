@@ -26,6 +26,7 @@ const FAMILY_BY_CODE: Record<string, ErrorFamily> = {
   INPUT_INVALID: 'input',
   SPEC_INVALID: 'input',
   SPEC_NOT_FOUND: 'notFound',
+  SPEC_EXISTS: 'usage',
   OCI_INVALID_REFERENCE: 'usage',
   OCI_INVALID_MANIFEST: 'input',
   OCI_INVALID_LAYOUT: 'input',
@@ -45,13 +46,16 @@ const FAMILY_BY_CODE: Record<string, ErrorFamily> = {
   UNPACK_UNSAFE_PATH: 'integrity',
   SIGN_FAILED: 'failure',
   SIGN_KEY_INVALID: 'input',
+  SIGN_KEY_PASSWORD: 'input', SIGN_HASH_UNSUPPORTED: 'input', SIGN_SYMLINK: 'input', SIGN_NO_IDENTITY: 'auth', SIGN_FILE_DIGESTS_MISSING: 'input',
   VERIFY_FAILED: 'verification',
   GATE_FAILED: 'gate',
+  MOF_INVALID: 'input', CARD_INVALID: 'input', CARD_EXISTS: 'input', CARD_LICENSE_UNKNOWN: 'input',
   ENGINE_FAILED: 'engine',
   MODEL_INVALID: 'input',
   MODEL_NOT_FOUND: 'notFound', MODEL_AMBIGUOUS: 'usage', INFER_ENGINE_MISSING: 'engine', INFER_ENGINE_FAILED: 'engine', INFER_NO_GPU: 'engine', INFER_BAD_REQUEST: 'input', INFER_QUEUE_FULL: 'engine', INFER_CONTAINER_FAILED: 'engine',
   SBOM_INVALID: 'input',
   MODELPACK_CONFIG_INVALID: 'input',
+  UNPACK_FAILED: 'failure', MODELPACK_TOOL_MISSING: 'failure', MODELPACK_COMPRESSION_FAILED: 'failure', STORE_NOT_FOUND: 'notFound',
 };
 
 export class ModelshipError extends Error {

@@ -19,6 +19,9 @@ export const ANNOTATION_CREATED = 'org.opencontainers.image.created';
 /** In a ModelCar view the model lives under this directory of the image. */
 export const MODELCAR_PREFIX = 'models/';
 
+/** Stands in for the real diffIds when the spec's fields are checked before any file is read. */
+const PLACEHOLDER_DIFF_ID = `sha256:${'0'.repeat(64)}`;
+
 export interface PackOptions {
   /** Tag in the store for the result; none leaves it reachable by digest only. */
   tag?: string;
@@ -57,7 +60,7 @@ export async function packModel(spec: ModelSpec, store: Target, opts: PackOption
     throw new ModelshipError('USAGE', `--created "${opts.created}" is not an RFC 3339 time, e.g. 2025-01-31T12:00:00Z`);
   }
   // Check the spec's own fields before reading any file, so a bad paramSize costs nothing.
-  validateModelConfig(buildModelConfig(spec, [], opts.created ? { created: opts.created } : {}), { where: spec.source.file ?? spec.contextDir });
+  validateModelConfig(buildModelConfig(spec, [PLACEHOLDER_DIFF_ID], opts.created ? { created: opts.created } : {}), { where: spec.source.file ?? spec.contextDir });
   const files = await resolveSpecFiles(spec);
   if (files.length === 0) {
     throw new ModelshipError('SPEC_INVALID', `${spec.source.file ?? spec.contextDir} names no files to pack under ${spec.contextDir}; add weights, docs or code to the spec`);

@@ -52,6 +52,13 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+function writeAll(out: WriteStream, bytes: Uint8Array): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    out.once('error', reject);
+    out.end(bytes, () => resolve());
+  });
+}
+
 function stripRefName(desc: Descriptor): Descriptor {
   if (!desc.annotations || !(REF_NAME_ANNOTATION in desc.annotations)) return desc;
   const { [REF_NAME_ANNOTATION]: _tag, ...rest } = desc.annotations;
@@ -79,8 +86,18 @@ export class LayoutTarget implements Target, Deleter, TagLister, RangeFetcher, R
     return new ModelshipError('OCI_NOT_FOUND', `${what} not found in OCI layout ${this.root}`, { details: { layout: this.root, ...details } });
   }
 
-  /** Create `oci-layout` and an empty `index.json` if absent (each written whole, then renamed). */
-  async init(): Promise<void> {
+  private initialized: Promise<void> | undefined;
+
+  /** Create `oci-layout` and an empty `index.json` if absent (each written whole, then linked into place). */
+  init(): Promise<void> {
+    this.initialized ??= this.createLayoutFiles().catch((err: unknown) => {
+      this.initialized = undefined;
+      throw err;
+    });
+    return this.initialized;
+  }
+
+  private async createLayoutFiles(): Promise<void> {
     await mkdir(join(this.root, 'blobs'), { recursive: true });
     await this.writeIfAbsent(LAYOUT_FILE, JSON.stringify({ imageLayoutVersion: '1.0.0' }));
     await this.writeIfAbsent(INDEX_FILE, JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPE.ociIndex, manifests: [] }));
@@ -246,13 +263,15 @@ export class LayoutTarget implements Target, Deleter, TagLister, RangeFetcher, R
     await this.init();
     if (isManifestMediaType(desc.mediaType)) {
       // Manifests are small and parsed to track referrers, so they are read whole (capped).
-      const bytes = content instanceof Uint8Array ? content : await readAllVerified(await contentStream(content), desc, MAX_MANIFEST_BYTES, this.root);
-      verifyBytes(desc, bytes, this.root);
+      let bytes: Uint8Array;
+      if (content instanceof Uint8Array) {
+        verifyBytes(desc, content, this.root);
+        bytes = content;
+      } else {
+        bytes = await readAllVerified(await contentStream(content), desc, MAX_MANIFEST_BYTES, this.root);
+      }
       const manifest = parseManifestContent(desc, bytes, `${this.root} (${desc.digest})`);
-      if (!(await this.exists(desc))) await this.ingest(desc, path, async (out) => {
-        out.end(bytes);
-        await new Promise<void>((resolve, reject) => out.once('finish', resolve).once('error', reject));
-      });
+      if (!(await this.exists(desc))) await this.ingest(desc, path, (out) => writeAll(out, bytes));
       // A referrer is kept in index.json, untagged, so it survives garbage collection and can be listed.
       if (manifest.subject) {
         await this.updateIndex((manifests) =>
@@ -268,10 +287,7 @@ export class LayoutTarget implements Target, Deleter, TagLister, RangeFetcher, R
     }
     if (content instanceof Uint8Array) {
       verifyBytes(desc, content, this.root);
-      await this.ingest(desc, path, async (out) => {
-        out.end(content);
-        await new Promise<void>((resolve, reject) => out.once('finish', resolve).once('error', reject));
-      });
+      await this.ingest(desc, path, (out) => writeAll(out, content));
       return;
     }
     const source = await contentStream(content);

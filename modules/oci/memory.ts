@@ -52,8 +52,13 @@ export class MemoryTarget implements Target, Deleter, TagLister, RangeFetcher, R
   }
 
   async push(desc: Descriptor, content: Content): Promise<void> {
-    const bytes = content instanceof Uint8Array ? content : await readAllVerified(await contentStream(content), desc, MEMORY_LIMIT, this.location);
-    verifyBytes(desc, bytes, this.location);
+    let bytes: Uint8Array;
+    if (content instanceof Uint8Array) {
+      verifyBytes(desc, content, this.location);
+      bytes = content;
+    } else {
+      bytes = await readAllVerified(await contentStream(content), desc, MEMORY_LIMIT, this.location);
+    }
     if (isManifestMediaType(desc.mediaType)) {
       const manifest = parseManifestContent(desc, bytes, `${this.location} (${desc.digest})`);
       if (manifest.subject && !this.blobs.has(desc.digest)) {

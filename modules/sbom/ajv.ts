@@ -18,6 +18,7 @@ export interface SchemaError {
 export function draft7Validator(main: object, refs: object[]): ValidateFunction {
   const ajv = new Ajv7({ allErrors: true, strict: false, validateFormats: true });
   addFormats(ajv);
+  addInternationalFormats(ajv);
   for (const r of refs) ajv.addSchema(r);
   return ajv.compile(main);
 }
@@ -26,6 +27,13 @@ export function draft2020Validator(main: object): ValidateFunction {
   const ajv = new Ajv2020({ allErrors: false, strict: false, validateFormats: true });
   addFormats(ajv);
   return ajv.compile(main);
+}
+
+/** ajv-formats lacks the IRI and IDN formats CycloneDX uses; check what RFC 3987 and 6531 rule out. */
+function addInternationalFormats(ajv: Ajv7): void {
+  ajv.addFormat('iri-reference', /^[^\s<>"{}|\\^`\u0000-\u001f]*$/u);
+  ajv.addFormat('iri', /^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>"{}|\\^`\u0000-\u001f]*$/u);
+  ajv.addFormat('idn-email', /^[^\s@]+@[^\s@]+$/u);
 }
 
 export function schemaErrors(errors: ErrorObject[] | null | undefined): SchemaError[] {

@@ -4,7 +4,7 @@
  * dependencies as `library` components with purls and a dependency graph.
  */
 import type { Dependency, SbomFile, SbomInput } from './input.js';
-import { modelFacts, uuidFrom, type DatasetFacts, type ModelFacts } from './facts.js';
+import { isoSeconds, modelFacts, uuidFrom, type DatasetFacts, type ModelFacts } from './facts.js';
 import { cyclonedxLicenses } from './license.js';
 import { modelshipVersion } from './locate.js';
 import { ociPurl } from './purl.js';
@@ -22,7 +22,7 @@ export function buildCycloneDx(input: SbomInput): Json {
   const libraries = input.dependencies ?? [];
 
   const metadata: Json = {
-    ...(input.timestamp ? { timestamp: toIsoSeconds(input.timestamp) } : {}),
+    ...(input.timestamp ? { timestamp: isoSeconds(input.timestamp) } : {}),
     tools: { components: [{ type: 'application', name: tool.name, version: tool.version }] },
     component: modelComponent(input, facts, modelRef, [...datasetRefs.values()]),
   };
@@ -46,12 +46,6 @@ export function buildCycloneDx(input: SbomInput): Json {
     ...(components.length ? { components } : {}),
     dependencies,
   };
-}
-
-/** CycloneDX wants date-time; seconds precision keeps documents comparable. */
-function toIsoSeconds(t: string): string {
-  const d = new Date(t);
-  return Number.isNaN(d.getTime()) ? t : d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 function modelComponent(input: SbomInput, f: ModelFacts, ref: string, datasetRefs: string[]): Json {

@@ -110,7 +110,8 @@ export function taskFromCapabilities(inputs: readonly string[], outputs: readonl
 
 const byPath = (a: SbomFile, b: SbomFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
-function globRegex(pattern: string): RegExp {
+/** A spec path or glob as a regex over artifact paths; a directory covers everything under it. */
+export function globRegex(pattern: string): RegExp {
   const body = pattern
     .replace(/^\.\//, '')
     .replace(/\/+$/, '')
@@ -156,6 +157,10 @@ function datasetFacts(input: SbomInput): DatasetFacts[] {
   });
   const out = entries.map((e) => make(e.entry.name ?? e.entry.path.replace(/^\.\//, ''), e.entry.path, e.files, e.entry.license, e.entry.description));
   for (const f of loose) out.push(make(f.path, f.path, [f]));
+  // Datasets the model card names but the project does not ship still belong in the record.
+  for (const name of input.modelCard?.datasets ?? []) {
+    if (!out.some((d) => d.name.toLowerCase() === name.toLowerCase())) out.push(make(name, name, []));
+  }
   // Names are identities in both formats: keep them unique.
   const seen = new Map<string, number>();
   for (const d of out) {
@@ -184,4 +189,10 @@ export function uuidFrom(seed: string, namespace: string): string {
   const h = createHash('sha256').update(`${namespace}:${seed}`).digest('hex');
   const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** UTC to the second, as SPDX 3 requires and CycloneDX accepts; invalid text is left for the schema to report. */
+export function isoSeconds(t: string): string {
+  const d = new Date(t);
+  return Number.isNaN(d.getTime()) ? t : d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

@@ -16,8 +16,8 @@ export {
 export type { OmsResource, OmsSerialization, OmsStatementInput, OmsStatement, InTotoStatement, OmsHashType, SerializationMethod } from './oms/statement.js';
 export { hashModelFolder, DEFAULT_SIGNATURE_FILE, DEFAULT_IGNORE_PATHS, DEFAULT_SHARD_SIZE } from './oms/hash-folder.js';
 export type { HashFolderOptions } from './oms/hash-folder.js';
-export { resourcesFromManifest } from './oms/manifest-resources.js';
-export type { PackedLayerFiles, ResourcesFromManifestOptions } from './oms/manifest-resources.js';
+export { resourcesFromManifest, omsStatementFromManifest } from './oms/manifest-resources.js';
+export type { PackedLayerFiles, ResourcesFromManifestOptions, ManifestStatementOptions } from './oms/manifest-resources.js';
 export { preAuthEncoding, IN_TOTO_PAYLOAD_TYPE } from './dsse.js';
 export { parseBundle, serializeBundle, BUNDLE_V03_MEDIA_TYPE } from './bundle.js';
 export type { SerializedOmsBundle } from './bundle.js';
@@ -40,3 +40,7 @@ export { verifyBundle, verifyModelFolder, compareResources } from './verify.js';
 export type { VerificationPolicy, VerificationResult, VerificationCheck, VerifyFolderOptions, SignedContent } from './verify.js';
 export { verifyCertificateChain } from './cert-chain.js';
 export type { KeylessIdentityPolicy } from './keyless-verify.js';
+export { bundleReferrerManifest, ANNOTATION_BUNDLE_CONTENT, ANNOTATION_BUNDLE_PREDICATE_TYPE } from './attach.js';
+export type { BundleReferrer } from './attach.js';
+export { buildPackProvenance, SLSA_PROVENANCE_V1, MODELSHIP_PACK_BUILD_TYPE } from './slsa.js';
+export type { BuilderKind, PackProvenanceInput } from './slsa.js';

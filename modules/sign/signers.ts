@@ -18,7 +18,14 @@ export const DEFAULT_REKOR_URL = 'https://rekor.sigstore.dev';
 export type SigningMethod =
   | { kind: 'key'; privateKey: KeyObject }
   | { kind: 'certificate'; privateKey: KeyObject; certificatePem: string; chainPem?: string }
-  | { kind: 'keyless'; identity: IdentityProvider; fulcioURL?: string; rekorURL?: string };
+  | {
+      kind: 'keyless';
+      identity: IdentityProvider;
+      fulcioURL?: string;
+      rekorURL?: string;
+      /** Rekor entry kind: `dsse` as model_signing writes it; `intoto` for logs (and mocks) without dsse. */
+      rekorEntryType?: 'dsse' | 'intoto';
+    };
 
 /** Sign the statement's exact JSON bytes; returns the bundle as it is written to `model.sig`. */
 export async function signStatement(statement: InTotoStatement, method: SigningMethod): Promise<SerializedOmsBundle> {
@@ -28,11 +35,25 @@ export async function signStatement(statement: InTotoStatement, method: SigningM
   try {
     bundle = await builder.create({ data: payload, type: IN_TOTO_PAYLOAD_TYPE });
   } catch (err) {
-    if (err instanceof ModelshipError) throw err;
-    throw new ModelshipError('SIGN_FAILED', `signing failed: ${describeError(err)}`, { cause: err });
+    // sigstore-js wraps what our identity provider threw; surface our own coded error.
+    const ours = findModelshipError(err);
+    if (ours) throw ours;
+    throw new ModelshipError('SIGN_FAILED', `signing failed: ${describeError(err)}${causeText(err)}`, { cause: err });
   }
   const json = bundleToJSON(bundle) as unknown as SerializedOmsBundle;
   return toReferenceShape(json, method);
+}
+
+function findModelshipError(err: unknown): ModelshipError | undefined {
+  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof ModelshipError) return e;
+  }
+  return undefined;
+}
+
+function causeText(err: unknown): string {
+  const cause = (err as { cause?: unknown }).cause;
+  return cause ? `: ${describeError(cause)}` : '';
 }
 
 function bundleBuilderFor(method: SigningMethod): DSSEBundleBuilder {
@@ -44,7 +65,7 @@ function bundleBuilderFor(method: SigningMethod): DSSEBundleBuilder {
     case 'keyless':
       return new DSSEBundleBuilder({
         signer: new FulcioSigner({ identityProvider: method.identity, fulcioBaseURL: method.fulcioURL ?? DEFAULT_FULCIO_URL }),
-        witnesses: [new RekorWitness({ rekorBaseURL: method.rekorURL ?? DEFAULT_REKOR_URL, entryType: 'dsse' })],
+        witnesses: [new RekorWitness({ rekorBaseURL: method.rekorURL ?? DEFAULT_REKOR_URL, entryType: method.rekorEntryType ?? 'dsse' })],
       });
     default:
       return assertNever(method);

@@ -76,8 +76,8 @@ describe('validateGguf refuses bad files', () => {
   });
   it('a file cut inside the metadata', async () => {
     const file = path.join(dir, 'cut-meta.gguf');
-    const bytes = ggufBytes({ metadata: LLAMA_METADATA, tensors: TENSORS });
-    await writeFile(file, bytes.subarray(0, 60));
+    const bytes = ggufBytes({ metadata: LLAMA_METADATA });
+    await writeFile(file, bytes.subarray(0, bytes.length - 40));
     await expectInvalid(file, /file ends while reading/);
   });
   it('a file whose tensor data is truncated', async () => {

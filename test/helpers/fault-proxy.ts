@@ -1,6 +1,6 @@
 /**
  * An HTTP proxy on loopback, in front of a real registry, that a test steers request by request:
- * pass through, answer itself, drop the connection, cut a request or response body after N bytes,
+ * pass through, answer itself, never answer, drop the connection, cut a request or response body after N bytes,
  * or corrupt a response. It counts the request body bytes it forwarded, to prove resumes.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -15,9 +15,10 @@ export interface SeenRequest {
 }
 
 export type FaultAction =
-  | { kind: 'pass' }
+  | { kind: 'pass'; /** Added to the registry's response, e.g. headers a newer registry sends. */ addHeaders?: Record<string, string> }
   | { kind: 'respond'; status: number; headers?: Record<string, string>; body?: string }
   | { kind: 'drop' }
+  | { kind: 'hang' }
   | { kind: 'cutRequest'; afterBytes: number }
   | { kind: 'cutResponse'; afterBytes: number }
   | { kind: 'corruptResponse' };
@@ -67,6 +68,10 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       req.socket.destroy();
       return;
     }
+    if (action.kind === 'hang') {
+      req.resume();
+      return;
+    }
     if (action.kind === 'respond') {
       req.resume();
       entry.status = action.status;
@@ -78,7 +83,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     upstreamReq.on('error', () => res.destroy());
     upstreamReq.on('response', (up) => {
       entry.status = up.statusCode;
-      res.writeHead(up.statusCode ?? 502, up.headers);
+      res.writeHead(up.statusCode ?? 502, { ...up.headers, ...(action.kind === 'pass' ? action.addHeaders : {}) });
       let sent = 0;
       let corrupted = false;
       up.on('data', (chunk: Buffer) => {

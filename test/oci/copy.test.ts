@@ -147,4 +147,37 @@ describe('copy', () => {
     expect(left).toEqual([]);
     await expect(new LayoutTarget(dstDir).resolve('v1')).rejects.toMatchObject({ code: 'OCI_NOT_FOUND' });
   });
+
+  it('hands the destination reopenable content that resumes from an offset', async () => {
+    const src = new LayoutTarget(await tempDir());
+    const image = sampleImage([300_000]);
+    await pushImage(src, image, 'v1');
+    const layer = image.blobs[1]!;
+    const reopened: number[] = [];
+    /** Reads part of each blob, drops the stream as a broken upload would, then resumes from where it stopped. */
+    class InterruptedTarget extends MemoryTarget {
+      override async push(desc: Descriptor, content: Content): Promise<void> {
+        if (!(content instanceof Uint8Array) && 'open' in content && !('pipe' in content) && desc.size > 1000) {
+          const first = await content.open(0);
+          const head: Buffer[] = [];
+          let got = 0;
+          for await (const chunk of first) {
+            head.push(chunk as Buffer);
+            got += (chunk as Buffer).length;
+            if (got >= 1000) break;
+          }
+          const kept = Buffer.concat(head).subarray(0, 1000);
+          reopened.push(kept.length);
+          const rest: Buffer[] = [];
+          for await (const chunk of await content.open(kept.length)) rest.push(chunk as Buffer);
+          return super.push(desc, Buffer.concat([kept, ...rest]));
+        }
+        return super.push(desc, content);
+      }
+    }
+    const dst = new InterruptedTarget();
+    await copy(src, 'v1', dst, 'v1');
+    expect(reopened).toEqual([1000]);
+    expect(await dst.exists(layer.descriptor)).toBe(true);
+  });
 });

@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
+import { Writable } from 'node:stream';
 import { describe, expect, inject, it } from 'vitest';
+import { main } from '../../modules/cli/main.js';
 import {
   LayoutTarget,
   attach,
@@ -114,5 +116,31 @@ describe('copy with the loopback docker-registry', () => {
     const result = await copy(first, 'v1', second, 'v1');
     expect(result.mounted).toBe(3);
     expect(result.copied).toBe(1);
+  });
+
+  it('drives copy and discover from the command line against the registry', async () => {
+    const dir = await tempDir();
+    const { image, sbom, sig } = await withReferrers(new LayoutTarget(`${dir}/src`));
+    const name = repo();
+    let out = '';
+    const stdout = new Writable({
+      write(chunk, _e, cb) {
+        out += chunk.toString();
+        cb();
+      },
+    });
+    const quiet = new Writable({ write: (_c, _e, cb) => cb() });
+    const copied = await main(['copy', 'oci:src:v1', `${registry}/${name}`, '--referrers', '--plain-http', '--json'], { stdout, stderr: quiet, env: {}, cwd: dir });
+    expect(copied).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({ digest: image.descriptor.digest, copied: 8, skipped: 0 });
+    out = '';
+    expect(await main(['discover', `${registry}/${name}:v1`, '--plain-http', '--json'], { stdout, stderr: quiet, env: {} })).toBe(0);
+    const tree = JSON.parse(out);
+    expect(tree.referrers.map((r: { digest: string }) => r.digest)).toEqual([sbom.digest]);
+    expect(tree.referrers[0].referrers.map((r: { digest: string }) => r.digest)).toEqual([sig.digest]);
+    out = '';
+    // Without --plain-http the registry is spoken to over HTTPS, which a plain-HTTP registry cannot answer.
+    const tls = await main(['inspect', `${registry}/${name}:v1`, '--json'], { stdout, stderr: quiet, env: {} });
+    expect(tls).not.toBe(0);
   });
 });

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { ModelshipError } from '../../errors/index.js';
+import { isEvalResultsFile } from '../card/eval-results.js';
 import { MOF_COMPONENTS, componentByName, type MofClass } from './components.js';
 import { evaluateMot, type MofEvaluation } from './evaluate.js';
 import type { ProjectFacts, ProjectFile } from './facts.js';
@@ -16,7 +17,7 @@ const CODE = /\.(py|ipynb|sh|js|mjs|ts|jl|r|rs|go|c|cc|cpp|cu|h|hpp|java|scala|l
 const WEIGHTS = /\.(safetensors|gguf|ggml|onnx|pt|pth|ckpt|bin|h5|keras|msgpack|tflite|mlmodel|pb|npz|nemo)$/i;
 const DATA = /\.(jsonl|json|parquet|arrow|csv|tsv|txt|tfrecord|npy|npz|zst|gz|tar|zip|wav|flac|mp3|png|jpe?g|webp|h5|hdf5|feather|avro)$/i;
 const DOC = /\.(md|pdf|tex|html?|txt|rst|docx?)$/i;
-const METADATA_FILE = /^(training_args\.(json|bin|ya?ml)|trainer_state\.json|optimizer\.(pt|bin|safetensors)|scheduler\.pt|rng_state.*\.pth|hparams?\.(json|ya?ml)|hyperparameters?\.(json|ya?ml)|train(ing)?_config.*\.(json|ya?ml)|generation_config\.json)$/i;
+const METADATA_FILE = /^(training_args\.(json|bin|ya?ml)|trainer_state\.json|optimizer\.(pt|bin|safetensors)|scheduler\.pt|rng_state.*\.pth|hparams?\.(json|ya?ml)|hyperparameters?\.(json|ya?ml)|train(ing)?_config.*\.(json|ya?ml))$/i;
 const CHECKPOINT_DIR = /^(checkpoints?|intermediate|ckpts?|(checkpoint|step|global_step|iter)[-_]?\d+)$/i;
 const EVAL_DIR = /^(evals?|evaluation|benchmarks?)$/i;
 const EVAL_DATA_WORD = /(^|[-_/.])(eval|evaluation|test|valid|validation|dev|benchmark)s?([-_/.]|$)/i;
@@ -46,14 +47,14 @@ export function componentsOfFile(file: ProjectFile): string[] {
     if (inDir(/^(lib|libs|tools|utils)$/)) out.add('Supporting libraries and tools');
   }
   const evalData = EVAL_DATA_WORD.test(lower);
-  if (file.kind === 'dataset' || (file.kind === undefined && DATA.test(base) && inDir(DATA_DIR))) {
+  if (isEvalResultsFile(p)) out.add('Evaluation results');
+  else if (file.kind === 'dataset' || (file.kind === undefined && DATA.test(base) && inDir(DATA_DIR))) {
     out.add(evalData ? 'Evaluation data' : 'Datasets');
   } else if (file.kind === undefined && DATA.test(base) && inDir(EVAL_DIR) && !/result|metric|score/.test(base)) {
     out.add('Evaluation data');
   }
   if (/^(data_?card|dataset_?card|data-card|dataset-card)\.md$/.test(base) || (base === 'readme.md' && inDir(DATA_DIR))) out.add('Data card');
   else if (dirs.length === 0 && /^(readme|model_?card|model-card)\.md$/.test(base)) out.add('Model card');
-  if (/(eval|evaluation).*(result|score|metric)s?|^(results|metrics|leaderboard)\b/.test(base) && /\.(json|ya?ml|csv|md)$/.test(base)) out.add('Evaluation results');
   if (DOC.test(base)) {
     if (/tech(nical)?[-_ ]?report|(^|[-_])report([-_.]|$)/.test(base)) out.add('Technical report');
     if (/(^|[-_])(paper|arxiv|preprint)([-_.]|$)/.test(base)) out.add('Research paper');

@@ -3,10 +3,11 @@
  * licence), its declared licences and descriptor, and an existing README's front matter.
  * Built here from a folder (+ ModelSpec); a packed artifact's manifest gives the same facts.
  */
-import { lstat, open, readdir, readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { listProjectFiles } from '../../spec/detect.js';
 import type { FileKind, ModelSpec } from '../../spec/model-spec.js';
-import { parseCard } from '../card/front-matter.js';
+import { frontMatterKeyLine, parseCard } from '../card/front-matter.js';
 import { detectLicense, isLicenseFileName } from './license-file.js';
 
 export interface ProjectFile {
@@ -39,25 +40,12 @@ export interface ProjectFacts {
   format?: string;
   paramSize?: string;
   languages?: string[];
+  inputTypes?: string[];
+  outputTypes?: string[];
   repository?: string;
   datasetsURL?: string;
-}
-
-const SKIP_DIRS = new Set(['.git', 'node_modules', '.venv', 'venv', '__pycache__', '.modelship', '.cache', '.ipynb_checkpoints']);
-
-async function walk(root: string, rel = ''): Promise<{ path: string; size: number }[]> {
-  const out: { path: string; size: number }[] = [];
-  const entries = await readdir(path.join(root, rel), { withFileTypes: true });
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const e of entries) {
-    const relPath = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory()) {
-      if (!SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) out.push(...(await walk(root, relPath)));
-    } else if (e.isFile()) {
-      out.push({ path: relPath, size: (await lstat(path.join(root, relPath))).size });
-    }
-  }
-  return out;
+  /** Datasets the spec names (files entries of kind dataset). */
+  datasets?: { name: string; path: string; license?: string; description?: string }[];
 }
 
 /** A spec path (file, folder or glob) as a test on relative file paths. */
@@ -85,11 +73,11 @@ const README = /^readme\.md$/i;
 /** Facts about the project in `dir`, using `spec` for kinds, licences and descriptor when given. */
 export async function scanProject(dir: string, spec?: ModelSpec): Promise<ProjectFacts> {
   const root = path.resolve(dir);
-  const listed = await walk(root);
+  const listed = await listProjectFiles(root, spec?.ignore ?? []);
   const specName = spec?.source.file ? path.basename(spec.source.file) : 'spec';
   const files: ProjectFile[] = [];
   for (const f of listed) {
-    const file: ProjectFile = { path: f.path, size: f.size };
+    const file: ProjectFile = { path: f.path, size: f.size, ...(f.kind ? { kind: f.kind } : {}) };
     spec?.files.forEach((entry, i) => {
       if (!specPathMatcher(entry.path)(f.path)) return;
       file.kind = entry.kind;
@@ -114,11 +102,15 @@ export async function scanProject(dir: string, spec?: ModelSpec): Promise<Projec
   const d = spec?.descriptor ?? {};
   const c = spec?.config ?? {};
   const facts: ProjectFacts = { name: d.name ?? path.basename(root), licenses: [...(d.licenses ?? [])], files };
-  if (facts.licenses.length) facts.licensesSource = `${specName} descriptor.licenses`;
+  if (facts.licenses.length) {
+    const at = spec?.originalText?.split('\n').findIndex((l) => /^(\s*)licen[cs]es?\s*:/.test(l));
+    facts.licensesSource = at !== undefined && at >= 0 ? `${specName}:${at + 1} license` : `${specName} license`;
+  }
   else if (typeof frontMatter?.['license'] === 'string') {
     facts.licenses = [frontMatter['license'] === 'other' && typeof frontMatter['license_name'] === 'string'
       ? `LicenseRef-${frontMatter['license_name']}` : frontMatter['license']];
-    facts.licensesSource = `${readme!.path} front matter "license"`;
+    const line = frontMatterKeyLine(await readFile(path.join(root, readme!.path), 'utf8'), 'license');
+    facts.licensesSource = `${readme!.path}${line ? `:${line}` : ''} front matter "license"`;
   } else {
     const rootLicense = files.find((f) => !f.path.includes('/') && f.declares);
     if (rootLicense?.declares) {
@@ -137,7 +129,13 @@ export async function scanProject(dir: string, spec?: ModelSpec): Promise<Projec
   assign('format', c.format);
   assign('paramSize', c.paramSize);
   assign('languages', c.capabilities?.languages);
+  assign('inputTypes', c.capabilities?.inputTypes);
+  assign('outputTypes', c.capabilities?.outputTypes);
   assign('repository', d.sourceURL);
+  const datasets = (spec?.files ?? []).filter((e) => e.kind === 'dataset').map((e) => ({
+    name: e.name ?? e.path, path: e.path, ...(e.license ? { license: e.license } : {}), ...(e.description ? { description: e.description } : {}),
+  }));
+  if (datasets.length) facts.datasets = datasets;
   assign('datasetsURL', d.datasetsURL);
   return facts;
 }

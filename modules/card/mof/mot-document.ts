@@ -119,5 +119,6 @@ export function parseMotYaml(text: string, file = 'MOT file'): MotDocument {
 export function motYamlText(doc: MotDocument): string {
   const components = doc.release.components.map(({ id: _id, ...rest }) => rest);
   const body = { framework: doc.framework, release: { ...doc.release, components } };
-  return stringify(body, { lineWidth: 0 });
+  // Quoted like the MOT's own files, so dates and versions stay strings to its PHP YAML parser.
+  return stringify(body, { lineWidth: 0, defaultStringType: 'QUOTE_SINGLE', defaultKeyType: 'PLAIN' });
 }

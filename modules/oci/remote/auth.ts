@@ -134,6 +134,14 @@ export class AuthSession {
     return false;
   }
 
+  /** Renew an expired token before a request that cannot be sent twice (a streamed upload). */
+  async ensureFresh(scopes: string[]): Promise<void> {
+    if (!this.bearerChallenge) return;
+    const cached = this.tokens.get(cacheKey(scopes));
+    if (cached && cached.expiresAt > this.now()) return;
+    this.tokens.set(cacheKey(scopes), await this.fetchToken(this.bearerChallenge, mergeScopes(scopes)));
+  }
+
   /** Ask the token realm for a token covering `scopes`. */
   async fetchToken(challenge: Challenge, scopes: string[]): Promise<CachedToken> {
     const credential = await this.loadCredential();

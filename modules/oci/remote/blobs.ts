@@ -112,37 +112,42 @@ export async function fetchBlob(ctx: BlobContext, desc: Descriptor): Promise<Rea
     let res = first;
     let offset = 0;
     let resumes = 0;
-    for (;;) {
-      let skip = res.status === 200 ? offset : 0;
-      try {
-        for await (const chunk of res.body) {
-          let b = chunk as Buffer;
-          if (skip) {
-            if (b.length <= skip) {
-              skip -= b.length;
-              continue;
+    try {
+      for (;;) {
+        let skip = res.status === 200 ? offset : 0;
+        try {
+          for await (const chunk of res.body) {
+            let b = chunk as Buffer;
+            if (skip) {
+              if (b.length <= skip) {
+                skip -= b.length;
+                continue;
+              }
+              b = b.subarray(skip);
+              skip = 0;
             }
-            b = b.subarray(skip);
-            skip = 0;
+            if (offset + b.length > desc.size) throw sizeMismatch(desc, `more than ${desc.size}`, from);
+            hash.update(b);
+            offset += b.length;
+            yield b;
           }
-          if (offset + b.length > desc.size) throw sizeMismatch(desc, `more than ${desc.size}`, from);
-          hash.update(b);
-          offset += b.length;
-          yield b;
+          if (offset === desc.size) break;
+          throw Object.assign(new Error(`connection closed after ${offset} of ${desc.size} bytes`), { code: 'ECONNRESET' });
+        } catch (err) {
+          if (isModelshipError(err) && err.code !== 'OCI_NETWORK') throw err;
+          if (++resumes >= ctx.attempts) {
+            throw new ModelshipError('OCI_NETWORK', `download of ${desc.digest} from ${from} failed after ${resumes} tries at byte ${offset} of ${desc.size}: ${(err as Error).message}; try again`, {
+              cause: err,
+            });
+          }
+          res.body.destroy();
+          reporter.note(`download of ${desc.digest} interrupted at byte ${offset}; resuming`);
+          res = await openBlobAt(ctx, desc, offset);
         }
-        if (offset === desc.size) break;
-        throw Object.assign(new Error(`connection closed after ${offset} of ${desc.size} bytes`), { code: 'ECONNRESET' });
-      } catch (err) {
-        if (isModelshipError(err) && err.code !== 'OCI_NETWORK') throw err;
-        if (++resumes >= ctx.attempts) {
-          throw new ModelshipError('OCI_NETWORK', `download of ${desc.digest} from ${from} failed after ${resumes} tries at byte ${offset} of ${desc.size}: ${(err as Error).message}; try again`, {
-            cause: err,
-          });
-        }
-        res.body.destroy();
-        reporter.note(`download of ${desc.digest} interrupted at byte ${offset}; resuming`);
-        res = await openBlobAt(ctx, desc, offset);
       }
+    } finally {
+      // A reader that stops early must not leave the socket half read.
+      if (!res.body.readableEnded) res.body.destroy();
     }
     const actual = `${desc.digest.slice(0, desc.digest.indexOf(':'))}:${hash.digest('hex')}`;
     if (actual !== desc.digest) throw digestMismatch(desc, actual, from);

@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream';
 import { ModelshipError } from '../../errors/index.js';
 import { silentReporter, type Reporter } from '../../progress/index.js';
-import { AuthSession } from './auth.js';
+import { AuthSession, parseChallenges } from './auth.js';
 import type { CredentialProvider } from './credentials.js';
 import { RegistryError, parseSpecErrors, redactUrl } from './errors.js';
 import { Transport, discard, isRetryableNetworkError, readText, type TransportOptions, type WireResponse } from './transport.js';
@@ -21,6 +21,8 @@ export interface ClientOptions extends TransportOptions {
   credentials?: CredentialProvider;
   reporter?: Reporter;
   retry?: RetryOptions;
+  /** Cancels every exchange of this client (e.g. on Ctrl-C). */
+  signal?: AbortSignal;
 }
 
 export interface RegistryRequest {
@@ -54,6 +56,7 @@ export class RegistryClient {
   private readonly transport: Transport;
   private readonly attempts: number;
   private readonly baseDelayMs: number;
+  private readonly signal: AbortSignal | undefined;
 
   constructor(readonly registry: string, options: ClientOptions = {}) {
     this.transport = new Transport(options);
@@ -62,6 +65,7 @@ export class RegistryClient {
     this.reporter = options.reporter ?? silentReporter;
     this.attempts = Math.max(1, options.retry?.attempts ?? 5);
     this.baseDelayMs = options.retry?.baseDelayMs ?? 200;
+    this.signal = options.signal;
   }
 
   url(pathOrUrl: string | URL): URL {
@@ -72,6 +76,8 @@ export class RegistryClient {
   async send(request: RegistryRequest): Promise<WireResponse> {
     const replayable = !(request.body !== undefined && !(request.body instanceof Uint8Array));
     const mayRetry = replayable && request.retry !== false;
+    const signal = request.signal ?? this.signal;
+    if (!replayable) await this.auth.ensureFresh(request.scopes);
     let url = this.url(request.url);
     let refusedAuth: string | undefined;
     let authRetried = false;
@@ -85,9 +91,9 @@ export class RegistryClient {
       if (authorization) headers['Authorization'] = authorization;
       let res: WireResponse;
       try {
-        res = await this.transport.send({ method: request.method, url, headers, ...(request.body !== undefined ? { body: request.body } : {}), ...(request.signal ? { signal: request.signal } : {}) });
+        res = await this.transport.send({ method: request.method, url, headers, ...(request.body !== undefined ? { body: request.body } : {}), ...(signal ? { signal } : {}) });
       } catch (err) {
-        if (mayRetry && isRetryableNetworkError(err) && ++failures < this.attempts) {
+        if (mayRetry && !signal?.aborted && isRetryableNetworkError(err) && ++failures < this.attempts) {
           await this.pause(this.backoff(failures), `${request.method} ${redactUrl(url)}: ${(err as Error).message}`);
           continue;
         }
@@ -100,7 +106,8 @@ export class RegistryClient {
         authRetried = true;
         refusedAuth = authorization;
         if (await this.auth.authenticate(challenge, request.scopes, refusedAuth)) continue;
-        throw new RegistryError(request.method, url, status, [], request.context);
+        const insufficient = parseChallenges(challenge).some((c) => c.params['error'] === 'insufficient_scope');
+        throw new RegistryError(request.method, url, status, [], request.context, insufficient ? 'OCI_DENIED' : undefined);
       }
       if (REDIRECTS.has(status) && (request.method === 'GET' || request.method === 'HEAD') && res.headers.location && !request.expect.includes(status)) {
         discard(res.body);
@@ -124,7 +131,9 @@ export class RegistryClient {
   /** The response as a RegistryError, with the spec error codes from its body. */
   async failure(request: Pick<RegistryRequest, 'method' | 'context'>, url: URL, res: WireResponse): Promise<RegistryError> {
     const text = request.method === 'HEAD' ? '' : await readText(res.body).catch(() => '');
-    return new RegistryError(request.method, url, res.status, parseSpecErrors(text), request.context);
+    // Authenticated but not allowed: the token lacked the scope (token.md "insufficient_scope").
+    const insufficient = res.status === 401 && parseChallenges(res.headers['www-authenticate']).some((c) => c.params['error'] === 'insufficient_scope');
+    return new RegistryError(request.method, url, res.status, parseSpecErrors(text), request.context, insufficient ? 'OCI_DENIED' : undefined);
   }
 
   close(): void {

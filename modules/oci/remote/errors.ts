@@ -74,8 +74,8 @@ export class RegistryError extends ModelshipError {
   readonly status: number;
   readonly errors: SpecError[];
 
-  constructor(method: string, url: URL | string, status: number, errors: SpecError[], context?: string) {
-    const code = errors.map((e) => CODE_BY_SPEC_CODE[e.code]).find((c) => c !== undefined) ?? codeForStatus(status);
+  constructor(method: string, url: URL | string, status: number, errors: SpecError[], context?: string, code?: string) {
+    code ??= errors.map((e) => CODE_BY_SPEC_CODE[e.code]).find((c) => c !== undefined) ?? codeForStatus(status);
     const printable = redactUrl(url);
     const spec = errors.length ? `: ${errors.map((e) => `${e.code}${e.message ? ` (${e.message})` : ''}`).join('; ')}` : '';
     const advice = ADVICE[code];

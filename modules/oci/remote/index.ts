@@ -55,6 +55,8 @@ export interface RemoteOptions {
   tagPageSize?: number;
   /** Cap on pages of tags or referrers (default 1000). */
   maxListPages?: number;
+  /** Cancels every request of this target. */
+  signal?: AbortSignal;
   /** Targets given the same pool share tokens and what was learned about each registry. */
   sessions?: RegistrySessions;
 }
@@ -102,6 +104,7 @@ export class RemoteTarget implements Target, Deleter, TagLister, Mounter, Referr
       ...(options.reporter ? { reporter: options.reporter } : {}),
       ...(options.retry ? { retry: options.retry } : {}),
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
     });
     this.ctx = {
       session,
@@ -191,7 +194,7 @@ function hasSubject(bytes: Uint8Array): boolean {
 export { RegistrySessions } from './session.js';
 export { RegistryError, isRegistryError, redactUrl } from './errors.js';
 export type { SpecError } from './errors.js';
-export { dockerCredentials, staticCredentials, saveCredential, removeCredential, authFilesToRead, authFileToWrite } from './credentials.js';
+export { dockerCredentials, staticCredentials, saveCredential, removeCredential, authFilesToRead, authFileToWrite, normalizeRegistryKey } from './credentials.js';
 export type { Credential, CredentialProvider, StoredCredential } from './credentials.js';
 export { parseChallenges } from './auth.js';
 export type { Challenge } from './auth.js';

@@ -24,6 +24,7 @@ export function parsePep508(text: string): PythonRequirement | undefined {
   let specifier = m[3]!.trim();
   if (specifier.startsWith('@')) return undefined; // direct URL reference: no registry version
   specifier = specifier.replace(/^\((.*)\)$/, '$1').replace(/\s+/g, '');
+  if (specifier !== '' && !/^(===?|[<>!~]=?)/.test(specifier)) return undefined; // `git+https://…` and other non-requirements
   const pin = /^===?([^,*]+)$/.exec(specifier);
   return {
     name: normalizePypiName(m[1]!),

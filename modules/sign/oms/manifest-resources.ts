@@ -11,7 +11,7 @@ import {
   LEGACY_ANNOTATION_FILEPATH,
   parseLayerMediaType,
 } from '../../modelpack/mediatypes.js';
-import { sortResources, type OmsResource } from './statement.js';
+import { buildOmsStatement, sortResources, type OmsResource, type OmsStatement } from './statement.js';
 
 /** Per-file sha256 digests of one tar layer, as recorded at pack time. */
 export interface PackedLayerFiles {
@@ -55,4 +55,18 @@ function hexOf(digest: string, where: string): string {
   const m = /^(?:sha256:)?([a-f0-9]{64})$/.exec(digest);
   if (!m) throw new ModelshipError('SIGN_FILE_DIGESTS_MISSING', `${where}: "${digest}" is not a sha256 digest`);
   return m[1]!;
+}
+
+export interface ManifestStatementOptions extends ResourcesFromManifestOptions {
+  /** The subject name: the model's folder name when it was packed. */
+  modelName: string;
+}
+
+/** The statement `model_signing` would write for the unpacked folder, from the manifest alone. */
+export function omsStatementFromManifest(manifest: ImageManifest, opts: ManifestStatementOptions): OmsStatement {
+  return buildOmsStatement({
+    modelName: opts.modelName,
+    resources: resourcesFromManifest(manifest, opts),
+    serialization: { method: 'files', hash_type: 'sha256', allow_symlinks: false, ignore_paths: [] },
+  });
 }

@@ -1,0 +1,76 @@
+/**
+ * `modelship init [DIR]`: describe an existing model folder in a new modelship.yaml, from what its
+ * files are and what the weights, config.json and model card say.
+ */
+import { access, rename, writeFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { ModelshipError } from '../../errors/index.js';
+import { detectProject, MODELSHIP_FILE, MODELSHIP_SCHEMA_FILE, renderModelshipYaml, schemaFilePath } from '../../spec/index.js';
+import { flagBoolean, type Command, type CommandContext, type CommandResult } from '../command.js';
+
+/** Editors find the schema through a path relative to the new file; the installed copy is offline. */
+function schemaRef(dir: string): string {
+  const rel = path.relative(dir, schemaFilePath(MODELSHIP_SCHEMA_FILE)).split(path.sep).join('/');
+  return rel.startsWith('.') ? rel : `./${rel}`;
+}
+
+async function writeAtomic(file: string, text: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    await writeFile(tmp, text, { flag: 'wx' });
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+async function run(ctx: CommandContext): Promise<CommandResult> {
+  const dir = path.resolve(ctx.cwd, ctx.args[0] ?? '.');
+  if (!(await access(dir).then(() => true, () => false))) {
+    throw new ModelshipError('SPEC_NOT_FOUND', `folder ${dir} does not exist: give the model project folder, e.g. modelship init ./my-model`);
+  }
+  const target = path.join(dir, MODELSHIP_FILE);
+  const dryRun = flagBoolean(ctx, 'dry-run');
+  const force = flagBoolean(ctx, 'force');
+  const detection = await detectProject(dir);
+  const yaml = renderModelshipYaml(detection.spec, { schemaRef: schemaRef(dir) });
+  if (dryRun) return { json: { spec: detection.spec, yaml, findings: detection.findings, missing: detection.missing }, text: yaml };
+  if (!force && (await access(target).then(() => true, () => false))) {
+    throw new ModelshipError('SPEC_EXISTS', `${target} already exists: edit it, or run "modelship init --force" to replace it`);
+  }
+  await writeAtomic(target, yaml);
+  const counts = ['weight', 'weightConfig', 'doc', 'code', 'dataset']
+    .map((kind) => [kind, detection.spec.files.filter((f) => f.kind === kind).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([kind, n]) => `${n} ${kind}`);
+  const lines = [
+    `wrote ${target}`,
+    `files: ${counts.join(', ') || 'none found'}`,
+    ...detection.findings.map((f) => `  ${f}`),
+    ...(detection.missing.length ? ['fill in by hand:', ...detection.missing.map((m) => `  ${m}`)] : []),
+  ];
+  return { json: { file: target, spec: detection.spec, findings: detection.findings, missing: detection.missing }, text: lines.join('\n') };
+}
+
+export const command: Command = {
+  name: 'init',
+  summary: 'Describe a model folder in a new modelship.yaml (files classified, metadata read)',
+  usage: 'init [DIR] [--force] [--dry-run]',
+  help: `
+Walks DIR (default: the current folder), skipping .git, node_modules, hidden folders and the
+patterns in .modelshipignore / .kitignore, and sorts each file into weights, weight config
+(config.json, tokenizer files), docs, code and datasets. It reads the GGUF header, safetensors
+headers, config.json and the README's model card metadata into the model fields (architecture,
+format, paramSize, precision, quantization, licenses), writes modelship.yaml and lists what it
+could not find.
+
+  modelship init                 describe the current folder
+  modelship init ./model --dry-run   print the YAML without writing it
+  modelship init --json          the spec as JSON`,
+  options: {
+    force: { type: 'boolean', short: 'f' },
+    'dry-run': { type: 'boolean' },
+  },
+  run,
+};

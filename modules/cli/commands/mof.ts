@@ -1,0 +1,132 @@
+/**
+ * `modelship mof [DIR]`: the project's Model Openness Framework class, its MOT YAML, and a gate
+ * (`--require N`); `modelship mof classify FILE`: the MOT's verdict on a MOT YAML file.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { classifyMot, readProject, type MofDerivation, type MofEvaluation, type SpecLoader } from '../../card/index.js';
+import { writeFileAtomic } from '../../card/write.js';
+import { EXIT_STATUS, ModelshipError, UsageError } from '../../errors/index.js';
+import { loadSpec } from '../../spec/index.js';
+import { flagString, type Command, type CommandContext } from '../command.js';
+
+const ROMAN = ['0', 'I', 'II', 'III'] as const;
+
+/** modules/spec's loader; a folder with no spec file is still a project (described from its files). */
+export const projectSpecLoader: SpecLoader = async (dir) => {
+  try {
+    return await loadSpec(dir);
+  } catch (err) {
+    if (err instanceof ModelshipError && err.code === 'SPEC_NOT_FOUND') return undefined;
+    throw err;
+  }
+};
+
+function progressLine(e: Pick<MofEvaluation, 'progress'>): string {
+  const pct = (n: number) => `${Math.round(n * 100) / 100}%`;
+  return `progress: Class III ${pct(e.progress['3'])}, Class II ${pct(e.progress['2'])}, Class I ${pct(e.progress['1'])}`;
+}
+
+export function evaluationText(e: MofEvaluation): string[] {
+  const lines = [`${e.label}`, progressLine(e)];
+  for (const cls of ['3', '2', '1'] as const) {
+    const gaps = [...e.missing[cls].map((n) => `${n} (missing)`), ...e.invalid[cls].map((n) => `${n} (licence not open)`), ...e.unlicensed[cls].map((n) => `${n} (unlicensed)`)];
+    if (gaps.length) lines.push(`Class ${ROMAN[Number(cls)]} lacks: ${[...new Set(gaps)].join(', ')}`);
+  }
+  if (e.notTypeAppropriate.length) lines.push(`open but not type-appropriate (counted, with a warning): ${e.notTypeAppropriate.join(', ')}`);
+  return lines;
+}
+
+/** `--date YYYY-MM-DD`: the release date written into the MOT YAML, for reproducible output. */
+export function releaseDateFlag(ctx: CommandContext): string | undefined {
+  const date = flagString(ctx, 'date');
+  if (date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new UsageError(`--date takes YYYY-MM-DD, not "${date}"`);
+  return date;
+}
+
+function parseRequire(raw: string | undefined, fallback: number | undefined): 1 | 2 | 3 | undefined {
+  if (raw === undefined) return fallback as 1 | 2 | 3 | undefined;
+  if (!/^[123]$/.test(raw)) throw new UsageError(`--require takes 1, 2 or 3 (the MOF class to reach; 3 is Open Model, 1 Open Science), not "${raw}"`);
+  return Number(raw) as 1 | 2 | 3;
+}
+
+/** A class passes `require` when it is at least as open: Class I satisfies --require 3. */
+export function meetsClass(cls: number, require: 1 | 2 | 3): boolean {
+  return cls !== 0 && cls <= require;
+}
+
+async function classify(ctx: CommandContext, file: string | undefined) {
+  if (!file) throw new UsageError('mof classify needs a file: modelship mof classify FILE [--json]');
+  const full = path.resolve(ctx.cwd, file);
+  const text = await readFile(full, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw new ModelshipError(err.code === 'ENOENT' ? 'SPEC_NOT_FOUND' : 'MOF_INVALID', `cannot read ${full}: ${err.message}`, { cause: err });
+  });
+  const e = classifyMot(text, file);
+  return { json: e, text: evaluationText(e).join('\n') };
+}
+
+function derivationText(mof: MofDerivation, motFile: string | undefined): string[] {
+  const lines = evaluationText(mof.evaluation);
+  lines.push('', 'Components found:');
+  for (const c of mof.components) lines.push(`  ${c.name.padEnd(32)} ${c.license}${c.open || c.license === 'unlicensed' ? '' : ' (not open)'}  ${c.files[0]}${c.files.length > 1 ? ` +${c.files.length - 1}` : ''}`);
+  if (mof.toAdd.length) {
+    lines.push('', 'To reach the next classes, add:');
+    for (const m of mof.toAdd) lines.push(`  - ${m.name} (Class ${ROMAN[m.class]}): ${m.hint}`);
+  }
+  for (const w of mof.warnings) lines.push(`warning: ${w}`);
+  if (motFile) lines.push('', `MOT YAML written to ${motFile}`);
+  return lines;
+}
+
+export const command: Command = {
+  name: 'mof',
+  summary: 'Model Openness Framework class of a project (or of a MOT file), with a --require gate',
+  usage: 'mof [DIR] [--require 1|2|3] [-o mot.yaml] | mof classify FILE',
+  help: `Finds the MOF components in the project folder DIR (default: the current folder): weights,
+architecture code, technical report or paper, evaluation results, model and data cards, training,
+inference and evaluation code, datasets... with their licences (the spec's, per-file, LICENSE files,
+Hugging Face ids mapped to SPDX), and evaluates them exactly as the Model Openness Tool does.
+Prints the class, per-class progress and, for each missing component, what to add.
+
+--require N makes it a gate: exit status 9 unless the project reaches Class N or better
+(Class I is the most open). Without --require, modelship.yaml's pipeline.mof.require applies.
+-o FILE writes the MOT-importable YAML; --date YYYY-MM-DD sets its release date (default: today),
+for output that does not change from day to day.
+
+"mof classify FILE" evaluates a Model Openness Tool YAML file (as in the MOT's models/ folder).
+
+Examples:
+  modelship mof --require 3
+  modelship mof ./my-model -o mot.yaml --json
+  modelship mof classify Llama-3.1-8B.yml --json`,
+  options: {
+    require: { type: 'string' },
+    output: { type: 'string', short: 'o' },
+    date: { type: 'string' },
+  },
+  async run(ctx) {
+    if (ctx.args[0] === 'classify') return classify(ctx, ctx.args[1]);
+    if (ctx.args.length > 1) throw new UsageError(`mof takes one folder, got ${ctx.args.length}: modelship mof [DIR] [--require 1|2|3]`);
+    const date = releaseDateFlag(ctx);
+    const view = await readProject(path.resolve(ctx.cwd, ctx.args[0] ?? '.'), { loadSpec: projectSpecLoader, ...(date ? { date } : {}) });
+    const require = parseRequire(flagString(ctx, 'require'), view.spec?.pipeline.mof?.require);
+    const out = flagString(ctx, 'output');
+    const motFile = out ? path.resolve(ctx.cwd, out) : undefined;
+    if (motFile) await writeFileAtomic(motFile, view.mof.motYaml);
+    const e = view.mof.evaluation;
+    const passed = require === undefined ? undefined : meetsClass(e.class, require);
+    const json = {
+      class: e.class, label: e.label, progress: e.progress, missing: e.missing, invalid: e.invalid, unlicensed: e.unlicensed,
+      notTypeAppropriate: e.notTypeAppropriate, components: view.mof.components, toAdd: view.mof.toAdd, warnings: view.mof.warnings,
+      ...(motFile ? { motFile } : {}),
+      ...(require !== undefined ? { gate: { require, passed, ...(passed ? {} : { code: 'GATE_FAILED' }) } } : {}),
+    };
+    const text = derivationText(view.mof, motFile);
+    if (require !== undefined) {
+      text.push('', passed
+        ? `gate passed: ${e.label} meets --require ${require}`
+        : `gate failed (GATE_FAILED): ${e.label} does not reach Class ${ROMAN[require]}; missing: ${view.mof.toAdd.filter((m) => m.class >= require).map((m) => m.name).join(', ') || 'see above'}`);
+    }
+    return { json, text: text.join('\n'), ...(passed === false ? { exitCode: EXIT_STATUS.gate } : {}) };
+  },
+};

@@ -1,0 +1,105 @@
+/**
+ * `modelship pack [DIR] -t NAME:TAG`: build a ModelPack artifact from a model folder into the local store.
+ */
+import { resolve } from 'node:path';
+import { UsageError } from '../../errors/index.js';
+import { packModel, LAYER_FORMATS, type LayerFormat, type ModelCarBase } from '../../modelpack/index.js';
+import { openReference } from '../../oci/open.js';
+import { loadSpec } from '../../spec/index.js';
+import { openStore, storeReference, storeResolver } from '../../store/index.js';
+import { flagBoolean, flagString, type Command, type CommandContext } from '../command.js';
+import { REGISTRY_OPTIONS, openContextOf } from './copy.js';
+
+const USAGE = 'pack [DIR] [-f FILE] -t NAME:TAG [--layer-format raw|tar|tar+gzip|tar+zstd] [--created] [--modelcar [--modelcar-base REF]] [--format modelkit]';
+export const DEFAULT_MODELCAR_BASE = 'docker.io/library/busybox:1.37';
+
+/** `--created` means now, or SOURCE_DATE_EPOCH when a reproducible build sets it. */
+function createdTime(ctx: CommandContext): string | undefined {
+  if (!flagBoolean(ctx, 'created')) return undefined;
+  const epoch = ctx.env['SOURCE_DATE_EPOCH'];
+  const when = epoch && /^\d+$/.test(epoch) ? new Date(Number(epoch) * 1000) : new Date();
+  return when.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+async function modelCarBase(ctx: CommandContext): Promise<ModelCarBase | undefined> {
+  if (!flagBoolean(ctx, 'modelcar')) {
+    if (flagString(ctx, 'modelcar-base')) throw new UsageError('--modelcar-base needs --modelcar');
+    return undefined;
+  }
+  const store = openStore(ctx.env, ctx.cwd);
+  const input = flagString(ctx, 'modelcar-base') ?? DEFAULT_MODELCAR_BASE;
+  const opened = await openReference(input, { ...openContextOf(ctx), resolveStore: storeResolver(store) });
+  return { target: opened.target, reference: opened.selector };
+}
+
+export const command: Command = {
+  name: 'pack',
+  summary: 'Pack a model folder as a ModelPack OCI artifact into the local store',
+  usage: USAGE,
+  help: `Reads the folder's Kitfile, Modelfile or modelship.yaml (or classifies the files when there is
+none) and writes a CNCF ModelPack artifact into the local store ($MODELSHIP_HOME/store, default
+~/.modelship/store, an OCI image layout). Prints the manifest digest.
+
+Each file is one layer, read once. Weights stay uncompressed: "raw" (the default) stores the file
+itself, so the layer digest is the file's sha256; --layer-format tar|tar+gzip|tar+zstd wraps each
+file in a tar (compression applies to non-weight files). The result is reproducible: the same folder
+gives the same digest on any machine, unless --created records the time (SOURCE_DATE_EPOCH is used
+when set). Unchanged files are not read again on a re-pack.
+
+--modelcar also writes a runnable image (busybox base, the model under /models) for KServe's
+oci:// ModelCar mode, sharing the layer blobs; the tag then names an index holding both.
+--format modelkit also writes a KitOps ModelKit tagged <TAG>-modelkit.
+
+Examples:
+  modelship pack . -t llama:v1
+  modelship pack ./model -f Kitfile -t 127.0.0.1:5000/models/llama:v1 --json
+  modelship pack . -t ghcr.io/acme/llama:v2 --layer-format tar+zstd --created
+  modelship pack . -t llama:car --modelcar --modelcar-base oci:./busybox:latest`,
+  options: {
+    file: { type: 'string', short: 'f' },
+    tag: { type: 'string', short: 't' },
+    'layer-format': { type: 'string' },
+    created: { type: 'boolean' },
+    modelcar: { type: 'boolean' },
+    'modelcar-base': { type: 'string' },
+    format: { type: 'string' },
+    ...REGISTRY_OPTIONS,
+  },
+  async run(ctx) {
+    if (ctx.args.length > 1) throw new UsageError(`expected at most one folder, got ${ctx.args.length}.\nUsage: modelship ${USAGE}`);
+    const tagInput = flagString(ctx, 'tag');
+    if (!tagInput) throw new UsageError(`-t NAME:TAG is required, e.g. -t llama:v1 or -t ghcr.io/acme/llama:v1.\nUsage: modelship ${USAGE}`);
+    const reference = storeReference(tagInput);
+    const layerFormat = (flagString(ctx, 'layer-format') ?? 'raw') as LayerFormat;
+    if (!LAYER_FORMATS.includes(layerFormat)) throw new UsageError(`--layer-format must be one of ${LAYER_FORMATS.join(', ')}, got "${layerFormat}"`);
+    const format = flagString(ctx, 'format') ?? 'modelpack';
+    if (format !== 'modelpack' && format !== 'modelkit') throw new UsageError(`--format must be modelpack or modelkit, got "${format}"`);
+    const dir = resolve(ctx.cwd, ctx.args[0] ?? '.');
+    const file = flagString(ctx, 'file');
+    const spec = await loadSpec(dir, file, { onNote: (m) => ctx.reporter.note(m) });
+    const store = openStore(ctx.env, ctx.cwd);
+    const modelcar = await modelCarBase(ctx);
+    const created = createdTime(ctx);
+    const result = await packModel(spec, store.layout, {
+      tag: reference,
+      layerFormat,
+      format,
+      cache: store.cache,
+      reporter: ctx.reporter,
+      ...(created ? { created } : {}),
+      ...(modelcar ? { modelcar } : {}),
+    });
+    const json = {
+      reference,
+      digest: result.tagged.digest,
+      mediaType: result.tagged.mediaType,
+      layers: result.files.map((f) => ({ path: f.path, kind: f.kind, mediaType: f.layer.mediaType, digest: f.layer.digest, size: f.layer.size })),
+      modelpack: result.descriptor.digest,
+      ...(result.modelcar ? { modelcar: result.modelcar.image.digest } : {}),
+      ...(result.modelkit ? { modelkit: { reference: `${reference}-modelkit`, digest: result.modelkit.descriptor.digest } } : {}),
+      filesRead: result.stats.filesRead.length,
+      filesCached: result.stats.hits,
+    };
+    return { json, text: result.tagged.digest };
+  },
+};

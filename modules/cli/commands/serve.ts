@@ -1,0 +1,205 @@
+/**
+ * `modelship serve`: one command from a model (file, folder or packed artifact) to an
+ * OpenAI-compatible endpoint, in-process (node-llama-cpp) or in a podman/docker container.
+ */
+import { access } from 'node:fs/promises';
+import { UsageError } from '../../errors/index.js';
+import {
+  buildContainerCommand,
+  detectAccelerator,
+  findFreePort,
+  openNativeModel,
+  resolveModelSource,
+  startContainer,
+  startInferenceServer,
+  type ContainerAccelerator,
+  type Engine,
+  type GpuChoice,
+  type Retriever,
+} from '../../infer/index.js';
+import { flagBoolean, flagList, flagString, type Command, type CommandContext, type OptionSpec } from '../command.js';
+
+export const command: Command = {
+  name: 'serve',
+  summary: 'serve a model behind an OpenAI-compatible API (native, podman or docker)',
+  usage: 'serve REF|DIR|FILE.gguf [--port N] [--host H] [--engine native|podman|docker] [--dryrun]',
+  help: `
+Serves GET /v1/models, POST /v1/chat/completions (SSE streaming or not), POST /v1/completions,
+POST /v1/embeddings, GET /health and GET /metrics (Prometheus). Prints the base URL and a curl to try.
+Ctrl-C (SIGINT) or SIGTERM stops cleanly and frees the port.
+
+A folder is searched for one .gguf file (or safetensors weights, served with vLLM in a container).
+--engine native (default) runs llama.cpp in-process through node-llama-cpp and uses CUDA, Vulkan or
+Metal when a build for them loads; --engine podman|docker runs the upstream llama.cpp server image
+(server, server-cuda, server-vulkan) or vllm/vllm-openai with the GPU passed through.
+
+  --port N          port to listen on (0 picks a free one; default 8080 native, a free one for containers)
+  --host H          address to bind (default 127.0.0.1)
+  --threads N       CPU threads (default: all cores)
+  --ctx-size N      context size in tokens (default: the model's, at most 4096)
+  --gpu MODE        auto (default), none, or all (fail without a GPU)
+  --queue N         requests that may wait while the model is busy (default 16); more get 503
+  --image IMG       container image instead of the default for the format and GPU
+  --engine-arg A    extra argument before "run" for podman/docker (repeatable)
+  --run-arg A       extra argument for "run" (repeatable), e.g. --run-arg=--ulimit=nofile=1024:1024
+  --dryrun          print what would run (the exact container command) and exit
+
+Examples:
+  modelship serve ./model --port 0
+  modelship serve ./model/llama.gguf --engine podman --dryrun
+`,
+  options: {
+    port: { type: 'string', short: 'p' },
+    host: { type: 'string' },
+    engine: { type: 'string' },
+    dryrun: { type: 'boolean' },
+    threads: { type: 'string' },
+    'ctx-size': { type: 'string' },
+    image: { type: 'string' },
+    gpu: { type: 'string' },
+    queue: { type: 'string' },
+    'engine-arg': { type: 'string', multiple: true },
+    'run-arg': { type: 'string', multiple: true },
+  },
+  async run(ctx) {
+    const input = ctx.args[0];
+    if (!input) throw new UsageError('serve needs a model: modelship serve REF|DIR|FILE.gguf');
+    const engineKind = flagString(ctx, 'engine') ?? 'native';
+    if (!['native', 'podman', 'docker'].includes(engineKind)) throw new UsageError(`--engine must be native, podman or docker, not "${engineKind}".`);
+    const settings = readServeSettings(ctx);
+    return engineKind === 'native' ? serveNative(ctx, input, settings) : serveInContainer(ctx, input, engineKind as 'podman' | 'docker', settings);
+  },
+};
+
+/** The flags `serve` and `rag serve` share. */
+export function readServeSettings(ctx: CommandContext): ServeSettings {
+  const gpu = flagString(ctx, 'gpu') ?? 'auto';
+  if (!['auto', 'none', 'all'].includes(gpu)) throw new UsageError(`--gpu must be auto, none or all, not "${gpu}".`);
+  return {
+    host: flagString(ctx, 'host') ?? '127.0.0.1',
+    port: intFlag(ctx, 'port', 0, 65535),
+    threads: intFlag(ctx, 'threads', 1, 1024),
+    contextSize: intFlag(ctx, 'ctx-size', 16, 1 << 20),
+    queue: intFlag(ctx, 'queue', 0, 100_000),
+    gpu: gpu as GpuChoice,
+  };
+}
+
+export interface ServeSettings {
+  host: string;
+  port: number | undefined;
+  threads: number | undefined;
+  contextSize: number | undefined;
+  queue: number | undefined;
+  gpu: GpuChoice;
+}
+
+/** Load in-process, serve until SIGINT/SIGTERM; `withRetriever` adds RAG to chat completions. */
+export async function serveNative(ctx: CommandContext, input: string, s: ServeSettings, withRetriever?: (engine: Engine) => Promise<Retriever>) {
+  if (flagBoolean(ctx, 'dryrun')) {
+    const source = await resolveModelSource(input, { cwd: ctx.cwd });
+    const plan = { engine: 'native', model: source.name, file: source.file, format: source.format, host: s.host, port: s.port ?? 8080, threads: s.threads, contextSize: s.contextSize, gpu: s.gpu };
+    return { json: plan, text: `would load ${source.file} in-process with node-llama-cpp and listen on ${s.host}:${plan.port}` };
+  }
+  const started = Date.now();
+  const { engine } = await openNativeModel(input, {
+    cwd: ctx.cwd,
+    gpu: s.gpu,
+    ...(s.threads === undefined ? {} : { threads: s.threads }),
+    ...(s.contextSize === undefined ? {} : { contextSize: s.contextSize }),
+  });
+  try {
+    const retriever = withRetriever ? await withRetriever(engine) : undefined;
+    const server = await startInferenceServer({
+      engine,
+      host: s.host,
+      port: s.port ?? 8080,
+      ...(s.queue === undefined ? {} : { maxWaiting: s.queue }),
+      ...(retriever ? { retriever } : {}),
+    });
+    const ready = { url: `${server.url}/v1`, model: engine.modelId, engine: 'native', backend: engine.backend, readyMs: Date.now() - started };
+    announce(ctx, ready);
+    const signal = await stopSignal();
+    await server.close();
+    return { json: { ...ready, stopped: signal }, text: `stopped (${signal})` };
+  } finally {
+    await engine.dispose();
+  }
+}
+
+async function serveInContainer(ctx: CommandContext, input: string, engine: 'podman' | 'docker', s: ServeSettings) {
+  const source = await resolveModelSource(input, { cwd: ctx.cwd });
+  const accelerator: ContainerAccelerator = s.gpu === 'none' ? 'none' : await detectAccelerator(exists);
+  if (s.gpu === 'all' && accelerator === 'none') throw new UsageError('--gpu all: no NVIDIA device (/dev/nvidia0, CDI spec) or /dev/dri found on this machine.');
+  const image = flagString(ctx, 'image');
+  const plan = buildContainerCommand({
+    engine,
+    source,
+    accelerator,
+    hostPort: s.port || (await findFreePort()),
+    ...(image === undefined ? {} : { image }),
+    ...(s.contextSize === undefined ? {} : { contextSize: s.contextSize }),
+    ...(s.threads === undefined ? {} : { threads: s.threads }),
+    engineArgs: flagList(ctx, 'engine-arg'),
+    runArgs: flagList(ctx, 'run-arg'),
+  });
+  const commandLine = plan.argv.map(shellQuote).join(' ');
+  if (flagBoolean(ctx, 'dryrun')) return { json: { engine, image: plan.image, command: plan.argv, url: `${plan.url}/v1` }, text: commandLine };
+  ctx.stderr.write(`${commandLine}\n`);
+  const running = await startContainer(plan, { readyPath: '/health', stopArgs: flagList(ctx, 'engine-arg') });
+  const ready = { url: `${plan.url}/v1`, model: source.name, engine, backend: `${plan.image} (${accelerator === 'none' ? 'CPU' : accelerator})` };
+  announce(ctx, ready);
+  const signal = await Promise.race([stopSignal(), running.exited.then((code) => `container exited with ${code}`)]);
+  await running.stop();
+  return { json: { ...ready, stopped: signal }, text: `stopped (${signal})` };
+}
+
+/** The base URL and a curl to paste, or one JSON line for scripts. */
+function announce(ctx: CommandContext, ready: { url: string; model: string; engine: string; backend: string }): void {
+  if (ctx.json) {
+    ctx.stdout.write(JSON.stringify(ready) + '\n');
+    return;
+  }
+  const body = JSON.stringify({ model: ready.model, messages: [{ role: 'user', content: 'Hello' }] });
+  ctx.stderr.write(`${ready.backend}\n`);
+  ctx.stdout.write(
+    [
+      `Serving ${ready.model} at ${ready.url} (Ctrl-C to stop)`,
+      `curl ${ready.url}/chat/completions -H 'Content-Type: application/json' -d '${body}'`,
+      '',
+    ].join('\n'),
+  );
+}
+
+function stopSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(signal);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+function intFlag(ctx: CommandContext, name: string, min: number, max: number): number | undefined {
+  const raw = flagString(ctx, name);
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, not "${raw}".`);
+  return n;
+}
+
+function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_./:=,@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+async function exists(p: string): Promise<boolean> {
+  return access(p).then(() => true, () => false);
+}
+
+export { intFlag, shellQuote };
+
+/** Flags shared with `rag serve`. */
+export const SERVE_OPTIONS: OptionSpec = command.options;

@@ -1,0 +1,154 @@
+/** `modelship sign`: an OpenSSF Model Signing bundle for a model folder (model.sig), as model_signing writes it. */
+import { readFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { UsageError, ModelshipError, describeError } from '../../errors/index.js';
+import {
+  identityFromEnvironment,
+  isEncryptedPem,
+  loadPrivateKey,
+  signModelFolder,
+  type OmsHashType,
+  type SerializationMethod,
+  type SigningMethod,
+} from '../../sign/index.js';
+import { readKeyPassword } from '../../sign/password.js';
+import { flagBoolean, flagList, flagString, type Command, type CommandContext } from '../command.js';
+
+export const command: Command = {
+  name: 'sign',
+  summary: 'sign a model folder (OpenSSF Model Signing)',
+  usage: 'sign DIR (--key KEY.pem | --keyless | --cert CERT.pem [--chain CHAIN.pem] --key KEY.pem) [--output model.sig]',
+  help: `
+Hashes every file of DIR once and writes an OpenSSF Model Signing v1.0 Sigstore bundle, by default
+DIR/model.sig, which the Python model_signing tool verifies too. model.sig and .git* are left out.
+
+Methods:
+  --key KEY.pem                ECDSA P-256 (P-384/P-521 accepted); an encrypted key's password comes
+                               from MODELSHIP_KEY_PASSWORD or a terminal prompt
+  --cert CERT.pem --key KEY.pem [--chain CHAIN.pem]
+                               X.509: the certificate and its intermediates go into the bundle
+  --keyless                    Fulcio certificate and Rekor entry; OIDC token from SIGSTORE_ID_TOKEN or
+                               GitHub Actions (id-token: write); --fulcio-url/--rekor-url for private
+                               instances, --rekor-entry-type dsse|intoto (dsse unless told)
+
+Serialization: --method files|shards, --shard-size BYTES, --hash-type sha256|blake2b,
+--allow-symlinks, --ignore-paths PATH (repeatable).
+
+Example: modelship sign ./my-model --key signing.key`,
+  options: {
+    key: { type: 'string' },
+    keyless: { type: 'boolean' },
+    cert: { type: 'string' },
+    chain: { type: 'string' },
+    output: { type: 'string', short: 'o' },
+    'fulcio-url': { type: 'string' },
+    'rekor-url': { type: 'string' },
+    'rekor-entry-type': { type: 'string' },
+    method: { type: 'string' },
+    'shard-size': { type: 'string' },
+    'hash-type': { type: 'string' },
+    'allow-symlinks': { type: 'boolean' },
+    'ignore-paths': { type: 'string', multiple: true },
+  },
+  async run(ctx) {
+    const [target, ...extra] = ctx.args;
+    if (!target || extra.length) throw new UsageError(`usage: modelship ${command.usage}`);
+    const path = resolve(ctx.cwd, target);
+    if (!(await isLocalPath(path))) {
+      // Artifact references (sign REF) build the statement from the manifest; not in this build yet.
+      throw new UsageError(`${target} is not a folder or file here; signing an OCI artifact reference is not supported yet, sign the model folder`);
+    }
+    const signing = await signingMethod(ctx);
+    const output = flagString(ctx, 'output');
+    const shardSize = flagString(ctx, 'shard-size');
+    const result = await signModelFolder(path, {
+      signing,
+      ...(output ? { output: resolve(ctx.cwd, output) } : {}),
+      method: serializationMethod(flagString(ctx, 'method')),
+      hashType: hashType(flagString(ctx, 'hash-type')),
+      allowSymlinks: flagBoolean(ctx, 'allow-symlinks'),
+      ...(shardSize ? { shardSize: positiveInteger(shardSize, '--shard-size') } : {}),
+      ignorePaths: flagList(ctx, 'ignore-paths'),
+      reporter: ctx.reporter,
+    });
+    const subject = result.statement.subject[0]!;
+    return {
+      json: {
+        signature: result.bundlePath,
+        method: signing.kind,
+        subject: { name: subject.name, digest: subject.digest },
+        resources: result.statement.predicate.resources.length,
+      },
+      text: `signed ${subject.name}: ${result.statement.predicate.resources.length} resources, sha256:${subject.digest['sha256']}\nwrote ${result.bundlePath}`,
+    };
+  },
+};
+
+async function isLocalPath(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function signingMethod(ctx: CommandContext): Promise<SigningMethod> {
+  const keyPath = flagString(ctx, 'key');
+  const certPath = flagString(ctx, 'cert');
+  const keyless = flagBoolean(ctx, 'keyless');
+  if (keyless && (keyPath || certPath)) throw new UsageError('--keyless takes no --key or --cert');
+  if (keyless) {
+    const fulcioURL = flagString(ctx, 'fulcio-url');
+    const rekorURL = flagString(ctx, 'rekor-url');
+    const entryType = flagString(ctx, 'rekor-entry-type');
+    if (entryType !== undefined && entryType !== 'dsse' && entryType !== 'intoto') throw new UsageError(`--rekor-entry-type must be dsse or intoto, not "${entryType}"`);
+    return {
+      kind: 'keyless',
+      identity: identityFromEnvironment(ctx.env),
+      ...(fulcioURL ? { fulcioURL } : {}),
+      ...(rekorURL ? { rekorURL } : {}),
+      ...(entryType ? { rekorEntryType: entryType } : {}),
+    };
+  }
+  if (!keyPath) throw new UsageError('choose a method: --key KEY.pem, --cert CERT.pem --key KEY.pem, or --keyless');
+  const privateKey = await readPrivateKey(ctx, resolve(ctx.cwd, keyPath));
+  if (!certPath) return { kind: 'key', privateKey };
+  const chainPath = flagString(ctx, 'chain');
+  return {
+    kind: 'certificate',
+    privateKey,
+    certificatePem: await readText(resolve(ctx.cwd, certPath), '--cert'),
+    ...(chainPath ? { chainPem: await readText(resolve(ctx.cwd, chainPath), '--chain') } : {}),
+  };
+}
+
+async function readPrivateKey(ctx: CommandContext, path: string) {
+  const pem = await readText(path, '--key');
+  const password = isEncryptedPem(pem)
+    ? await readKeyPassword({ env: ctx.env, stdin: ctx.stdin, stderr: ctx.stderr }, `Password for ${path}: `)
+    : undefined;
+  return loadPrivateKey(pem, path, password);
+}
+
+async function readText(path: string, flag: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ModelshipError('INPUT_INVALID', `cannot read ${path} given with ${flag}: ${describeError(err)}`);
+  }
+}
+
+function serializationMethod(value: string | undefined): SerializationMethod {
+  if (value === undefined || value === 'files' || value === 'shards') return value ?? 'files';
+  throw new UsageError(`--method must be files or shards, not "${value}"`);
+}
+
+function hashType(value: string | undefined): OmsHashType {
+  if (value === undefined || value === 'sha256' || value === 'blake2b' || value === 'blake3') return value ?? 'sha256';
+  throw new UsageError(`--hash-type must be sha256 or blake2b, not "${value}"`);
+}
+
+function positiveInteger(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${flag} must be a positive whole number of bytes, not "${value}"`);
+  return n;
+}

@@ -1,0 +1,29 @@
+/**
+ * modules/modelpack: write ModelPack artifacts (with ModelKit and ModelCar views) and read any model artifact.
+ */
+export { packModel, ANNOTATION_CREATED, MODELCAR_PREFIX } from './pack.js';
+export type { PackOptions, PackResult } from './pack.js';
+export { packLayers, formatFor, fileMetadata, ANNOTATION_FILE_DIGEST } from './layers.js';
+export type { PackedFile, LayerOptions } from './layers.js';
+export { PackCache } from './cache.js';
+export type { CachedLayer, PackCacheStats } from './cache.js';
+export { resolveSpecFiles } from './files.js';
+export type { ResolvedFile } from './files.js';
+export { parsePatterns, isIgnored, globToRegExp } from './patterns.js';
+export type { PathPattern } from './patterns.js';
+export { tarStream, normalisedMode, TAR_EPOCH } from './tar.js';
+export type { TarFileEntry, TarResult } from './tar.js';
+export { compressor, decompressor, compressionOf } from './compress.js';
+export type { Compression } from './compress.js';
+export { ingestStream } from './ingest.js';
+export { buildModelCar } from './modelcar.js';
+export type { ModelCarBase, ModelCarResult } from './modelcar.js';
+export { packModelKit, MODELKIT_ARTIFACT_TYPE, MODELKIT_CONFIG_MEDIA_TYPE, modelKitLayerMediaType } from './modelkit.js';
+export type { ModelKitResult, ModelKitLayerKind } from './modelkit.js';
+export { readArtifact, detectFormat, artifactFiles } from './read.js';
+export type { ArtifactFormat, ArtifactFile, ModelArtifactView } from './read.js';
+export { unpack, unpackView, parseUnpackFilter, safeRelativePath, UNPACK_FILTER_KINDS } from './unpack.js';
+export type { UnpackFilter, UnpackFilterKind, UnpackOptions, UnpackResult, UnpackedFile } from './unpack.js';
+export * from './mediatypes.js';
+export { buildModelConfig, serializeConfig, validateModelConfig, parseModelConfig, modelConfigProblems } from './config.js';
+export type { ModelPackConfig } from './config.js';

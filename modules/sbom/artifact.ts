@@ -1,0 +1,70 @@
+/**
+ * SBOMs for packed artifacts: the input comes from the manifest and the ModelPack config (no
+ * weight is fetched), and the document goes back onto the artifact as a referrer.
+ */
+import { ModelshipError } from '../errors/index.js';
+import {
+  attach,
+  buildArtifactManifest,
+  descriptorOf,
+  fetchManifest,
+  readAllVerified,
+  type Descriptor,
+  type ImageManifest,
+  type ReadOnlyTarget,
+  type Target,
+} from '../oci/index.js';
+import type { ModelSpec } from '../spec/model-spec.js';
+import { sbomAttachment, type SbomFormat } from './attach.js';
+import { filesFromManifest } from './files.js';
+import type { SbomInput, SbomSpec } from './input.js';
+
+/** ModelPack configs are small JSON; anything larger is not one. */
+const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
+export interface PackedModel {
+  input: SbomInput;
+  manifest: ImageManifest;
+  subject: Descriptor;
+}
+
+const rec = (v: unknown): Record<string, unknown> => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+
+/** Reads the manifest `subject` names on `target` and its config; `reference` is what the user typed. */
+export async function sbomInputFromArtifact(target: ReadOnlyTarget, subject: Descriptor, reference: string): Promise<PackedModel> {
+  const manifest = await fetchManifest(target, subject, reference);
+  if ('manifests' in manifest) {
+    throw new ModelshipError('SBOM_INVALID', `${reference} is an index of ${manifest.manifests.length} manifests: give the digest of the model manifest (modelship inspect ${reference})`);
+  }
+  let modelConfig: Record<string, unknown> | undefined;
+  if (/^application\/vnd\.(cncf|cnai)\.model\.config\.v1\+json$/.test(manifest.config.mediaType)) {
+    const bytes = await readAllVerified(await target.fetch(manifest.config), manifest.config, MAX_CONFIG_BYTES, reference);
+    try {
+      modelConfig = rec(JSON.parse(new TextDecoder().decode(bytes)));
+    } catch (err) {
+      throw new ModelshipError('SBOM_INVALID', `the ModelPack config ${manifest.config.digest} of ${reference} is not JSON: repack the model`, { cause: err });
+    }
+  }
+  const files = filesFromManifest(manifest);
+  if (files.length === 0) {
+    throw new ModelshipError('SBOM_INVALID', `${reference} has no ModelPack layers (application/vnd.cncf.model.*): it is not a packed model`);
+  }
+  const descriptor = rec(modelConfig?.['descriptor']) as ModelSpec['descriptor'];
+  const config = rec(modelConfig?.['config']) as ModelSpec['config'];
+  const spec: SbomSpec = { descriptor, config, files: [] };
+  const input: SbomInput = {
+    spec,
+    files,
+    artifact: { reference, digest: subject.digest, mediaType: subject.mediaType },
+    ...(modelConfig ? { modelConfig } : {}),
+  };
+  return { input, manifest, subject };
+}
+
+/** Pushes the SBOM as an artifact whose subject is the model; returns the referrer's descriptor. */
+export async function attachSbom(target: Target, subject: Descriptor, doc: unknown, format: SbomFormat): Promise<Descriptor> {
+  const { artifactType, mediaType, bytes } = sbomAttachment(doc, format);
+  const layer = descriptorOf(bytes, mediaType);
+  const manifest = await buildArtifactManifest(target, { artifactType, subject, layers: [{ descriptor: layer, content: bytes }] });
+  return attach(target, subject, manifest);
+}

@@ -1,0 +1,80 @@
+/**
+ * An SbomInput from a project folder that has not been packed yet. Packed artifacts carry their
+ * digests in the manifest; here, with no manifest, each file is hashed once while streaming.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { ModelshipError } from '../errors/index.js';
+import { classifyFile } from '../spec/classify.js';
+import { readDependencies } from './deps/index.js';
+import { readEvaluationFile } from './evaluation.js';
+import { globRegex } from './facts.js';
+import type { EvaluationResult, SbomFile, SbomInput, SbomSpec } from './input.js';
+import { readReadme } from './model-card.js';
+
+/** Folders that are never part of a model. */
+const SKIP_DIRS = new Set(['.git', 'node_modules', '.venv', 'venv', '__pycache__', '.modelship']);
+
+export interface ProjectInputOptions {
+  /** Files already hashed (e.g. by packing), by path: they are not read again. */
+  known?: readonly SbomFile[];
+  timestamp?: string;
+}
+
+/** Reads the folder's files (per the spec's entries), README, evaluation results and dependency files. */
+export async function sbomInputFromProject(dir: string, spec: SbomSpec, options: ProjectInputOptions = {}): Promise<SbomInput> {
+  const root = path.resolve(dir);
+  if (!existsSync(root)) throw new ModelshipError('SBOM_INVALID', `${dir} does not exist: give the model project folder`);
+  const entries = spec.files.map((e) => ({ kind: e.kind, re: globRegex(e.path) }));
+  const known = new Map((options.known ?? []).map((f) => [f.path, f]));
+  const files: SbomFile[] = [];
+  for (const rel of await listFiles(root)) {
+    const kind = entries.length ? entries.find((e) => e.re.test(rel))?.kind : classifyFile(rel);
+    if (!kind) continue;
+    const done = known.get(rel);
+    if (done) {
+      files.push(done);
+      continue;
+    }
+    const abs = path.join(root, rel);
+    files.push({ path: rel, kind, size: (await stat(abs)).size, sha256: await sha256File(abs) });
+  }
+  for (const f of known.values()) if (!files.some((x) => x.path === f.path)) files.push(f);
+  const input: SbomInput = { spec, files: files.sort((a, b) => (a.path < b.path ? -1 : 1)) };
+  const readme = ['README.md', 'readme.md', 'README.markdown'].map((n) => path.join(root, n)).find(existsSync);
+  let evaluation: EvaluationResult[] = [];
+  if (readme) {
+    const facts = readReadme(await readFile(readme, 'utf8'), path.relative(root, readme));
+    if (Object.keys(facts.card).length) input.modelCard = facts.card;
+    evaluation = facts.evaluation;
+  }
+  const evalFile = await readEvaluationFile(root);
+  const results = evalFile?.results ?? evaluation;
+  if (results.length) input.evaluation = results;
+  const codeDirs = spec.files.filter((e) => e.kind === 'code' && !/[*?]/.test(e.path)).map((e) => e.path);
+  const dependencies = await readDependencies(root, codeDirs);
+  if (dependencies.length) input.dependencies = dependencies;
+  if (options.timestamp) input.timestamp = options.timestamp;
+  return input;
+}
+
+async function listFiles(root: string, rel = ''): Promise<string[]> {
+  const out: string[] = [];
+  const items = await readdir(path.join(root, rel), { withFileTypes: true });
+  for (const item of items.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const child = rel ? `${rel}/${item.name}` : item.name;
+    if (item.isDirectory()) {
+      if (!SKIP_DIRS.has(item.name)) out.push(...(await listFiles(root, child)));
+    } else if (item.isFile()) out.push(child);
+  }
+  return out;
+}
+
+async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(file), hash);
+  return hash.digest('hex');
+}

@@ -1,0 +1,77 @@
+import { readFile, readdir, readlink, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { pack as tarPack } from 'tar-stream';
+import { describe, expect, it } from 'vitest';
+import { LayoutTarget } from '../../modules/oci/layout.js';
+import { fetchManifest } from '../../modules/oci/manifest.js';
+import type { ImageIndex } from '../../modules/oci/types.js';
+import { packModel, readArtifact } from '../../modules/modelpack/index.js';
+import { bytesOf, json, pushArtifact, specFor, tempDir, writeTree } from './helpers.js';
+
+/** A tiny runnable base: Debian's static busybox with sh, ln and sleep linked to it. */
+async function busyboxBase(): Promise<LayoutTarget> {
+  const busybox = await readFile('/bin/busybox');
+  const p = tarPack();
+  p.entry({ name: 'bin/', type: 'directory', mode: 0o755, mtime: new Date(0) });
+  p.entry({ name: 'bin/busybox', mode: 0o755, mtime: new Date(0), size: busybox.length }, busybox);
+  for (const applet of ['sh', 'ln', 'sleep']) p.entry({ name: `bin/${applet}`, type: 'symlink', linkname: 'busybox', mode: 0o777, mtime: new Date(0) });
+  p.finalize();
+  const chunks: Buffer[] = [];
+  for await (const c of p) chunks.push(c as Buffer);
+  const layer = Buffer.concat(chunks);
+  const { createHash } = await import('node:crypto');
+  const diffId = `sha256:${createHash('sha256').update(layer).digest('hex')}`;
+  const base = new LayoutTarget(join(await tempDir('modelship-base-'), 'busybox'));
+  await pushArtifact(base, 'latest', {
+    config: {
+      mediaType: 'application/vnd.oci.image.config.v1+json',
+      bytes: json({ architecture: 'amd64', os: 'linux', config: { Cmd: ['sh'], Env: ['PATH=/bin'] }, rootfs: { type: 'layers', diff_ids: [diffId] } }),
+    },
+    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', bytes: layer }],
+  });
+  return base;
+}
+
+describe('ModelCar view', () => {
+  it('is a runnable image sharing the weight blob with the ModelPack manifest, both under one tag', async () => {
+    const src = await tempDir();
+    await writeTree(src, { 'model.gguf': bytesOf(200_000, 9), 'README.md': '# car\n' });
+    const root = join(await tempDir(), 'store');
+    const store = new LayoutTarget(root);
+    const packed = await packModel(specFor(src, [{ kind: 'weight', path: 'model.gguf' }, { kind: 'doc', path: 'README.md' }]), store, {
+      tag: 'car',
+      modelcar: { target: await busyboxBase(), reference: 'latest' },
+    });
+    const car = packed.modelcar!;
+    const weight = packed.files.find((f) => f.path === 'model.gguf')!;
+    expect(weight.layer.mediaType).toBe('application/vnd.cncf.model.weight.v1.tar');
+    expect(weight.layer.annotations?.['org.cncf.model.filepath']).toBe('models/model.gguf');
+    // The same blob is the image's layer: stored once.
+    expect(car.imageManifest.layers.map((l) => l.digest)).toContain(weight.layer.digest);
+    const blobs = await readdir(join(root, 'blobs', 'sha256'));
+    expect(blobs.filter((b) => `sha256:${b}` === weight.layer.digest)).toHaveLength(1);
+    const weightBytes = (await stat(store.blobPath(weight.layer.digest))).size;
+    const total = (await Promise.all(blobs.map((b) => stat(join(root, 'blobs', 'sha256', b))))).reduce((n, s) => n + s.size, 0);
+    const baseLayer = car.imageManifest.layers[0]!.size;
+    expect(total - baseLayer).toBeLessThan(weightBytes * 2);
+
+    const index = (await fetchManifest(store, packed.tagged, 'test')) as ImageIndex;
+    expect(index.manifests.map((m) => m.digest)).toEqual([car.image.digest, packed.descriptor.digest]);
+    expect(index.manifests[0]!.platform).toEqual({ architecture: 'amd64', os: 'linux' });
+    // modelship reads the tag as the model.
+    expect((await readArtifact(store, 'car')).format).toBe('modelpack');
+
+    // skopeo picks the image by platform; umoci unpacks it as a container root filesystem.
+    const imageLayout = join(await tempDir(), 'image');
+    await execa('skopeo', ['copy', '--quiet', `oci:${root}:car`, `oci:${imageLayout}:car`]);
+    const bundle = join(await tempDir(), 'bundle');
+    await execa('umoci', ['unpack', '--rootless', '--image', `${imageLayout}:car`, bundle]);
+    const rootfs = join(bundle, 'rootfs');
+    expect(Buffer.compare(await readFile(join(rootfs, 'models/model.gguf')), Buffer.from(bytesOf(200_000, 9)))).toBe(0);
+    expect(await readFile(join(rootfs, 'models/README.md'), 'utf8')).toBe('# car\n');
+    expect(await readlink(join(rootfs, 'bin/sh'))).toBe('busybox');
+    const { stdout } = await execa(join(rootfs, 'bin/busybox'), ['sh', '-c', 'echo ok']);
+    expect(stdout).toBe('ok');
+  });
+});

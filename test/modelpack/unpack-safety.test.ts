@@ -1,0 +1,156 @@
+import { readdir, mkdir, symlink, writeFile, truncate, chmod, lstat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { pack as tarPack, type Header } from 'tar-stream';
+import { describe, expect, it } from 'vitest';
+import { descriptorOf } from '../../modules/oci/digest.js';
+import { encodeManifest } from '../../modules/oci/manifest.js';
+import { LayoutTarget } from '../../modules/oci/layout.js';
+import type { Descriptor } from '../../modules/oci/types.js';
+import { packModel, unpack } from '../../modules/modelpack/index.js';
+import { bytesOf, specFor, tempDir, writeTree } from './helpers.js';
+
+async function tarOf(entries: (Partial<Header> & { name: string; body?: string })[]): Promise<Buffer> {
+  const p = tarPack();
+  for (const { body, ...h } of entries) p.entry({ mtime: new Date(0), mode: 0o644, ...h }, body ?? '');
+  p.finalize();
+  const chunks: Buffer[] = [];
+  for await (const c of p) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+interface Layer {
+  mediaType: string;
+  bytes: Uint8Array;
+  annotations?: Record<string, string>;
+}
+
+/** A ModelPack manifest with these layers, pushed and tagged `bad` in a fresh layout. */
+async function artifact(layers: Layer[]): Promise<LayoutTarget> {
+  const store = new LayoutTarget(join(await tempDir('modelship-bad-'), 'layout'));
+  const descs: Descriptor[] = [];
+  for (const l of layers) {
+    const d = descriptorOf(l.bytes, l.mediaType, l.annotations ? { annotations: l.annotations } : {});
+    await store.push(d, l.bytes);
+    descs.push(d);
+  }
+  const config = new TextEncoder().encode(JSON.stringify({ descriptor: {}, config: {}, modelfs: { type: 'layers', diffIds: descs.map((d) => d.digest) } }));
+  const configDesc = descriptorOf(config, 'application/vnd.cncf.model.config.v1+json');
+  await store.push(configDesc, config);
+  const { bytes, descriptor } = encodeManifest({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    artifactType: 'application/vnd.cncf.model.manifest.v1+json',
+    config: configDesc,
+    layers: descs,
+  });
+  await store.push(descriptor, bytes);
+  await store.tag(descriptor, 'bad');
+  return store;
+}
+
+const TAR = 'application/vnd.cncf.model.code.v1.tar';
+const RAW = 'application/vnd.cncf.model.weight.v1.raw';
+const good = { name: 'fine.txt', body: 'fine' };
+
+async function expectRefused(store: LayoutTarget, match: RegExp): Promise<void> {
+  const parent = await tempDir('modelship-target-');
+  const out = join(parent, 'out');
+  const err = await unpack(store, 'bad', out).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toMatchObject({ code: expect.stringMatching(/^(UNPACK_UNSAFE_PATH|OCI_DIGEST_MISMATCH|OCI_SIZE_MISMATCH)$/) });
+  expect((err as Error).message).toMatch(match);
+  // Nothing written: not the good file before the bad one, not a staging folder, not the target itself.
+  expect(await readdir(parent)).toEqual([]);
+}
+
+describe('unpack refuses malicious layers and writes nothing', () => {
+  it('an absolute tar entry', async () => {
+    await expectRefused(await artifact([{ mediaType: TAR, bytes: await tarOf([good, { name: '/etc/evil', body: 'x' }]) }]), /absolute path "\/etc\/evil"/);
+  });
+
+  it('a tar entry climbing out with ..', async () => {
+    await expectRefused(await artifact([{ mediaType: TAR, bytes: await tarOf([good, { name: 'a/../../evil', body: 'x' }]) }]), /climbs out.*entry "a\/..\/..\/evil"|entry "a\/..\/..\/evil".*climbs out/);
+  });
+
+  it('a symlink that escapes, and one that does not', async () => {
+    await expectRefused(await artifact([{ mediaType: TAR, bytes: await tarOf([good, { name: 'link', type: 'symlink', linkname: '/etc/passwd' }]) }]), /is a symlink/);
+    await expectRefused(await artifact([{ mediaType: TAR, bytes: await tarOf([good, { name: 'link', type: 'symlink', linkname: 'fine.txt' }]) }]), /is a symlink/);
+  });
+
+  it('a hardlink that escapes', async () => {
+    await expectRefused(await artifact([{ mediaType: TAR, bytes: await tarOf([good, { name: 'hl', type: 'link', linkname: '../../etc/passwd' }]) }]), /is a link/);
+  });
+
+  it('a device file and a FIFO', async () => {
+    await expectRefused(await artifact([{ mediaType: TAR, bytes: await tarOf([good, { name: 'null', type: 'character-device', devmajor: 1, devminor: 3 }]) }]), /character-device/);
+    await expectRefused(await artifact([{ mediaType: TAR, bytes: await tarOf([good, { name: 'pipe', type: 'fifo' }]) }]), /fifo/);
+  });
+
+  it('a duplicate path, inside a layer and across layers', async () => {
+    await expectRefused(await artifact([{ mediaType: TAR, bytes: await tarOf([good, { name: 'fine.txt', body: 'other' }]) }]), /duplicate path "fine.txt"/);
+    await expectRefused(
+      await artifact([
+        { mediaType: TAR, bytes: await tarOf([good]) },
+        { mediaType: RAW, bytes: Buffer.from('raw'), annotations: { 'org.cncf.model.filepath': './fine.txt' } },
+      ]),
+      /duplicate path "fine.txt"/,
+    );
+  });
+
+  it('filepath annotations that escape, in current and legacy names', async () => {
+    for (const path of ['/abs/file', '../outside', 'ok/../../outside', 'C:\\windows']) {
+      await expectRefused(await artifact([{ mediaType: RAW, bytes: Buffer.from('w'), annotations: { 'org.cncf.model.filepath': path } }]), /path annotation/);
+    }
+    await expectRefused(
+      await artifact([{ mediaType: 'application/vnd.cnai.model.weight.v1.raw', bytes: Buffer.from('w'), annotations: { 'org.cnai.model.filepath': '../x' } }]),
+      /climbs out/,
+    );
+  });
+
+  it('gzip tar layers are checked the same way', async () => {
+    const bytes = gzipSync(await tarOf([good, { name: '../evil', body: 'x' }]));
+    await expectRefused(await artifact([{ mediaType: 'application/vnd.cncf.model.doc.v1.tar+gzip', bytes }]), /climbs out/);
+  });
+
+  it('a truncated or altered blob', async () => {
+    const src = await tempDir();
+    await writeTree(src, { 'w.bin': bytesOf(50_000), 'README.md': 'hi' });
+    for (const format of ['raw', 'tar'] as const) {
+      const store = new LayoutTarget(join(await tempDir(), 'layout'));
+      const packed = await packModel(specFor(src, [{ kind: 'weight', path: 'w.bin' }, { kind: 'doc', path: 'README.md' }]), store, { tag: 'bad', layerFormat: format });
+      const weight = packed.files.find((f) => f.path === 'w.bin')!;
+      const path = store.blobPath(weight.layer.digest);
+      await chmod(path, 0o644);
+      await truncate(path, 30_000);
+      await expectRefused(store, /has 30000 bytes|does not match its digest/);
+    }
+  });
+
+  it('does not follow a link planted in the target folder', async () => {
+    const src = await tempDir();
+    await writeTree(src, { 'sub/w.bin': bytesOf(100) });
+    const store = new LayoutTarget(join(await tempDir(), 'layout'));
+    await packModel(specFor(src, [{ kind: 'weight', path: 'sub' }]), store, { tag: 'v1' });
+    const out = await tempDir('modelship-target-');
+    const elsewhere = await tempDir('modelship-elsewhere-');
+    await symlink(elsewhere, join(out, 'sub'));
+    await expect(unpack(store, 'v1', out)).rejects.toMatchObject({ code: 'UNPACK_UNSAFE_PATH', message: expect.stringContaining('through a link') });
+    expect(await readdir(elsewhere)).toEqual([]);
+    expect((await lstat(join(out, 'sub'))).isSymbolicLink()).toBe(true);
+  });
+
+  it('drops what an interrupted unpack left behind and never shows a partial file', async () => {
+    const src = await tempDir();
+    await writeTree(src, { 'w.bin': bytesOf(1000) });
+    const store = new LayoutTarget(join(await tempDir(), 'layout'));
+    await packModel(specFor(src, [{ kind: 'weight', path: 'w.bin' }]), store, { tag: 'v1' });
+    const out = await tempDir('modelship-target-');
+    await mkdir(join(out, '.modelship-unpack-deadbeef'));
+    await writeFile(join(out, '.modelship-unpack-deadbeef', '0'), 'partial');
+    await unpack(store, 'v1', out);
+    expect(await readdir(out)).toEqual(['w.bin']);
+  });
+});

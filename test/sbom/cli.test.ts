@@ -1,0 +1,70 @@
+import { mkdtemp, mkdir, readFile, rm, writeFile, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../modules/cli/main.js';
+import { validateCycloneDx, validateSpdx } from '../../modules/sbom/index.js';
+import { sha256Hex } from './fixtures.js';
+
+function capture() {
+  const stream = new PassThrough();
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
+}
+
+async function run(args: string[], cwd: string) {
+  const out = capture();
+  const err = capture();
+  const status = await main(args, { cwd, stdout: out.stream, stderr: err.stream, env: { CI: '1' } });
+  return { status, stdout: out.text(), stderr: err.text() };
+}
+
+describe('modelship sbom', () => {
+  let dir: string;
+  const weights = new Uint8Array([71, 71, 85, 70, 3, 0, 0, 0, 1, 2, 3]);
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'sbom-cli-'));
+    await mkdir(path.join(dir, 'data'));
+    await writeFile(path.join(dir, 'model.gguf'), weights);
+    await writeFile(path.join(dir, 'README.md'), '---\nlicense: mit\npipeline_tag: text-generation\n---\n# m\n');
+    await writeFile(path.join(dir, 'data', 'train.csv'), 'a,b\n1,2\n');
+    await writeFile(path.join(dir, 'requirements.txt'), 'numpy==1.26.4\n');
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('writes a valid CycloneDX file with -o and leaves no temp file behind', async () => {
+    const r = await run(['sbom', '.', '-o', 'bom.cdx.json'], dir);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('wrote bom.cdx.json');
+    const bom = JSON.parse(await readFile(path.join(dir, 'bom.cdx.json'), 'utf8'));
+    expect(validateCycloneDx(bom)).toEqual([]);
+    const names = bom.components.map((c: { name: string }) => c.name);
+    expect(names).toEqual(expect.arrayContaining(['model.gguf', 'README.md', 'requirements.txt', 'numpy']));
+    const gguf = bom.components.find((c: { name: string }) => c.name === 'model.gguf');
+    expect(gguf.hashes[0].content).toBe(sha256Hex(weights));
+    expect(bom.metadata.component.licenses).toEqual([{ license: { id: 'MIT' } }]);
+    expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('prints a valid SPDX document with --json, the same bytes each run', async () => {
+    const a = await run(['sbom', dir, '--format', 'spdx', '--json'], '/');
+    const b = await run(['sbom', dir, '--format', 'spdx', '--json'], '/');
+    expect(a.status).toBe(0);
+    expect(a.stdout).toBe(b.stdout);
+    const doc = JSON.parse(a.stdout);
+    expect(validateSpdx(doc)).toEqual([]);
+    expect(doc['@graph'].filter((e: { type: string }) => e.type === 'dataset_DatasetPackage')).toHaveLength(1);
+  });
+
+  it('rejects an unknown format and a missing folder with their exit statuses', async () => {
+    const bad = await run(['sbom', dir, '--format', 'swid'], dir);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--format must be one of cyclonedx, spdx');
+    const missing = await run(['sbom', path.join(dir, 'nope')], dir);
+    expect(missing.status).toBe(3);
+    expect(missing.stderr).toContain('nope');
+  });
+});
