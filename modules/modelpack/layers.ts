@@ -46,7 +46,11 @@ export interface LayerOptions {
   prefix?: string;
   cache?: PackCache;
   reporter?: Reporter;
+  /** Files packed at once; undefined means 2. */
+  concurrency?: number;
 }
+
+export const DEFAULT_PACK_CONCURRENCY = 2;
 
 /** Weights are never compressed (ModelPack: do not compress weights); they stay raw or plain tar. */
 export function formatFor(kind: FileKind, requested: LayerFormat): LayerFormat {
@@ -116,8 +120,7 @@ export async function packLayers(files: ResolvedFile[], store: Target, opts: Lay
   const cache = opts.cache ?? new PackCache();
   await cache.load();
   const prefix = opts.prefix ?? '';
-  const packed: PackedFile[] = [];
-  for (const file of files) {
+  const packOne = async (file: ResolvedFile): Promise<PackedFile> => {
     const format = formatFor(file.kind, opts.format);
     const path = `${prefix}${file.path}`;
     const key = PackCache.keyOf(file, `${format}|${path}`);
@@ -134,7 +137,7 @@ export async function packLayers(files: ResolvedFile[], store: Target, opts: Lay
       cache.stats.filesRead.push(file.path);
       cache.set(key, layer);
     }
-    packed.push({
+    return {
       path: file.path,
       kind: file.kind,
       size: file.size,
@@ -142,8 +145,19 @@ export async function packLayers(files: ResolvedFile[], store: Target, opts: Lay
       layer: layerDescriptor(file, format, { mediaType: '', digest: layer.digest, size: layer.size }, path, layer.fileDigest),
       diffId: layer.diffId,
       ...(format === 'raw' ? {} : { tarEntry: path }),
-    });
-  }
+    };
+  };
+  // A few files at once: hashing runs on the main thread while the other file's I/O waits in the pool.
+  const packed = new Array<PackedFile>(files.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < files.length) {
+      const i = next++;
+      packed[i] = await packOne(files[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? DEFAULT_PACK_CONCURRENCY, files.length) }, worker));
+  cache.stats.filesRead.sort();
   await cache.save();
   return packed;
 }

@@ -6,7 +6,7 @@ import { ModelshipError } from '../errors/index.js';
 import type { Reporter } from '../progress/index.js';
 import { LayoutTarget } from './layout.js';
 import { formatReference, parseReference, referenceSelector, type Reference, type RemoteReference } from './reference.js';
-import { RemoteTarget, remoteOptionsFrom } from './remote/index.js';
+import { RemoteTarget, remoteOptionsFrom, type RemoteOptions } from './remote/index.js';
 import type { Target } from './types.js';
 
 export interface OpenContext {
@@ -15,6 +15,8 @@ export interface OpenContext {
   plainHttp?: boolean;
   caFile?: string;
   reporter?: Reporter;
+  /** Settings for registry targets beyond what env and flags give (upload mode, retries, sessions). */
+  remoteOptions?: Partial<RemoteOptions>;
   /**
    * The seam for the local model store: given the raw input, return an opened reference when the
    * input names something in the store, or undefined to fall through to layouts and registries.
@@ -53,5 +55,5 @@ export async function openReference(input: string, ctx: OpenContext): Promise<Op
 
 function openRemote(reference: RemoteReference, ctx: OpenContext): Target {
   const options = remoteOptionsFrom(ctx.env, { ...(ctx.plainHttp ? { plainHttp: true } : {}), ...(ctx.caFile ? { caFile: ctx.caFile } : {}) });
-  return new RemoteTarget(reference.registry, reference.repository, { ...options, ...(ctx.reporter ? { reporter: ctx.reporter } : {}) });
+  return new RemoteTarget(reference.registry, reference.repository, { ...options, ...(ctx.reporter ? { reporter: ctx.reporter } : {}), ...ctx.remoteOptions });
 }

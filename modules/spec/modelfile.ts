@@ -6,7 +6,7 @@ import path from 'node:path';
 import { ModelSpec, type FileKind, type SpecFileEntry } from './model-spec.js';
 import { normalizeSpecPath } from './paths.js';
 import { specError } from './yaml-source.js';
-import { formatParamCount } from './param-size.js';
+import { formatParamCount, PARAM_SIZE_PATTERN } from './param-size.js';
 import { dropUndefined } from './kitfile.js';
 import type { ParseContext } from './kitfile.js';
 
@@ -58,6 +58,9 @@ export function parseModelfile(text: string, ctx: ParseContext): ModelSpec {
     const earlier = setAt.get(directive);
     if (earlier !== undefined) throw specError(ctx.file, line, `${directive} is already set at line ${earlier}; give it once`);
     setAt.set(directive, line);
+    if (directive === 'PARAMSIZE' && !/^\d+$/.test(value) && !PARAM_SIZE_PATTERN.test(value)) {
+      throw specError(ctx.file, line, `PARAMSIZE "${value}" is neither a parameter count nor <number><Q|T|B|M|K>; write e.g. 7B or 7000000000`);
+    }
     const section = target!.section === 'descriptor' ? descriptor : config;
     // modctl documents PARAMSIZE as a plain count; ModelPack wants <number><K|M|B|T>.
     section[target!.field] = directive === 'PARAMSIZE' && /^\d+$/.test(value) ? formatParamCount(Number(value)) : value;

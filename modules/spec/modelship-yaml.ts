@@ -25,6 +25,8 @@ function strictDeep(schema: z.ZodType): z.ZodType {
   return schema;
 }
 
+const Modality = z.enum(['text', 'image', 'audio', 'video', 'embedding', 'other']);
+
 const FileRef = z.strictObject({
   path: z.string().min(1).describe('File, folder or glob, relative to this file\'s folder'),
   name: z.string().optional(),
@@ -55,7 +57,16 @@ export const ModelshipFile = z
         paramSize: z.string().regex(PARAM_SIZE_PATTERN, '<number><Q|T|B|M|K>, e.g. 7B, 125M').optional().describe('<number><Q|T|B|M|K>, e.g. 7B'),
         precision: z.string().optional().describe('e.g. bf16, fp16, int8'),
         quantization: z.string().optional().describe('e.g. Q4_K_M, awq, gptq'),
-        capabilities: strictDeep(ModelCapabilities).optional(),
+        capabilities: z
+          .strictObject({
+            ...(ModelCapabilities.shape as Record<string, z.ZodType>),
+            // Checked here as the ModelPack schema does, so mistakes surface with a line number.
+            inputTypes: z.array(Modality).optional(),
+            outputTypes: z.array(Modality).optional(),
+            knowledgeCutoff: z.iso.datetime({ offset: true }).optional().describe('RFC 3339 date-time, e.g. 2024-05-01T00:00:00Z'),
+            languages: z.array(z.string().regex(/^[a-z]{2}$/, 'a two-letter ISO 639-1 code such as en')).optional(),
+          })
+          .optional(),
       })
       .optional()
       .describe('The ModelPack config fields'),

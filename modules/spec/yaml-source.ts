@@ -91,7 +91,7 @@ export function readYamlAs<S extends z.ZodType>(src: YamlSource, schema: S, what
   for (let round = 0; round < 2; round++) {
     const result = schema.safeParse(value);
     if (result.success) return result.data;
-    const issues = result.error.issues;
+    const issues = flattenIssues(result.error.issues);
     let repaired = false;
     for (const issue of issues) {
       if (issue.code !== 'invalid_type' || issue.expected !== 'string') continue;
@@ -101,9 +101,28 @@ export function readYamlAs<S extends z.ZodType>(src: YamlSource, schema: S, what
         repaired = true;
       }
     }
-    if (!repaired || round === 1) throw issuesError(src, schema, issues, what);
+    if (true) throw issuesError(src, schema, issues, what);
   }
   throw issuesError(src, schema, [], what);
+}
+
+/** Union failures become the issues of the branch the value was meant for, so messages stay specific. */
+function flattenIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): z.core.$ZodIssue[] {
+  return issues.flatMap((issue): z.core.$ZodIssue[] => {
+    const path = [...prefix, ...issue.path];
+    if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [{ ...issue, path } as z.core.$ZodIssue];
+    const branches = issue.errors;
+    const rootOnly = branches.every((b) => b.every((i) => i.path.length === 0));
+    if (rootOnly && branches.every((b) => b.every((i) => i.code === 'invalid_value'))) {
+      const values = branches.flatMap((b) => b.flatMap((i) => (i.code === 'invalid_value' ? i.values : [])));
+      return [{ code: 'invalid_value', values, path, message: issue.message, input: undefined } as z.core.$ZodIssue];
+    }
+    // The branch whose type matched (no root type error) is the one the user meant.
+    const meant = branches.filter((b) => !b.some((i) => i.path.length === 0 && i.code === 'invalid_type'));
+    if (meant.length > 0) return flattenIssues(meant.sort((a, b) => a.length - b.length)[0]!, path);
+    const types = branches.flatMap((b) => b.flatMap((i) => (i.code === 'invalid_type' ? [i.expected] : [])));
+    return [{ code: 'invalid_type', expected: [...new Set(types)].join(' or '), path, message: issue.message, input: undefined } as z.core.$ZodIssue];
+  });
 }
 
 function setIn(root: unknown, path: Path, value: unknown): unknown {
@@ -123,7 +142,7 @@ function issuesError(src: YamlSource, schema: z.ZodType, issues: z.core.$ZodIssu
         text: `unknown key "${fieldName([...path, key])}" in ${what}; allowed keys${path.length ? ` in ${fieldName(path)}` : ''}: ${allowedKeys(schema, path).join(', ')}`,
       }));
     }
-    const isMissing = issue.code === 'invalid_type' && src.doc.getIn(path, true) === undefined;
+    const isMissing = src.doc.getIn(path, true) === undefined;
     return [{ line: lineOf(src, path), text: `${fieldName(path)}: ${isMissing ? 'is required' : 'wrong value'}, ${describeExpected(issue)}` }];
   }).flat();
   const [first, ...rest] = problems;

@@ -15,6 +15,8 @@ export interface RegistryOptions {
   token?: { realm: string; service: string; issuer: string; rootCertPem: string };
   /** Serve TLS with this certificate and key (PEM). */
   tls?: { certPem: string; keyPem: string };
+  /** Answer with relative Location headers (distribution's `http.relativeurls`). */
+  relativeUrls?: boolean;
 }
 
 export interface RunningRegistry {
@@ -55,6 +57,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
     'http:',
     `  addr: ${host}`,
   ];
+  if (options.relativeUrls) lines.push('  relativeurls: true');
   if (options.tls) {
     await writeFile(join(root, 'cert.pem'), options.tls.certPem);
     await writeFile(join(root, 'key.pem'), options.tls.keyPem);

@@ -20,6 +20,8 @@ export interface TokenServerOptions {
   users?: Record<string, string>;
   /** Actions granted to `user` (undefined for anonymous) on `repository`, out of those asked. */
   grant?: (user: string | undefined, repository: string, asked: string[]) => string[];
+  /** refresh token → user, for the OAuth2 refresh-token grant (POST, distribution oauth.md). */
+  refreshTokens?: Record<string, string>;
   /** Answer with `access_token` only (the OAuth2 field) instead of `token`. */
   accessTokenOnly?: boolean;
 }
@@ -58,9 +60,19 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
   const x5c = [pemToBase64Der(signer.certPem)];
   const requests: TokenRequestRecord[] = [];
 
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const auth = basicUser(req, users);
+    let auth = basicUser(req, users);
+    if (req.method === 'POST') {
+      // OAuth2: the form carries grant_type=refresh_token, service, scope (space-separated) and the refresh token.
+      let text = '';
+      for await (const chunk of req) text += String(chunk);
+      const form = new URLSearchParams(text);
+      const user = form.get('grant_type') === 'refresh_token' ? options.refreshTokens?.[form.get('refresh_token') ?? ''] : undefined;
+      auth = user ? { user, refused: false } : { refused: true };
+      url.searchParams.set('service', form.get('service') ?? '');
+      for (const scope of (form.get('scope') ?? '').split(' ').filter(Boolean)) url.searchParams.append('scope', scope);
+    }
     if (auth.refused) {
       res.writeHead(401, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'bad credentials' }] }));

@@ -101,7 +101,8 @@ describe('modelship keys / sign / verify', () => {
     expect(signature).not.toContain(password);
     expect((await readdir(dir)).filter((f) => f.includes('.tmp'))).toEqual([]);
     expect((await readdir(work)).sort()).toEqual(['enc.key', 'enc.pub']);
-    const leftovers = (await readdir(tmpdir())).filter((f) => !tmpBefore.has(f) && /\.tmp$|modelship/.test(f));
+    // Only names our atomic writes would use: other suites share this temp dir.
+    const leftovers = (await readdir(tmpdir())).filter((f) => !tmpBefore.has(f) && /^\.(model\.sig|enc\.key|enc\.pub)\.[0-9a-f]{12}\.tmp$/.test(f));
     expect(leftovers).toEqual([]);
   });
 });

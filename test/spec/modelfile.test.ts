@@ -70,6 +70,9 @@ describe('Modelfile errors name the line and directive', () => {
   it('a value directive given twice', () => {
     expectSpecError('NAME a\nARCH b\nname c\n', /Modelfile:3: NAME is already set at line 1/);
   });
+  it('a PARAMSIZE that is neither a count nor a size', () => {
+    expectSpecError('NAME x\nPARAMSIZE seven billion\n', /Modelfile:2: PARAMSIZE "seven billion" is neither a parameter count nor <number><Q\|T\|B\|M\|K>/);
+  });
   it('a path outside the project', () => {
     expectSpecError('MODEL ../../etc/passwd\n', /Modelfile:1: MODEL path "\.\.\/\.\.\/etc\/passwd" points outside/);
     expectSpecError('CODE /abs/path.py\n', /Modelfile:1: CODE path "\/abs\/path\.py" is absolute/);

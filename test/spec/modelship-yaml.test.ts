@@ -118,6 +118,18 @@ describe('modelship.yaml errors', () => {
   it('a bad enum and a bad kind, both reported', () => {
     expectSpecError('files:\n  - path: a\n    kind: weights\npipeline:\n  mof:\n    require: 4\n', /modelship\.yaml:3: files\[0\]\.kind: wrong value, expected one of "weight"/, /modelship\.yaml:6: pipeline\.mof\.require/);
   });
+  it('a misspelt key inside a shorthand entry names the entry, not "invalid input"', () => {
+    expectSpecError('weights:\n  - paht: x.gguf\n', /modelship\.yaml:2: weights\[0\]\.path: is required, expected string/, /unknown key "weights\[0\]\.paht".*allowed keys in weights\[0\]: path, name, description, license/);
+  });
+  it('a missing kind, a modality ModelPack does not know and a MOF class as text', () => {
+    expectSpecError('files:\n  - path: a\n', /modelship\.yaml:2: files\[0\]\.kind: is required, expected one of "weight"/);
+    expectSpecError('model:\n  capabilities:\n    inputTypes: [txt]\n', /modelship\.yaml:3: model\.capabilities\.inputTypes\[0\]: wrong value, expected one of "text", "image"/);
+    expectSpecError('model:\n  capabilities:\n    languages: [english]\n', /modelship\.yaml:3: model\.capabilities\.languages\[0\]: wrong value, a two-letter ISO 639-1 code/);
+    expectSpecError('pipeline:\n  mof:\n    require: "2"\n', /modelship\.yaml:3: pipeline\.mof\.require: wrong value, expected one of 1, 2, 3/);
+  });
+  it('a duplicate key', () => {
+    expectSpecError('name: a\nname: b\n', /modelship\.yaml:2: not valid YAML: Map keys must be unique/);
+  });
   it('a path outside the project', () => {
     expectSpecError('weights:\n  - ok.gguf\n  - ../other/model.gguf\n', /modelship\.yaml:3: weights\[1\] "\.\.\/other\/model\.gguf" points outside/);
   });

@@ -27,9 +27,9 @@ export interface MofEvaluation {
   progress: { '1': number; '2': number; '3': number };
   /** Per class (cumulative, as the MOT lists it): required components not in the release. */
   missing: { '1': string[]; '2': string[]; '3': string[] };
-  /** Per class: required components present but under a licence that is not open. */
+  /** Per class: listed components (required, and optional ones the class lists) under a licence that is not open. */
   invalid: { '1': string[]; '2': string[]; '3': string[] };
-  /** Per class: required components present without any licence. */
+  /** Per class: listed components without any licence. */
   unlicensed: { '1': string[]; '2': string[]; '3': string[] };
   /** Components counted as open although their licence is not meant for their content type. */
   notTypeAppropriate: string[];

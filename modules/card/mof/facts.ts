@@ -78,12 +78,12 @@ export async function scanProject(dir: string, spec?: ModelSpec): Promise<Projec
   const files: ProjectFile[] = [];
   for (const f of listed) {
     const file: ProjectFile = { path: f.path, size: f.size, ...(f.kind ? { kind: f.kind } : {}) };
-    spec?.files.forEach((entry, i) => {
+    spec?.files.forEach((entry) => {
       if (!specPathMatcher(entry.path)(f.path)) return;
       file.kind = entry.kind;
       if (entry.license) {
         file.license = entry.license;
-        file.licenseSource = `${specName} files[${i}].license`;
+        file.licenseSource = `${specName} (license of "${entry.path}")`;
       }
     });
     const base = path.posix.basename(f.path);

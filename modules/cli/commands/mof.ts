@@ -4,8 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { classifyMot, readProject, type MofDerivation, type MofEvaluation, type SpecLoader } from '../../card/index.js';
-import { writeFileAtomic } from '../../card/write.js';
+import { classifyMot, readProject, writeFileAtomic, type MofDerivation, type MofEvaluation, type SpecLoader } from '../../card/index.js';
 import { EXIT_STATUS, ModelshipError, UsageError } from '../../errors/index.js';
 import { loadSpec } from '../../spec/index.js';
 import { flagString, type Command, type CommandContext } from '../command.js';

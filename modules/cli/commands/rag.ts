@@ -4,7 +4,18 @@
  */
 import path from 'node:path';
 import { UsageError } from '../../errors/index.js';
-import { endpointEmbedder, engineEmbedder, indexRetriever, loadIndex, openNativeModel, updateIndex, type Embedder, type GpuChoice } from '../../infer/index.js';
+import {
+  endpointEmbedder,
+  engineEmbedder,
+  indexRetriever,
+  loadIndex,
+  openNativeModel,
+  resolveModelSource,
+  updateIndex,
+  type Embedder,
+  type Engine,
+  type GpuChoice,
+} from '../../infer/index.js';
 import { flagString, type Command, type CommandContext } from '../command.js';
 import { SERVE_OPTIONS, intFlag, readServeSettings, serveNative } from './serve.js';
 
@@ -72,10 +83,19 @@ async function withEmbedder<T>(ctx: CommandContext, use: (embedder: Embedder) =>
   if (!model) throw new UsageError('rag index needs --model MODEL (a GGUF file or folder) or --url of an OpenAI-compatible endpoint.');
   const gpu = flagString(ctx, 'gpu') ?? 'auto';
   const threads = intFlag(ctx, 'threads', 1, 1024);
-  const { engine } = await openNativeModel(model, { cwd: ctx.cwd, gpu: gpu as GpuChoice, ...(threads === undefined ? {} : { threads }) });
+  const source = await resolveModelSource(model, { cwd: ctx.cwd });
+  // The model loads only when some file needs embedding: an unchanged folder re-indexes at once.
+  let engine: Engine | undefined;
+  const lazy: Embedder = {
+    id: `native:${source.name}`,
+    async embed(texts) {
+      engine ??= (await openNativeModel(model, { cwd: ctx.cwd, gpu: gpu as GpuChoice, ...(threads === undefined ? {} : { threads }) })).engine;
+      return engineEmbedder(engine).embed(texts);
+    },
+  };
   try {
-    return await use(engineEmbedder(engine));
+    return await use(lazy);
   } finally {
-    await engine.dispose();
+    await engine?.dispose();
   }
 }

@@ -1,13 +1,16 @@
 /**
- * `modelship sbom [DIR] [--format cyclonedx|spdx] [-o FILE]`: an SBOM for a model project,
- * checked against the format's schema before it is written.
+ * `modelship sbom [DIR|REF] [--format cyclonedx|spdx] [-o FILE] [--attach]`: an SBOM for a model
+ * project or a packed artifact, checked against the format's schema before it is written.
  */
 import { existsSync, statSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { hasCode, ModelshipError, UsageError } from '../../errors/index.js';
 import type { ModelSpec } from '../../spec/model-spec.js';
+import { openReference } from '../../oci/index.js';
 import {
+  attachSbom,
+  sbomInputFromArtifact,
   buildCycloneDx,
   buildSpdx,
   sbomInputFromProject,
@@ -19,7 +22,8 @@ import {
   type SbomInput,
   type SbomSpec,
 } from '../../sbom/index.js';
-import { flagBoolean, flagString, type Command, type CommandContext } from '../command.js';
+import { flagBoolean, flagString, type Command, type CommandContext, type CommandResult } from '../command.js';
+import { openContextOf, REFERENCE_FORMS_HELP, REGISTRY_OPTIONS } from './copy.js';
 
 export interface SbomDocument {
   format: SbomFormat;
@@ -67,49 +71,70 @@ async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
 export const command: Command = {
   name: 'sbom',
   summary: 'Write a CycloneDX 1.6 ML-BOM or SPDX 3.0.1 AI SBOM for a model',
-  usage: 'sbom [DIR] [--format cyclonedx|spdx] [-o FILE]',
-  help: `Builds a software bill of materials for the model project in DIR (default: the current folder):
+  usage: 'sbom [DIR|REF] [--format cyclonedx|spdx] [-o FILE] [--attach]',
+  help: `Builds a software bill of materials for the model project in DIR (default: the current folder)
+or for a packed model artifact REF:
 the model with its model card (task, architecture, evaluation results, limitations from README.md),
 its datasets, every file with its SHA-256, and the code's dependencies (requirements.txt,
 pyproject.toml, poetry.lock, uv.lock, Pipfile.lock, package.json, package-lock.json) with purls.
 The document is validated against the official schema before it is written.
 
-A folder has no manifest yet, so its files are hashed here (once each, streaming). Packed
-artifacts take their digests from the manifest instead and are never re-hashed.
+A folder has no manifest yet, so its files are hashed here (once each, streaming). A packed
+artifact (REF) takes its file digests from the manifest's layers and its model facts from the
+ModelPack config: no weight is downloaded or hashed again.
 
 Options:
   --format cyclonedx|spdx   CycloneDX 1.6 JSON (default) or SPDX 3.0.1 JSON-LD
   -o, --output FILE         write the document to FILE instead of printing it
-  --attach                  attach the SBOM to a packed artifact as a referrer (needs a REF)
+  --attach                  attach the SBOM to REF as a referrer (artifactType
+                            application/vnd.cyclonedx+json or application/spdx+json)
   --json                    print the document as JSON
+
+${REFERENCE_FORMS_HELP}
 
 Examples:
   modelship sbom
-  modelship sbom ./my-model --format spdx -o sbom.spdx.json`,
+  modelship sbom ./my-model --format spdx -o sbom.spdx.json
+  modelship sbom 127.0.0.1:5000/models/chat:1.0 --plain-http --attach`,
   options: {
     format: { type: 'string', short: 'f' },
     output: { type: 'string', short: 'o' },
     attach: { type: 'boolean' },
+    ...REGISTRY_OPTIONS,
   },
   async run(ctx) {
     const format = formatOf(ctx);
-    if (ctx.args.length > 1) throw new UsageError(`expected at most one DIR, got ${ctx.args.length} arguments.\nUsage: modelship ${command.usage}`);
-    const target = path.resolve(ctx.cwd, ctx.args[0] ?? '.');
-    if (!existsSync(target) || !statSync(target).isDirectory()) {
-      throw new ModelshipError('SBOM_INVALID', `${ctx.args[0] ?? '.'} is not a model project folder: give a folder (packed references are read by "modelship sbom" once packing is set up)`);
+    if (ctx.args.length > 1) throw new UsageError(`expected at most one DIR or REF, got ${ctx.args.length} arguments.\nUsage: modelship ${command.usage}`);
+    const arg = ctx.args[0] ?? '.';
+    const dir = path.resolve(ctx.cwd, arg);
+    if (existsSync(dir) && statSync(dir).isDirectory()) {
+      if (flagBoolean(ctx, 'attach')) {
+        throw new UsageError('--attach needs a packed artifact: pack and push the model, then run "modelship sbom REF --attach"');
+      }
+      const input = await sbomInputFromProject(dir, await specOf(dir));
+      return deliver(ctx, buildSbom(input, format), `${input.files.length} files, ${input.dependencies?.length ?? 0} dependencies`);
     }
-    if (flagBoolean(ctx, 'attach')) {
-      throw new UsageError('--attach needs a packed artifact: pack and push the model, then run "modelship sbom REF --attach"');
+    if (ctx.args.length === 0 || arg.startsWith('.') || arg.startsWith('/')) {
+      throw new ModelshipError('SBOM_INVALID', `${arg} is not a folder: give a model project folder or a packed reference (oci:PATH:TAG or HOST/REPO:TAG)`);
     }
-    const input = await sbomInputFromProject(target, await specOf(target));
-    const { document } = buildSbom(input, format);
-    const bytes = serializeSbom(document);
-    const output = flagString(ctx, 'output');
-    if (output) {
-      const file = path.resolve(ctx.cwd, output);
-      await writeAtomically(file, bytes);
-      return { json: document, text: `wrote ${path.relative(ctx.cwd, file) || file} (${format === 'cyclonedx' ? 'CycloneDX 1.6' : 'SPDX 3.0.1'}, ${input.files.length} files, ${input.dependencies?.length ?? 0} dependencies)` };
-    }
-    return { json: document, text: new TextDecoder().decode(bytes) };
+    const opened = await openReference(arg, openContextOf(ctx));
+    const subject = await opened.target.resolve(opened.selector);
+    const packed = await sbomInputFromArtifact(opened.target, subject, opened.display);
+    const built = buildSbom(packed.input, format);
+    const result = await deliver(ctx, built, `${packed.input.files.length} layers`);
+    if (!flagBoolean(ctx, 'attach')) return result;
+    const referrer = await attachSbom(opened.target, subject, built.document, format);
+    const note = `attached ${referrer.digest} (${referrer.artifactType}) to ${opened.display}`;
+    return { json: result.json, text: result.text && flagString(ctx, 'output') ? `${result.text}\n${note}` : note };
   },
 };
+
+async function deliver(ctx: CommandContext, built: SbomDocument, counts: string): Promise<CommandResult> {
+  const bytes = serializeSbom(built.document);
+  const output = flagString(ctx, 'output');
+  if (!output) return { json: built.document, text: new TextDecoder().decode(bytes) };
+  const file = path.resolve(ctx.cwd, output);
+  await writeAtomically(file, bytes);
+  const name = built.format === 'cyclonedx' ? 'CycloneDX 1.6' : 'SPDX 3.0.1';
+  return { json: built.document, text: `wrote ${path.relative(ctx.cwd, file) || file} (${name}, ${counts})` };
+}

@@ -119,6 +119,29 @@ describe('token auth (Bearer) with a token server the registry trusts', () => {
     expect(mountScopes).toEqual(expect.arrayContaining([`repository:${two.repository}:pull,push`, `repository:${one.repository}:pull`]));
   });
 
+  it('trades a docker identitytoken for access tokens with the refresh-token grant', async () => {
+    const oauth = await startTokenServer({ refreshTokens: { 'refresh-7a9b': 'alice' } });
+    const reg2 = await startRegistry({ token: { realm: oauth.realm, service: oauth.service, issuer: oauth.issuer, rootCertPem: oauth.rootCertPem } });
+    const dir = await mkdtemp(join(tmpdir(), 'modelship-idtoken-'));
+    try {
+      const file = join(dir, 'auth.json');
+      await writeFile(file, JSON.stringify({ auths: { [reg2.host]: { identitytoken: 'refresh-7a9b' } } }));
+      const repo = new RemoteTarget(reg2.host, uniqueRepo('idtoken'), remoteOptionsFrom({ REGISTRY_AUTH_FILE: file, HOME: dir }, { plainHttp: true }));
+      const desc = await pushImage(repo, 'v1');
+      expect(await repo.resolve('v1')).toEqual(desc);
+      expect(oauth.requests.every((r) => r.user === 'alice' && r.service === oauth.service)).toBe(true);
+      await writeFile(file, JSON.stringify({ auths: { [reg2.host]: { identitytoken: 'revoked' } } }));
+      const refused = new RemoteTarget(reg2.host, repo.repository, remoteOptionsFrom({ REGISTRY_AUTH_FILE: file, HOME: dir }, { plainHttp: true }));
+      const err = await refused.resolve('v1').catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'OCI_UNAUTHORIZED' });
+      expect(printable(err, [])).not.toContain('revoked');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await reg2.stop();
+      await oauth.stop();
+    }
+  });
+
   it('accepts the OAuth2 access_token field', async () => {
     const oauth = await startTokenServer({ users: { alice: alicePassword }, accessTokenOnly: true });
     const reg2 = await startRegistry({ token: { realm: oauth.realm, service: oauth.service, issuer: oauth.issuer, rootCertPem: oauth.rootCertPem } });

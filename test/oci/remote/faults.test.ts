@@ -56,7 +56,7 @@ describe('faults between us and a real registry', () => {
     expect(Buffer.compare(await readAll(await repo.fetch(blob.descriptor)), Buffer.from(blob.bytes))).toBe(0);
   });
 
-  it('starts a chunked upload over when a chunk is cut off halfway and the registry lost track', async () => {
+  it('resumes at the last chunk the registry holds when a chunk is cut off halfway', async () => {
     reset();
     const chunk = 64 * 1024;
     const blob = randomBlob(4 * chunk);
@@ -64,11 +64,31 @@ describe('faults between us and a real registry', () => {
     proxy.rule = (req) => (isBlobUpload(req, 'PATCH') && ++patches === 2 ? { kind: 'cutRequest', afterBytes: 1000 } : undefined);
     const repo = new RemoteTarget(proxy.host, uniqueRepo('fault/upload-cut'), { ...options(), uploadMode: 'chunked', chunkSize: chunk });
     const opened: number[] = [];
+    const before = proxy.forwardedBytes();
     await repo.push(blob.descriptor, reopenable(blob.bytes, opened));
     expect(Buffer.compare(await readAll(await repo.fetch(blob.descriptor)), Buffer.from(blob.bytes))).toBe(0);
-    // distribution 2.8 keeps the partial chunk but not the offset in its upload state, so it refuses the old session: start over.
+    // distribution 2.8 drops the partial chunk and reports the last whole one: only the cut 1000 bytes crossed twice.
+    expect(opened).toEqual([0, chunk]);
+    expect(proxy.forwardedBytes() - before).toBe(blob.bytes.byteLength + 1000);
+    expect(notes.some((n) => n.includes(`resuming at byte ${chunk}`))).toBe(true);
+  });
+
+  it('starts a chunked upload over when the registry no longer knows the session', async () => {
+    reset();
+    const chunk = 64 * 1024;
+    const blob = randomBlob(3 * chunk);
+    let patches = 0;
+    proxy.rule = (req) => {
+      if (isBlobUpload(req, 'PATCH') && ++patches === 2) return { kind: 'drop' };
+      if (isBlobUpload(req, 'GET')) return { kind: 'respond', status: 404, body: '{"errors":[{"code":"BLOB_UPLOAD_UNKNOWN"}]}' };
+      return undefined;
+    };
+    const repo = new RemoteTarget(proxy.host, uniqueRepo('fault/upload-lost'), { ...options(), uploadMode: 'chunked', chunkSize: chunk });
+    const opened: number[] = [];
+    await repo.push(blob.descriptor, reopenable(blob.bytes, opened));
     expect(opened).toEqual([0, 0]);
     expect(notes.some((n) => /lost its state; starting again/.test(n))).toBe(true);
+    expect(Buffer.compare(await readAll(await repo.fetch(blob.descriptor)), Buffer.from(blob.bytes))).toBe(0);
   });
 
   it('sends a monolithic upload again from a reopened source when the PUT is cut off', async () => {

@@ -139,6 +139,13 @@ describe('modelship login / logout', () => {
       await canPush(reg.host, helperEnv);
       expect((await cli(['logout', reg.host], helperEnv)).code).toBe(0);
       await expect(stat(store)).rejects.toMatchObject({ code: 'ENOENT' });
+
+      // credHelpers names a helper for one registry only.
+      await writeFile(config, JSON.stringify({ credHelpers: { [reg.host]: 'fake' } }));
+      expect((await cli(['login', reg.host, '-u', 'dev', '--password-stdin', '--plain-http'], helperEnv, password)).code).toBe(0);
+      expect(JSON.parse(await readFile(store, 'utf8'))).toMatchObject({ Secret: password });
+      expect(JSON.parse(await readFile(config, 'utf8')).credHelpers).toEqual({ [reg.host]: 'fake' });
+      await canPush(reg.host, helperEnv);
     } finally {
       await rm(home, { recursive: true, force: true });
     }

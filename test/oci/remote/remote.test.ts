@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { startFaultProxy } from '../../helpers/fault-proxy.js';
+import { startRegistry } from '../../helpers/registry.js';
 import { RemoteTarget, RegistrySessions } from '../../../modules/oci/remote/index.js';
 import { MEDIA_TYPE } from '../../../modules/oci/types.js';
 import { jsonContent } from '../../../modules/oci/digest.js';
@@ -179,5 +180,23 @@ describe('RemoteTarget and the referrers API of OCI 1.1 registries', () => {
     );
     await repo.push(referrer.descriptor, referrer.bytes);
     expect(repo.lastSubjectAccepted).toBe(true);
+  });
+});
+
+describe('RemoteTarget with a registry answering relative Location headers', () => {
+  it('follows relative upload locations for monolithic, chunked and cancelled-mount uploads', async () => {
+    const reg = await startRegistry({ relativeUrls: true });
+    onTestFinished(() => reg.stop());
+    const probe = await fetch(`http://${reg.host}/v2/x/y/blobs/uploads/`, { method: 'POST' });
+    expect(probe.headers.get('location')).toMatch(/^\/v2\/x\/y\/blobs\/uploads\//);
+    const chunked = new RemoteTarget(reg.host, 'rel/chunked', { plainHttp: true, uploadMode: 'chunked', chunkSize: 30_000 });
+    const mono = new RemoteTarget(reg.host, 'rel/mono', { plainHttp: true, uploadMode: 'monolithic' });
+    const a = randomBlob(100_000);
+    const b = randomBlob(100_000);
+    await chunked.push(a.descriptor, a.bytes);
+    await mono.push(b.descriptor, Readable.from([Buffer.from(b.bytes)]));
+    expect(await chunked.exists(a.descriptor)).toBe(true);
+    expect(await mono.exists(b.descriptor)).toBe(true);
+    expect(await mono.mount(randomBlob(10).descriptor, 'rel/chunked')).toBe(false);
   });
 });
