@@ -1,7 +1,7 @@
 /**
  * Copy benchmark: a layout of random layers (2 GiB by default, BENCH_SIZE_MB to change) copied into
  * a loopback docker-registry by our copy and by `skopeo copy` in the same run, then re-copied.
- * Run: npx tsx bench/copy.ts (BENCH_SIZE_MB, BENCH_LAYERS, BENCH_ROUNDS to vary)
+ * Run: npx tsx bench/copy.ts (BENCH_SIZE_MB, BENCH_LAYERS, BENCH_ROUNDS, BENCH_UPLOAD_MODE to vary)
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
@@ -9,7 +9,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { LayoutTarget, copy, encodeManifest, jsonContent, openReference, type CopyResult } from '../modules/oci/index.js';
+import { LayoutTarget, copy, encodeManifest, jsonContent, openReference, type CopyResult, type UploadMode } from '../modules/oci/index.js';
 import { MEDIA_TYPE, type Descriptor, type Target } from '../modules/oci/types.js';
 import { startRegistry, type RunningRegistry } from '../test/helpers/registry.js';
 
@@ -68,6 +68,8 @@ const totalBytes = Math.floor((sizeMb * CHUNK) / layerCount) * layerCount;
 // Each round copies into a fresh registry (so skopeo cannot mount blobs it saw pushed before),
 // alternating who goes first; the best time of each counts.
 const rounds = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 1));
+/** 'monolithic', 'chunked' or 'auto'; unset means the registry target's default. */
+const uploadMode = process.env['BENCH_UPLOAD_MODE'] as UploadMode | undefined;
 const registries: RunningRegistry[] = [];
 try {
   let oursSeconds = Infinity;
@@ -78,7 +80,12 @@ try {
   for (let round = 0; round < rounds; round++) {
     const registry = await startRegistry();
     registries.push(registry);
-    const target = (await openReference(`${registry.host}/bench/ours:v1`, { cwd: process.cwd(), env: process.env, plainHttp: true })).target;
+    const target = (await openReference(`${registry.host}/bench/ours:v1`, {
+      cwd: process.cwd(),
+      env: process.env,
+      plainHttp: true,
+      ...(uploadMode ? { remoteOptions: { uploadMode } } : {}),
+    })).target;
     const ours = async () => {
       const cpu = process.cpuUsage();
       const [result, seconds] = await timed(() => copy(layout, TAG, target, 'v1'));
@@ -108,6 +115,7 @@ try {
     sizeMb,
     layers: layerCount,
     rounds,
+    uploadMode: uploadMode ?? 'default',
     prepareSeconds: Number(prepareSeconds.toFixed(2)),
     oursSeconds: Number(oursSeconds.toFixed(2)),
     skopeoSeconds: Number(skopeoSeconds.toFixed(2)),

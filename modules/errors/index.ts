@@ -44,7 +44,7 @@ const FAMILY_BY_CODE: Record<string, ErrorFamily> = {
   OCI_COPY_FAILED: 'failure',
   OCI_TLS: 'network',
   UNPACK_UNSAFE_PATH: 'integrity',
-  SIGN_FAILED: 'failure',
+  SIGN_FAILED: 'failure', NOTATION_ENVELOPE_INVALID: 'input', NOTATION_CERT_INVALID: 'input', NOTATION_KEY_MISMATCH: 'input', NOTATION_KEY_UNSUPPORTED: 'input', NOTATION_POLICY_INVALID: 'input', NOTATION_POLICY_KIND: 'input', NOTATION_NO_POLICY: 'verification', NOTATION_TRUST_STORE_MISSING: 'input', NOTATION_REFERENCE_INVALID: 'usage',
   SIGN_KEY_INVALID: 'input',
   SIGN_KEY_PASSWORD: 'input', SIGN_HASH_UNSUPPORTED: 'input', SIGN_SYMLINK: 'input', SIGN_NO_IDENTITY: 'auth', SIGN_FILE_DIGESTS_MISSING: 'input',
   VERIFY_FAILED: 'verification',

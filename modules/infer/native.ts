@@ -2,6 +2,7 @@
  * The native engine: node-llama-cpp in this process. It is an optional dependency, so it is
  * imported on first use and its absence is a clear error rather than a crash at start-up.
  */
+import { access } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ModelshipError, describeError } from '../errors/index.js';
@@ -51,13 +52,15 @@ export async function loadNativeEngine(options: NativeEngineOptions): Promise<En
   const lib = await importNodeLlamaCpp();
   const threads = options.threads ?? os.availableParallelism();
   const gpu = options.gpu ?? 'auto';
+  // Trying CUDA and Vulkan builds costs seconds; on Linux without GPU devices it cannot succeed.
+  const noDevice = gpu === 'auto' && !(await linuxGpuDevicePresent());
   let llama: Llama;
   try {
-    llama = await lib.getLlama({ gpu: gpu === 'none' ? false : 'auto', build: 'never', maxThreads: threads, logLevel: lib.LlamaLogLevel.error, progressLogs: false });
+    llama = await lib.getLlama({ gpu: gpu === 'none' || noDevice ? false : 'auto', build: 'never', maxThreads: threads, logLevel: lib.LlamaLogLevel.error, progressLogs: false });
   } catch (err) {
     throw new ModelshipError('INFER_ENGINE_FAILED', `node-llama-cpp could not load its prebuilt llama.cpp binaries: ${describeError(err)}. Reinstall with \`${NODE_LLAMA_CPP_INSTALL}\`.`, { cause: err });
   }
-  const backend = await describeBackend(llama, gpu, threads);
+  const backend = await describeBackend(llama, gpu, threads, noDevice);
   if (gpu === 'all' && llama.gpu === false) {
     await llama.dispose();
     throw new ModelshipError('INFER_NO_GPU', `--gpu all asked for a GPU, but ${backend}. Use --gpu auto to fall back to the CPU.`);
@@ -75,14 +78,24 @@ export async function loadNativeEngine(options: NativeEngineOptions): Promise<En
 }
 
 /** "using CUDA on NVIDIA H100 80GB HBM3" or "using CPU (2 threads): ..." with the reason. */
-async function describeBackend(llama: Llama, gpu: GpuChoice, threads: number): Promise<string> {
+async function describeBackend(llama: Llama, gpu: GpuChoice, threads: number, noDevice: boolean): Promise<string> {
   if (llama.gpu !== false) {
     const names = await llama.getGpuDeviceNames().catch(() => [] as string[]);
     const kind = { cuda: 'CUDA', vulkan: 'Vulkan', metal: 'Metal' }[llama.gpu];
     return `using ${kind} on ${names.length > 0 ? names.join(', ') : 'the GPU'} (${threads} CPU threads)`;
   }
   if (gpu === 'none') return `using CPU (${threads} threads): GPU disabled by --gpu none`;
+  if (noDevice) return `using CPU (${threads} threads): no GPU device on this machine (no /dev/nvidia0 or /dev/dri)`;
   return `using CPU (${threads} threads): no CUDA, Vulkan or Metal build of llama.cpp could load on this machine (no GPU or driver found)`;
+}
+
+/** Off Linux the answer is left to llama.cpp's own probing (Metal, Windows drivers). */
+async function linuxGpuDevicePresent(): Promise<boolean> {
+  if (process.platform !== 'linux') return true;
+  for (const device of ['/dev/nvidia0', '/dev/nvidiactl', '/dev/dxg', '/dev/dri']) {
+    if (await access(device).then(() => true, () => false)) return true;
+  }
+  return false;
 }
 
 class NativeEngine implements Engine {

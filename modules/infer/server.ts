@@ -72,7 +72,9 @@ export async function startInferenceServer(options: ServerOptions): Promise<Infe
     '/v1/chat/completions': async (req, res) => {
       const body = parse(ChatCompletionRequest, await readJson(req, maxBodyBytes));
       let messages: ChatMessage[] = body.messages.map((m) => ({ role: m.role === 'developer' ? 'system' : m.role, content: m.content }));
-      const sources = options.retriever ? await retrieveFor(options.retriever, messages) : undefined;
+      // Retrieval embeds the question with the same model, so it waits its turn like any request.
+      const retriever = options.retriever;
+      const sources = retriever ? await queue.run(() => retrieveFor(retriever, messages)) : undefined;
       if (sources && sources.length > 0) messages = [contextMessage(sources), ...messages];
       const generation = generationOptions(body, engine, messages.map((m) => m.content).join('\n'), 'messages');
       await streamOrSend(res, body, 'chat', (opts) => engine.chat(messages, opts), generation, sources);

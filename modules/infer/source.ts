@@ -34,8 +34,8 @@ export async function resolveModelSource(input: string, ctx: ResolveContext): Pr
     return { format: 'gguf', dir: path.dirname(local), file: local, name: path.basename(local).replace(/\.gguf$/i, '') };
   }
   if (info?.isDirectory()) return findModelIn(local);
-  if (looksLikeReference(input) && ctx.fetchReference) return findModelIn(await ctx.fetchReference(input));
-  const hint = looksLikeReference(input)
+  if (!looksLikePath(input) && ctx.fetchReference) return findModelIn(await ctx.fetchReference(input));
+  const hint = !looksLikePath(input)
     ? 'pull and unpack the artifact into a folder first, then serve the folder'
     : 'check the path';
   throw new ModelshipError('MODEL_NOT_FOUND', `no model file or folder at ${local}: ${hint}.`);
@@ -73,7 +73,7 @@ async function listFiles(dir: string, depth: number): Promise<string[]> {
   return out;
 }
 
-/** registry/repo:tag, repo@sha256:..., oci:dir:tag and the like: not a path that exists. */
-function looksLikeReference(input: string): boolean {
-  return /^[a-z0-9.-]+(:[0-9]+)?\/[^\s]+([:@][^\s]+)?$/i.test(input) || /^oci(-layout)?:/.test(input) || input.includes('@sha256:');
+/** ./x, /x, ~/x and *.gguf name files; anything else that does not exist may be a reference. */
+function looksLikePath(input: string): boolean {
+  return /^(\.{1,2}|~)?[\\/]/.test(input) || /\.gguf$/i.test(input);
 }

@@ -161,3 +161,17 @@ export async function packLayers(files: ResolvedFile[], store: Target, opts: Lay
   await cache.save();
   return packed;
 }
+
+/**
+ * Per-file digests of a manifest's tar layers, as packing recorded them (`dev.modelship.file.digest`),
+ * so signing and SBOM steps need not read the weights; raw layers need none (digest == file sha256).
+ */
+export function packedFilesOf(layers: Descriptor[]): { layerDigest: string; files: { path: string; sha256: string }[] }[] {
+  const out: { layerDigest: string; files: { path: string; sha256: string }[] }[] = [];
+  for (const layer of layers) {
+    const sha256 = layer.annotations?.[ANNOTATION_FILE_DIGEST];
+    const path = layer.annotations?.[ANNOTATION_FILEPATH];
+    if (sha256 && path) out.push({ layerDigest: layer.digest, files: [{ path, sha256 }] });
+  }
+  return out;
+}

@@ -12,6 +12,8 @@ export type {
   Dependency,
   DependencyEcosystem,
 } from './input.js';
+export { buildSbom } from './build.js';
+export type { SbomDocument } from './build.js';
 export { buildCycloneDx, CYCLONEDX_MEDIA_TYPE, CYCLONEDX_SPEC_VERSION } from './cyclonedx.js';
 export { validateCycloneDx, readCycloneDx } from './cyclonedx-read.js';
 export type { CycloneDxView, CycloneDxComponentView, ModelCardView } from './cyclonedx-read.js';

@@ -5,7 +5,7 @@
 import type { FileKind, ModelSpec } from '../spec/model-spec.js';
 
 /** The parts of a ModelSpec an SBOM reads; a full ModelSpec fits. */
-export type SbomSpec = Pick<ModelSpec, 'descriptor' | 'config' | 'files'>;
+export type SbomSpec = Pick<ModelSpec, 'descriptor' | 'config' | 'files'> & Partial<Pick<ModelSpec, 'ignore'>>;
 
 export interface SbomFile {
   /** Path inside the artifact, as `org.cncf.model.filepath` gives it. */

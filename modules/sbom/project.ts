@@ -4,19 +4,16 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ModelshipError } from '../errors/index.js';
-import { classifyFile } from '../spec/classify.js';
+import { listProjectFiles } from '../spec/index.js';
 import { readDependencies } from './deps/index.js';
 import { readEvaluationFile } from './evaluation.js';
 import { globRegex } from './facts.js';
 import type { EvaluationResult, SbomFile, SbomInput, SbomSpec } from './input.js';
 import { readReadme } from './model-card.js';
-
-/** Folders that are never part of a model. */
-const SKIP_DIRS = new Set(['.git', 'node_modules', '.venv', 'venv', '__pycache__', '.modelship']);
 
 export interface ProjectInputOptions {
   /** Files already hashed (e.g. by packing), by path: they are not read again. */
@@ -31,8 +28,9 @@ export async function sbomInputFromProject(dir: string, spec: SbomSpec, options:
   const entries = spec.files.map((e) => ({ kind: e.kind, re: globRegex(e.path) }));
   const known = new Map((options.known ?? []).map((f) => [f.path, f]));
   const files: SbomFile[] = [];
-  for (const rel of await listFiles(root)) {
-    const kind = entries.length ? entries.find((e) => e.re.test(rel))?.kind : classifyFile(rel);
+  for (const { path: rel, kind: named } of await listProjectFiles(root, spec.ignore ?? [])) {
+    // The spec's entries decide; a spec that lists nothing leaves it to the file names.
+    const kind = entries.length ? entries.find((e) => e.re.test(rel))?.kind : named;
     if (!kind) continue;
     const done = known.get(rel);
     if (done) {
@@ -59,18 +57,6 @@ export async function sbomInputFromProject(dir: string, spec: SbomSpec, options:
   if (dependencies.length) input.dependencies = dependencies;
   if (options.timestamp) input.timestamp = options.timestamp;
   return input;
-}
-
-async function listFiles(root: string, rel = ''): Promise<string[]> {
-  const out: string[] = [];
-  const items = await readdir(path.join(root, rel), { withFileTypes: true });
-  for (const item of items.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    const child = rel ? `${rel}/${item.name}` : item.name;
-    if (item.isDirectory()) {
-      if (!SKIP_DIRS.has(item.name)) out.push(...(await listFiles(root, child)));
-    } else if (item.isFile()) out.push(child);
-  }
-  return out;
 }
 
 async function sha256File(file: string): Promise<string> {

@@ -101,7 +101,7 @@ export function readYamlAs<S extends z.ZodType>(src: YamlSource, schema: S, what
         repaired = true;
       }
     }
-    if (true) throw issuesError(src, schema, issues, what);
+    if (!repaired || round === 1) throw issuesError(src, schema, issues, what);
   }
   throw issuesError(src, schema, [], what);
 }

@@ -5,8 +5,8 @@
 import { copy, type CopyResult } from '../oci/copy.js';
 import { openReference, type OpenContext, type OpenedReference } from '../oci/open.js';
 import { parseRemoteReference } from '../oci/reference.js';
-import { hasCode } from '../errors/index.js';
-import { storeReference, type LocalStore } from './store.js';
+import { ModelshipError, hasCode } from '../errors/index.js';
+import { remoteOf, storeReference, type LocalStore } from './store.js';
 
 /** The store seam for `openReference`: answers only for references the store holds. */
 export function storeResolver(store: LocalStore): NonNullable<OpenContext['resolveStore']> {
@@ -45,6 +45,12 @@ export interface OpenedArtifact extends OpenedReference {
 
 export async function openArtifact(input: string, ctx: OpenArtifactContext): Promise<OpenedArtifact> {
   const opened = await openReference(input, { ...ctx, resolveStore: storeResolver(ctx.store) });
+  // A bare name (no registry host) is local, as in kit and modctl: never guess Docker Hub for it.
+  if (opened.kind === 'remote' && !remoteOf(storeReference(input))) {
+    throw new ModelshipError('STORE_NOT_FOUND', `${storeReference(input)} is not in the local store ${ctx.store.root}; pack it ("modelship pack -t ${input}"), see "modelship list", or give a registry reference such as docker.io/${input}`, {
+      details: { reference: input },
+    });
+  }
   if (opened.kind !== 'remote' || ctx.pull === false) return opened;
   return pullIntoStore(opened, input, ctx);
 }

@@ -27,7 +27,7 @@ function capture() {
 async function cli(args: string[], stdin?: string) {
   const stdout = capture();
   const stderr = capture();
-  const code = await main(args, { stdout: stdout.stream, stderr: stderr.stream, cwd: dir, env: {}, ...(stdin === undefined ? {} : { stdin: Readable.from([stdin]) }) });
+  const code = await main(args, { stdout: stdout.stream, stderr: stderr.stream, cwd: dir, env: { MODELSHIP_HOME: path.join(dir, 'home') }, ...(stdin === undefined ? {} : { stdin: Readable.from([stdin]) }) });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
@@ -61,6 +61,39 @@ describe('modelship run', () => {
         { role: 'assistant', content: CANNED_SENTENCE },
       ],
     });
+  });
+});
+
+describe('a packed model', () => {
+  it('is unpacked once into the store cache and served by reference', async () => {
+    const packed = await cli(['pack', 'model', '-t', 'tiny:v1']);
+    expect(packed.stderr).toBe('');
+    expect(packed.code).toBe(0);
+    const dry = await cli(['serve', 'tiny:v1', '--dryrun', '--json', '--port', '0']);
+    expect(dry.code).toBe(0);
+    const plan = JSON.parse(dry.stdout);
+    expect(plan.file).toMatch(new RegExp(`^${path.join(dir, 'home', 'serve')}/sha256-[0-9a-f]{64}/tiny-chat\\.gguf$`));
+    // The README is documentation, not needed to serve.
+    await expect(readFile(path.join(path.dirname(plan.file), 'README.md'))).rejects.toThrow();
+    const answered = await cli(['run', 'tiny:v1', 'Hello?', '--threads', '1', '--gpu', 'none', '--json']);
+    expect(answered.code).toBe(0);
+    expect(JSON.parse(answered.stdout).messages[1].content).toBe(CANNED_SENTENCE);
+  });
+
+  it('says so when the artifact holds no model', async () => {
+    const docs = path.join(dir, 'only-docs');
+    await mkdir(docs, { recursive: true });
+    await writeFile(path.join(docs, 'README.md'), '# no weights\n');
+    const packed = await cli(['pack', 'only-docs', '-t', 'docs:v1']);
+    expect(packed.code).toBe(0);
+    const res = await cli(['serve', 'docs:v1', '--dryrun']);
+    expect(res.code).toBe(4);
+    expect(res.stderr).toContain('holds no model weights');
+  });
+
+  it('says so when the reference is unknown', async () => {
+    const res = await cli(['serve', 'nothing-here:v9', '--dryrun']);
+    expect(res.code).toBe(4);
   });
 });
 
@@ -120,14 +153,13 @@ describe('modelship serve: bad models get clear errors before llama.cpp sees the
 });
 
 describe('modelship serve as a process', () => {
-  it('is ready fast, answers the openai client, and frees the port on SIGTERM', async () => {
-    const started = Date.now();
+  it('reports ready, answers the openai client, and frees the port on SIGTERM', async () => {
     const child = execa(path.join(repoRoot, 'node_modules/.bin/tsx'), [path.join(repoRoot, 'test/infer/run-cli.ts'), 'serve', modelDir, '--port', '0', '--threads', '1', '--gpu', 'none', '--json'], {
       cwd: dir,
       reject: false,
       env: { CI: '1' },
     });
-    const ready = await new Promise<{ url: string; model: string; engine: string; backend: string }>((resolve, reject) => {
+    const ready = await new Promise<{ url: string; model: string; engine: string; backend: string; readyMs: number }>((resolve, reject) => {
       let out = '';
       child.stdout!.on('data', (d: Buffer) => {
         out += d.toString();
@@ -136,8 +168,8 @@ describe('modelship serve as a process', () => {
       });
       void child.then((r) => reject(new Error(`serve exited early: ${r.stderr}`)));
     });
-    const readyAfter = Date.now() - started;
-    expect(ready).toMatchObject({ model: 'tiny-chat', engine: 'native', backend: expect.stringContaining('using CPU') });
+    // Start-up time is measured by bench/serve.ts; under test it only has to be reported.
+    expect(ready).toMatchObject({ model: 'tiny-chat', engine: 'native', backend: expect.stringContaining('using CPU'), readyMs: expect.any(Number) });
     expect(ready.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
     const client = new OpenAI({ baseURL: ready.url, apiKey: 'unused', maxRetries: 0 });
     const answer = await client.chat.completions.create({ model: ready.model, messages: [{ role: 'user', content: 'Hello?' }] });
@@ -152,7 +184,5 @@ describe('modelship serve as a process', () => {
       socket.once('error', () => resolve(true));
     });
     expect(refused).toBe(true);
-    // tsx compile plus model load; the server itself is ready well under this.
-    expect(readyAfter).toBeLessThan(20_000);
   });
 });

@@ -133,6 +133,11 @@ describe('OpenAI-compatible server with the native engine', () => {
     expect(oversize.json.error.message).toContain('256');
 
     await expect(client.chat.completions.create({ model: 'tiny', messages: [] })).rejects.toMatchObject({ status: 400 });
+
+    const lastNotUser = await postJson('/v1/chat/completions', { stream: true, messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'Hello' }] });
+    expect(lastNotUser.status).toBe(400);
+    expectOpenAIError(lastNotUser.json);
+    expect(lastNotUser.json.error.param).toBe('messages');
   });
 
   it('answers 404, 405 and 413 in the OpenAI error shape', async () => {

@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { LayoutTarget } from '../../modules/oci/layout.js';
 import { fetchManifestBytes } from '../../modules/oci/manifest.js';
-import { packModel, unpack, validateModelConfig, parseModelConfig, readArtifact, type LayerFormat } from '../../modules/modelpack/index.js';
+import { PackCache, packModel, packedFilesOf, unpack, validateModelConfig, parseModelConfig, readArtifact, type LayerFormat } from '../../modules/modelpack/index.js';
 import { sampleModel, tempDir, writeTree, specFor, bytesOf } from './helpers.js';
 
 async function listFiles(root: string, rel = ''): Promise<string[]> {
@@ -41,6 +41,10 @@ describe('pack and unpack round trips', () => {
         if (format === 'raw' || format === 'tar') expect(f.diffId).toBe(f.layer.digest);
         else if (f.kind !== 'weight') expect(f.diffId).not.toBe(f.layer.digest);
       }
+      // Tar layers carry each file's own sha256, so signing never re-reads weights.
+      const recorded = packedFilesOf(packed.manifest.layers);
+      expect(recorded.length).toBe(format === 'raw' ? 0 : packed.files.length);
+      for (const r of recorded) expect(r.files[0]!.sha256).toBe(packed.files.find((f) => f.layer.digest === r.layerDigest)!.fileDigest);
       // The stored config validates against the upstream schema and names the diffIds in layer order.
       const configBytes = await fetchManifestBytes(store, packed.manifest.config, 'test');
       const config = parseModelConfig(configBytes);
@@ -57,6 +61,26 @@ describe('pack and unpack round trips', () => {
       expect((await stat(join(out, 'README.md'))).mode & 0o777).toBe(0o644);
     });
   }
+
+  it('re-packs after a one-file change reading only that file, for every layer format', async () => {
+    for (const format of ['raw', 'tar+zstd'] as LayerFormat[]) {
+      const src = await tempDir();
+      const spec = await sampleModel(src);
+      const store = new LayoutTarget(join(await tempDir(), 'layout'));
+      const cacheFile = join(await tempDir(), 'cache.json');
+      const first = await packModel(spec, store, { layerFormat: format, cache: new PackCache(cacheFile) });
+      expect(first.stats.filesRead).toHaveLength(7);
+      await writeFile(join(src, 'README.md'), '# tiny, v2\n');
+      const second = await packModel(spec, store, { layerFormat: format, cache: new PackCache(cacheFile) });
+      expect(second.stats.filesRead).toEqual(['README.md']);
+      expect(second.stats.bytesRead).toBe('# tiny, v2\n'.length);
+      expect(second.stats.hits).toBe(6);
+      expect(second.descriptor.digest).not.toBe(first.descriptor.digest);
+      // A cold cache gives the same result: the cache never changes what is packed.
+      const cold = await packModel(spec, store, { layerFormat: format });
+      expect(cold.descriptor.digest).toBe(second.descriptor.digest);
+    }
+  });
 
   it('unpacks only what a filter selects', async () => {
     const src = await tempDir();

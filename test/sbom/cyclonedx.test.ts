@@ -190,6 +190,23 @@ describe('CycloneDX from digests alone', () => {
   });
 });
 
+describe('sbomInputFromProject with known digests', () => {
+  it('uses the digests it is given instead of reading those files', async () => {
+    const p = await chatProject();
+    try {
+      const fake = { path: 'tiny-chat.Q4_K_M.gguf', kind: 'weight' as const, size: 1, sha256: '7'.repeat(64) };
+      const ghost = { path: 'shards/not-on-disk.gguf', kind: 'weight' as const, size: 2, sha256: '8'.repeat(64) };
+      const input = await sbomInputFromProject(p.dir, p.spec, { known: [fake, ghost] });
+      expect(input.files.find((f) => f.path === fake.path)!.sha256).toBe('7'.repeat(64));
+      expect(input.files.find((f) => f.path === ghost.path)!.sha256).toBe('8'.repeat(64));
+      expect(input.files.find((f) => f.path === 'README.md')!.sha256).toBe(p.digests['README.md']);
+      expect(validateCycloneDx(buildCycloneDx(input))).toEqual([]);
+    } finally {
+      await p.cleanup();
+    }
+  });
+});
+
 describe('validateCycloneDx and readCycloneDx', () => {
   const dir = path.join(sharedDir, 'interop', 'cyclonedx');
   const examples = readdirSync(dir).filter((f) => f.endsWith('.json'));

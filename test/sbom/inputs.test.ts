@@ -103,15 +103,15 @@ describe('README and evaluation files', () => {
     } catch (e) {
       err = e;
     }
-    expect(hasCode(err, 'SBOM_INVALID')).toBe(true);
-    expect((err as Error).message).toMatch(/^models\/README\.md:\d+: the YAML front matter does not parse/);
+    expect(hasCode(err, 'CARD_INVALID')).toBe(true);
+    expect((err as Error).message).toMatch(/^models\/README\.md:\d+: front matter is not valid YAML/);
   });
 
-  it('reads eval_results in list, results and model-index shapes, and rejects rows without a metric', () => {
+  it('reads eval_results in list, lm-evaluation-harness and model-index shapes, and rejects rows without a dataset', () => {
     expect(parseEvaluation('- {task: qa, dataset: squad, metric: f1, value: 88.5}\n', 'eval_results.yaml')).toEqual([{ task: 'qa', dataset: 'squad', metric: 'f1', value: 88.5 }]);
-    expect(parseEvaluation('{"results":[{"metric":"bleu","value":"31.2"}]}', 'eval_results.json')).toEqual([{ metric: 'bleu', value: '31.2' }]);
+    expect(parseEvaluation('{"results":{"hellaswag":{"acc,none":0.41,"acc_stderr,none":0.01}}}', 'eval_results.json')).toEqual([{ metric: 'acc', value: 0.41, task: 'hellaswag', dataset: 'hellaswag' }]);
     expect(parseEvaluation('model-index:\n  - name: m\n    results:\n      - task: {type: qa}\n        metrics: [{type: em, value: 1}]\n', 'e.yaml')).toEqual([{ metric: 'em', value: 1, task: 'qa' }]);
-    expect(() => parseEvaluation('[{"value": 1}]', 'eval_results.json')).toThrow(/eval_results\.json: results\[0\]\.metric/);
+    expect(() => parseEvaluation('[{"value": 1}]', 'eval_results.json')).toThrow(/^eval_results\.json: results\[0\] needs "dataset"/);
   });
 
   it('maps ModelPack capabilities to a task', () => {

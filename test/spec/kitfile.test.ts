@@ -22,21 +22,21 @@ function expectSpecError(fn: () => unknown, ...patterns: RegExp[]) {
 
 describe('the upstream example Kitfile', () => {
   const text = readFileSync(path.join(shared, 'specs', 'kitops', 'Kitfile.example.yaml'), 'utf8');
-  const spec = parseKitfile(text, ctx);
+  const spec = () => parseKitfile(text, ctx);
   it('maps package and model onto the descriptor, keeping 1.0 and 1.2.3 as text', () => {
-    expect(spec.source).toEqual({ format: 'kitfile', file: '/proj/Kitfile' });
-    expect(spec.descriptor).toEqual({
+    expect(spec().source).toEqual({ format: 'kitfile', file: '/proj/Kitfile' });
+    expect(spec().descriptor).toEqual({
       name: 'AIProjectName',
       version: '1.2.3',
       description: 'A brief description of the AI/ML project.',
       authors: ['Author Name', 'Contributor Name'],
       licenses: ['Apache-2.0'],
     });
-    expect(spec.config.format).toBe('tensorflow');
-    expect(spec.originalText).toBe(text);
+    expect(spec().config.format).toBe('tensorflow');
+    expect(spec().originalText).toBe(text);
   });
   it('maps each section to a file kind', () => {
-    expect(spec.files).toEqual([
+    expect(spec().files).toEqual([
       { kind: 'weight', path: 'models/model.h5', name: 'ModelName', license: 'Apache-2.0', description: 'Model description.' },
       { kind: 'code', path: 'src', description: 'Source code for the AI models.', license: 'Apache-2.0' },
       { kind: 'dataset', path: 'data/dataset.csv', name: 'DatasetName', description: 'Description of the dataset.', license: 'CC-BY-4.0' },

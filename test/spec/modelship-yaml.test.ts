@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse as parseYaml } from 'yaml';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { modelshipJsonSchema, parseModelshipYaml, renderModelshipYaml, schemaFilePath } from '../../modules/spec/index.js';
 import { hasCode } from '../../modules/errors/index.js';
 
@@ -69,7 +69,10 @@ function expectSpecError(text: string, ...patterns: RegExp[]) {
 }
 
 describe('parseModelshipYaml', () => {
-  const spec = parseModelshipYaml(FULL, ctx);
+  let spec: ReturnType<typeof parseModelshipYaml>;
+  beforeAll(() => {
+    spec = parseModelshipYaml(FULL, ctx);
+  });
   it('fills descriptor, config, files, ignore and pipeline', () => {
     expect(spec.descriptor).toEqual({ name: 'tiny-llama', version: '1.0', description: 'A tiny llama for tests.', authors: ['Ada', 'Grace'], licenses: ['Apache-2.0'] });
     expect(spec.config).toMatchObject({ architecture: 'llama', format: 'gguf', paramSize: '1.1B', precision: 'fp16', quantization: 'Q4_K_M' });

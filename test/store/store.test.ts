@@ -68,6 +68,9 @@ describe('pack, push, pull, unpack, list, tag, rm, prune through the CLI', () =>
     expect(pushed.json.digest).toBe(packed.json.digest);
     const remoteRaw = await execa('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`]);
     expect(JSON.parse(remoteRaw.stdout).layers).toHaveLength(2);
+    const copied = join(await tempDir(), 'copied');
+    await execa('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${ref}`, `oci:${copied}:v1`]);
+    expect(JSON.parse((await execa('skopeo', ['inspect', '--raw', `oci:${copied}:v1`])).stdout)).toEqual(JSON.parse(raw.stdout));
 
     // Change the doc only: the re-pack reads one file, the re-push uploads its blob and the new manifest and config.
     await writeFile(join(dir, 'README.md'), '# tiny, revised\n');
@@ -116,6 +119,9 @@ describe('pack, push, pull, unpack, list, tag, rm, prune through the CLI', () =>
     const res = await cli(['unpack', `oci:${layout}@${packed.json.digest}`, '-d', out, '--filter', 'docs'], env, dir);
     expect(res.code, res.stderr).toBe(0);
     expect(await readdir(out)).toEqual(['README.md']);
+    const missing = await cli(['unpack', 'nothere:v1', '-d', out], env, dir);
+    expect(missing.code).toBe(4);
+    expect(missing.stderr).toContain('not in the local store');
     const push = await cli(['push', 'tiny:v1'], env, dir);
     expect(push.code).toBe(2);
     expect(push.stderr).toContain('give DEST');

@@ -17,7 +17,7 @@ import {
   type GpuChoice,
 } from '../../infer/index.js';
 import { flagString, type Command, type CommandContext } from '../command.js';
-import { SERVE_OPTIONS, intFlag, readServeSettings, serveNative } from './serve.js';
+import { SERVE_OPTIONS, intFlag, readServeSettings, referenceFetcher, serveNative } from './serve.js';
 
 const DEFAULT_INDEX = '.modelship/rag';
 
@@ -83,13 +83,14 @@ async function withEmbedder<T>(ctx: CommandContext, use: (embedder: Embedder) =>
   if (!model) throw new UsageError('rag index needs --model MODEL (a GGUF file or folder) or --url of an OpenAI-compatible endpoint.');
   const gpu = flagString(ctx, 'gpu') ?? 'auto';
   const threads = intFlag(ctx, 'threads', 1, 1024);
-  const source = await resolveModelSource(model, { cwd: ctx.cwd });
+  const fetchReference = referenceFetcher(ctx);
+  const source = await resolveModelSource(model, { cwd: ctx.cwd, fetchReference });
   // The model loads only when some file needs embedding: an unchanged folder re-indexes at once.
   let engine: Engine | undefined;
   const lazy: Embedder = {
     id: `native:${source.name}`,
     async embed(texts) {
-      engine ??= (await openNativeModel(model, { cwd: ctx.cwd, gpu: gpu as GpuChoice, ...(threads === undefined ? {} : { threads }) })).engine;
+      engine ??= (await openNativeModel(model, { cwd: ctx.cwd, fetchReference, gpu: gpu as GpuChoice, ...(threads === undefined ? {} : { threads }) })).engine;
       return engineEmbedder(engine).embed(texts);
     },
   };

@@ -2,7 +2,8 @@
 import { UsageError } from '../../errors/index.js';
 import { chatInTerminal, openNativeModel, type GpuChoice } from '../../infer/index.js';
 import { flagString, type Command } from '../command.js';
-import { intFlag } from './serve.js';
+import { REGISTRY_OPTIONS } from './copy.js';
+import { intFlag, referenceFetcher } from './serve.js';
 
 export const command: Command = {
   name: 'run',
@@ -22,6 +23,7 @@ Lines piped on stdin are read one message each.
     gpu: { type: 'string' },
     system: { type: 'string' },
     'max-tokens': { type: 'string' },
+    ...REGISTRY_OPTIONS,
   },
   async run(ctx) {
     const input = ctx.args[0];
@@ -34,6 +36,7 @@ Lines piped on stdin are read one message each.
     const system = flagString(ctx, 'system');
     const { engine } = await openNativeModel(input, {
       cwd: ctx.cwd,
+      fetchReference: referenceFetcher(ctx),
       gpu: gpu as GpuChoice,
       ...(threads === undefined ? {} : { threads }),
       ...(contextSize === undefined ? {} : { contextSize }),

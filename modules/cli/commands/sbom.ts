@@ -5,54 +5,24 @@
 import { existsSync, statSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { hasCode, ModelshipError, UsageError } from '../../errors/index.js';
-import type { ModelSpec } from '../../spec/model-spec.js';
+import { ModelshipError, UsageError } from '../../errors/index.js';
+import { loadSpec } from '../../spec/index.js';
 import { openReference } from '../../oci/index.js';
 import {
   attachSbom,
+  buildSbom,
   sbomInputFromArtifact,
-  buildCycloneDx,
-  buildSpdx,
   sbomInputFromProject,
   serializeSbom,
-  validateCycloneDx,
-  validateSpdx,
   SBOM_FORMATS,
+  type SbomDocument,
   type SbomFormat,
-  type SbomInput,
-  type SbomSpec,
 } from '../../sbom/index.js';
 import { flagBoolean, flagString, type Command, type CommandContext, type CommandResult } from '../command.js';
 import { openContextOf, REFERENCE_FORMS_HELP, REGISTRY_OPTIONS } from './copy.js';
 
-export interface SbomDocument {
-  format: SbomFormat;
-  document: Record<string, unknown>;
-}
-
-/** Builds and validates; an SBOM that fails its own schema is never handed out. */
-export function buildSbom(input: SbomInput, format: SbomFormat): SbomDocument {
-  const document = format === 'cyclonedx' ? buildCycloneDx(input) : buildSpdx(input);
-  const errors = format === 'cyclonedx' ? validateCycloneDx(document) : validateSpdx(document);
-  if (errors.length) {
-    throw new ModelshipError('SBOM_INVALID', `the ${format} document built for this model does not validate:\n${errors.slice(0, 10).map((e) => `  ${e.path}: ${e.message}`).join('\n')}\nPlease report this with the project's spec file.`, { details: { errors } });
-  }
-  return { format, document };
-}
-
-/** The project's spec through modules/spec when it offers `loadSpec`; otherwise the folder speaks for itself. */
-async function specOf(dir: string): Promise<SbomSpec> {
-  const specModule = '../../spec/index.js';
-  const loaded = (await import(specModule).catch(() => undefined)) as { loadSpec?: (dir: string) => Promise<ModelSpec> } | undefined;
-  const bare: SbomSpec = { descriptor: { name: path.basename(dir) }, config: {}, files: [] };
-  if (!loaded?.loadSpec) return bare;
-  try {
-    return await loaded.loadSpec(dir);
-  } catch (err) {
-    // A folder without a spec file is still a project: its files are classified by name.
-    if (hasCode(err, 'SPEC_NOT_FOUND')) return bare;
-    throw err;
-  }
+function timestampOf(ctx: CommandContext): { timestamp?: string } {
+  return flagBoolean(ctx, 'timestamp') ? { timestamp: new Date().toISOString() } : {};
 }
 
 function formatOf(ctx: CommandContext): SbomFormat {
@@ -88,6 +58,8 @@ Options:
   -o, --output FILE         write the document to FILE instead of printing it
   --attach                  attach the SBOM to REF as a referrer (artifactType
                             application/vnd.cyclonedx+json or application/spdx+json)
+  --timestamp               record the current time (left out by default, so the same
+                            model always gives the same bytes)
   --json                    print the document as JSON
 
 ${REFERENCE_FORMS_HELP}
@@ -100,6 +72,7 @@ Examples:
     format: { type: 'string', short: 'f' },
     output: { type: 'string', short: 'o' },
     attach: { type: 'boolean' },
+    timestamp: { type: 'boolean' },
     ...REGISTRY_OPTIONS,
   },
   async run(ctx) {
@@ -111,7 +84,7 @@ Examples:
       if (flagBoolean(ctx, 'attach')) {
         throw new UsageError('--attach needs a packed artifact: pack and push the model, then run "modelship sbom REF --attach"');
       }
-      const input = await sbomInputFromProject(dir, await specOf(dir));
+      const input = await sbomInputFromProject(dir, await loadSpec(dir), timestampOf(ctx));
       return deliver(ctx, buildSbom(input, format), `${input.files.length} files, ${input.dependencies?.length ?? 0} dependencies`);
     }
     if (ctx.args.length === 0 || arg.startsWith('.') || arg.startsWith('/')) {
@@ -120,7 +93,7 @@ Examples:
     const opened = await openReference(arg, openContextOf(ctx));
     const subject = await opened.target.resolve(opened.selector);
     const packed = await sbomInputFromArtifact(opened.target, subject, opened.display);
-    const built = buildSbom(packed.input, format);
+    const built = buildSbom({ ...packed.input, ...timestampOf(ctx) }, format);
     const result = await deliver(ctx, built, `${packed.input.files.length} layers`);
     if (!flagBoolean(ctx, 'attach')) return result;
     const referrer = await attachSbom(opened.target, subject, built.document, format);

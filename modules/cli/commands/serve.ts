@@ -2,7 +2,11 @@
  * `modelship serve`: one command from a model (file, folder or packed artifact) to an
  * OpenAI-compatible endpoint, in-process (node-llama-cpp) or in a podman/docker container.
  */
-import { access } from 'node:fs/promises';
+import { access, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { parseUnpackFilter, unpack } from '../../modelpack/index.js';
+import { modelshipHome, openArtifact, openStore } from '../../store/index.js';
+import { REGISTRY_OPTIONS, openContextOf } from './copy.js';
 import { UsageError } from '../../errors/index.js';
 import {
   buildContainerCommand,
@@ -60,6 +64,7 @@ Examples:
     queue: { type: 'string' },
     'engine-arg': { type: 'string', multiple: true },
     'run-arg': { type: 'string', multiple: true },
+    ...REGISTRY_OPTIONS,
   },
   async run(ctx) {
     const input = ctx.args[0];
@@ -97,13 +102,14 @@ export interface ServeSettings {
 /** Load in-process, serve until SIGINT/SIGTERM; `withRetriever` adds RAG to chat completions. */
 export async function serveNative(ctx: CommandContext, input: string, s: ServeSettings, withRetriever?: (engine: Engine) => Promise<Retriever>) {
   if (flagBoolean(ctx, 'dryrun')) {
-    const source = await resolveModelSource(input, { cwd: ctx.cwd });
+    const source = await resolveModelSource(input, { cwd: ctx.cwd, fetchReference: referenceFetcher(ctx) });
     const plan = { engine: 'native', model: source.name, file: source.file, format: source.format, host: s.host, port: s.port ?? 8080, threads: s.threads, contextSize: s.contextSize, gpu: s.gpu };
     return { json: plan, text: `would load ${source.file} in-process with node-llama-cpp and listen on ${s.host}:${plan.port}` };
   }
   const started = Date.now();
   const { engine } = await openNativeModel(input, {
     cwd: ctx.cwd,
+    fetchReference: referenceFetcher(ctx),
     gpu: s.gpu,
     ...(s.threads === undefined ? {} : { threads: s.threads }),
     ...(s.contextSize === undefined ? {} : { contextSize: s.contextSize }),
@@ -128,7 +134,7 @@ export async function serveNative(ctx: CommandContext, input: string, s: ServeSe
 }
 
 async function serveInContainer(ctx: CommandContext, input: string, engine: 'podman' | 'docker', s: ServeSettings) {
-  const source = await resolveModelSource(input, { cwd: ctx.cwd });
+  const source = await resolveModelSource(input, { cwd: ctx.cwd, fetchReference: referenceFetcher(ctx) });
   const accelerator: ContainerAccelerator = s.gpu === 'none' ? 'none' : await detectAccelerator(exists);
   if (s.gpu === 'all' && accelerator === 'none') throw new UsageError('--gpu all: no NVIDIA device (/dev/nvidia0, CDI spec) or /dev/dri found on this machine.');
   const image = flagString(ctx, 'image');
@@ -152,6 +158,26 @@ async function serveInContainer(ctx: CommandContext, input: string, engine: 'pod
   const signal = await Promise.race([stopSignal(), running.exited.then((code) => `container exited with ${code}`)]);
   await running.stop();
   return { json: { ...ready, stopped: signal }, text: `stopped (${signal})` };
+}
+
+/**
+ * A packed artifact (store, oci: layout or registry reference) is pulled into the store and its
+ * weights and config unpacked once per manifest digest under MODELSHIP_HOME/serve/.
+ */
+export function referenceFetcher(ctx: CommandContext): (reference: string) => Promise<string> {
+  return async (reference) => {
+    const store = openStore(ctx.env, ctx.cwd);
+    const opened = await openArtifact(reference, { ...openContextOf(ctx), store });
+    const manifest = await opened.target.resolve(opened.selector);
+    const dir = path.join(modelshipHome(ctx.env, ctx.cwd), 'serve', manifest.digest.replace(':', '-'));
+    if (await exists(dir)) return dir;
+    const tmp = `${dir}.tmp-${process.pid}`;
+    await rm(tmp, { recursive: true, force: true });
+    await unpack(opened.target, manifest.digest, tmp, { filters: ['weights', 'config'].map(parseUnpackFilter), reporter: ctx.reporter });
+    // Whole or absent: a cancelled unpack never leaves a folder that looks complete.
+    await rename(tmp, dir);
+    return dir;
+  };
 }
 
 /** The base URL and a curl to paste, or one JSON line for scripts. */

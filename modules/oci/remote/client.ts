@@ -60,7 +60,8 @@ export class RegistryClient {
 
   constructor(readonly registry: string, options: ClientOptions = {}) {
     this.transport = new Transport(options);
-    this.base = new URL(`${this.transport.scheme}://${registry}`);
+    // Docker Hub's name and its API host differ; credentials stay keyed by the name.
+    this.base = new URL(`${this.transport.scheme}://${registry === 'docker.io' ? 'registry-1.docker.io' : registry}`);
     this.auth = new AuthSession(registry, this.transport, options.credentials);
     this.reporter = options.reporter ?? silentReporter;
     this.attempts = Math.max(1, options.retry?.attempts ?? 5);
@@ -79,7 +80,6 @@ export class RegistryClient {
     const signal = request.signal ?? this.signal;
     if (!replayable) await this.auth.ensureFresh(request.scopes);
     let url = this.url(request.url);
-    let refusedAuth: string | undefined;
     let authRetried = false;
     let redirects = 0;
     let failures = 0;
@@ -104,8 +104,7 @@ export class RegistryClient {
         const challenge = res.headers['www-authenticate'];
         discard(res.body);
         authRetried = true;
-        refusedAuth = authorization;
-        if (await this.auth.authenticate(challenge, request.scopes, refusedAuth)) continue;
+        if (await this.auth.authenticate(challenge, request.scopes, authorization)) continue;
         const insufficient = parseChallenges(challenge).some((c) => c.params['error'] === 'insufficient_scope');
         throw new RegistryError(request.method, url, status, [], request.context, insufficient ? 'OCI_DENIED' : undefined);
       }

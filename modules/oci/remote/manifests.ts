@@ -103,10 +103,12 @@ export async function resolveManifest(ctx: ManifestContext, reference: string): 
     url: manifestPath(ctx, reference),
     headers: { Accept: MANIFEST_ACCEPT },
     scopes: [repositoryScope(ctx.repository, 'pull')],
-    expect: [200],
+    // Some proxies refuse HEAD; GET answers the same question.
+    expect: [200, 405, 501],
     context: `resolve ${label(ctx, reference)}`,
   });
   discard(res.body);
+  if (res.status !== 200) return (await getManifest(ctx, reference)).descriptor;
   const header = res.headers['docker-content-digest'];
   const mediaType = mediaTypeOf(res);
   const size = Number(res.headers['content-length'] ?? NaN);

@@ -225,4 +225,22 @@ describe('faults between us and a real registry', () => {
     expect(cancelled).toMatchObject({ code: 'OCI_NETWORK' });
     expect((cancelled as Error).message).toContain('cancelled');
   });
+
+  it('resolves with GET when HEAD is refused or leaves out the digest, and checks the digest header against the body', async () => {
+    reset();
+    const repo = new RemoteTarget(registry, uniqueRepo('fault/head'), { plainHttp: true });
+    const layer = randomBlob(100);
+    const { config, manifest } = imageWith([layer.descriptor]);
+    for (const c of [layer, config, manifest]) await repo.push(c.descriptor, c.bytes);
+    await repo.tag(manifest.descriptor, 'v1');
+    const viaProxy = new RemoteTarget(proxy.host, repo.repository, options());
+    proxy.rule = (req) => (req.method === 'HEAD' ? { kind: 'respond', status: 405 } : undefined);
+    expect(await viaProxy.resolve('v1')).toEqual(manifest.descriptor);
+    proxy.rule = (req) => (req.method === 'HEAD' ? { kind: 'respond', status: 200, headers: { 'Content-Type': manifest.descriptor.mediaType } } : undefined);
+    expect(await viaProxy.resolve('v1')).toEqual(manifest.descriptor);
+    expect(proxy.log.filter((e) => e.method === 'GET')).toHaveLength(2);
+    // A registry naming another digest than the bytes it sends is caught.
+    proxy.rule = (req) => (req.method === 'GET' ? { kind: 'pass', addHeaders: { 'Docker-Content-Digest': config.descriptor.digest } } : undefined);
+    await expect(viaProxy.fetchReference('v1')).rejects.toMatchObject({ code: 'OCI_DIGEST_MISMATCH' });
+  });
 });

@@ -137,6 +137,13 @@ describe('RemoteTarget against docker-registry 2.8 (anonymous)', () => {
     await expect(repo.delete(layer.descriptor)).rejects.toMatchObject({ code: 'OCI_NOT_FOUND' });
   });
 
+  it('speaks HTTPS unless told otherwise, and says what to do when the registry is plain HTTP', async () => {
+    const repo = new RemoteTarget(registry, 'x/y', { retry: { attempts: 1 } });
+    const err = await repo.resolve('latest').catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'OCI_TLS' });
+    expect((err as Error).message).toContain('--plain-http');
+  });
+
   it('fails with OCI_NETWORK naming the URL when nothing listens', async () => {
     const repo = new RemoteTarget('127.0.0.1:1', 'x/y', { plainHttp: true, retry: { attempts: 2, baseDelayMs: 1 } });
     const err = await repo.resolve('latest').catch((e: unknown) => e);
