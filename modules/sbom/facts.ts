@@ -180,7 +180,12 @@ export function stableJson(value: unknown): string {
 
 /** The artifact digest names a packed model; otherwise everything the document is built from does. */
 function seedOf(input: SbomInput): string {
-  const basis = input.artifact ? `artifact:${input.artifact.digest}` : stableJson({ ...input, timestamp: undefined });
+  // Only what the document says counts: the folder a project sits in does not change its identity.
+  const { descriptor, config, files } = input.spec;
+  const { modelConfig, evaluation, modelCard, dependencies, tool } = input;
+  const basis = input.artifact
+    ? `artifact:${input.artifact.digest}`
+    : stableJson({ spec: { descriptor, config, files }, files: input.files, modelConfig, evaluation, modelCard, dependencies, tool });
   return createHash('sha256').update(basis).digest('hex');
 }
 

@@ -45,10 +45,11 @@ afterAll(async () => {
 
 describe('modelship run', () => {
   it('chats over piped stdin, keeping history, until /bye', async () => {
-    const res = await cli(['run', 'model', '--threads', '1', '--gpu', 'none'], 'Hi there\nAnd again?\n/bye\nnot read\n');
+    const res = await cli(['run', 'model', '--threads', '1'], 'Hi there\nAnd again?\n/bye\nnot read\n');
     expect(res.code).toBe(0);
     expect(res.stdout).toBe(`${CANNED_SENTENCE}\n${CANNED_SENTENCE}\n`);
-    expect(res.stderr).toContain('using CPU (1 threads): GPU disabled by --gpu none');
+    // --gpu auto: one line says which backend runs and why.
+    expect(res.stderr).toMatch(/^using (CPU \(1 threads\): (no GPU device on this machine|no CUDA, Vulkan or Metal build).*|CUDA on .+|Vulkan on .+)$/m);
   });
 
   it('answers one prompt given on the command line, as JSON', async () => {

@@ -3,9 +3,9 @@
  * project or a packed artifact, checked against the format's schema before it is written.
  */
 import { existsSync, statSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelshipError, UsageError } from '../../errors/index.js';
+import { writeFileAtomic } from '../../card/index.js';
 import { loadSpec } from '../../spec/index.js';
 import { openReference } from '../../oci/index.js';
 import {
@@ -29,13 +29,6 @@ function formatOf(ctx: CommandContext): SbomFormat {
   const format = flagString(ctx, 'format') ?? 'cyclonedx';
   if (!SBOM_FORMATS.includes(format as SbomFormat)) throw new UsageError(`--format must be one of ${SBOM_FORMATS.join(', ')}, got "${format}"`);
   return format as SbomFormat;
-}
-
-/** Temp file then rename, so a reader never sees half an SBOM. */
-async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
-  const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, bytes);
-  await rename(temp, file);
 }
 
 export const command: Command = {
@@ -103,11 +96,13 @@ Examples:
 };
 
 async function deliver(ctx: CommandContext, built: SbomDocument, counts: string): Promise<CommandResult> {
-  const bytes = serializeSbom(built.document);
+  // The same bytes a referrer carries, so a file and an attachment of one model compare equal.
+  const text = new TextDecoder().decode(serializeSbom(built.document));
   const output = flagString(ctx, 'output');
-  if (!output) return { json: built.document, text: new TextDecoder().decode(bytes) };
+  if (!output) return { json: built.document, text };
   const file = path.resolve(ctx.cwd, output);
-  await writeAtomically(file, bytes);
+  // Temp file then rename, so a reader never sees half an SBOM.
+  await writeFileAtomic(file, text);
   const name = built.format === 'cyclonedx' ? 'CycloneDX 1.6' : 'SPDX 3.0.1';
   return { json: built.document, text: `wrote ${path.relative(ctx.cwd, file) || file} (${name}, ${counts})` };
 }

@@ -26,7 +26,8 @@ export interface BlobContext {
   attempts: number;
 }
 
-export const DEFAULT_CHUNK_SIZE = 64 * 1024 * 1024;
+// Large chunks keep round trips few (PATCH costs the registry a hash-state save); a cut-off upload resumes from the last one.
+export const DEFAULT_CHUNK_SIZE = 256 * 1024 * 1024;
 
 function blobPath(ctx: BlobContext, digest: string): string {
   return `/v2/${ctx.repository}/blobs/${digest}`;

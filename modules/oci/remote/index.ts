@@ -46,7 +46,7 @@ export interface RemoteOptions {
   reporter?: Reporter;
   /** 'auto' (default): chunked for blobs over `chunkSize`, monolithic otherwise and after a registry refuses PATCH. */
   uploadMode?: UploadMode;
-  /** Bytes per PATCH (default 64 MiB). */
+  /** Bytes per PATCH (default 256 MiB); in auto mode smaller blobs go up in one PUT. */
   chunkSize?: number;
   retry?: RetryOptions;
   /** Idle time on a socket before an exchange fails (default 120 s). */

@@ -76,7 +76,8 @@ export function certificateChainOrderProblem(chain: X509Certificate[]): string |
     const cert = chain[i]!;
     const issuer = chain[i + 1] ?? cert;
     const last = i === chain.length - 1;
-    if (!cert.checkIssued(issuer) || !cert.verify(issuer.publicKey)) {
+    // Names and signature only: OpenSSL's checkIssued also wants keyCertSign, which a lone self-signed leaf lacks.
+    if (cert.issuer !== issuer.subject || !cert.verify(issuer.publicKey)) {
       return last
         ? `the chain ends at ${describeCertificate(cert)}, which is not a self-signed root: include the root certificate in the chain`
         : `certificate ${i} ${describeCertificate(cert)} is not signed by the next certificate ${describeCertificate(issuer)}: order the chain leaf first, then intermediates, then the root`;

@@ -54,14 +54,16 @@ function reencode(envelope: NotationJws): string {
 
 describe('signNotation and verifyNotation round trip', () => {
   it('signs a manifest descriptor with a P-256 code-signing leaf and verifies under a strict policy', () => {
-    const sig = signed({ signingTime: new Date('2026-01-02T03:04:05.678Z') });
+    const at = new Date(Math.floor(Date.now() / 1000) * 1000 + 60_678);
+    const sig = signed({ signingTime: at });
     const parsed = parseNotationEnvelope(sig.bytes);
     expect(parsed.protectedHeader).toEqual({
       alg: 'ES256',
       crit: ['io.cncf.notary.signingScheme'],
       cty: 'application/vnd.cncf.notary.payload.v1+json',
       'io.cncf.notary.signingScheme': 'notary.x509',
-      'io.cncf.notary.signingTime': '2026-01-02T03:04:05Z',
+      // RFC 3339 without fractional seconds.
+      'io.cncf.notary.signingTime': `${at.toISOString().slice(0, 19)}Z`,
     });
     expect(parsed.payload).toEqual({ targetArtifact: target });
     expect(parsed.jws.header['io.cncf.notary.signingAgent']).toBe('modelship');
@@ -167,11 +169,13 @@ describe('verifyNotation failures name their cause', () => {
   });
 
   it('fails expiry for a signature whose expiry has passed, and logs it at permissive level', () => {
-    const sig = signed({ signingTime: new Date(Date.now() - 3_600_000), expiry: new Date(Date.now() - 60_000) });
-    const result = verifyBytes(sig.bytes);
+    const sig = signed({ expiry: new Date(Date.now() + 3_600_000) });
+    const later = new Date(Date.now() + 86_400_000);
+    expect(verifyBytes(sig.bytes).ok).toBe(true);
+    const result = verifyBytes(sig.bytes, { now: later });
     expect(result.ok).toBe(false);
     expect(result.reason).toMatch(/^expiry: the signature expired at /);
-    const permissive = verifyBytes(sig.bytes, { policy: strictPolicy(['*'], 'permissive') });
+    const permissive = verifyBytes(sig.bytes, { policy: strictPolicy(['*'], 'permissive'), now: later });
     expect(permissive.ok).toBe(true);
     expect(permissive.checks.find((c) => c.name === 'expiry')).toMatchObject({ ok: false, action: 'log' });
   });
@@ -245,5 +249,28 @@ describe('signNotation refuses what verifiers would reject', () => {
   it('refuses a key that does not match the leaf and a chain without its root', () => {
     expect(() => signNotation({ descriptor: target, key: otherCa.keyPem, certChain: [leaf.certPem, ca.certPem] })).toThrow(/does not belong to the first certificate/);
     expect(() => signNotation({ descriptor: target, key: leaf.keyPem, certChain: [leaf.certPem] })).toThrow(/not a self-signed root: include the root certificate/);
+  });
+});
+
+describe('the ES256 signature as OpenSSL sees it', () => {
+  it('verifies with `openssl dgst` once r||s is re-encoded as DER', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const { openssl } = await import('./pki.js');
+    const sig = signed();
+    const raw = Buffer.from(sig.envelope.signature, 'base64url');
+    // DER INTEGER: strip leading zeros, add one back when the high bit is set.
+    const integer = (b: Buffer) => {
+      let v = b;
+      while (v.length > 1 && v[0] === 0 && v[1]! < 0x80) v = v.subarray(1);
+      if (v[0]! >= 0x80) v = Buffer.concat([Buffer.from([0]), v]);
+      return Buffer.concat([Buffer.from([0x02, v.length]), v]);
+    };
+    const body = Buffer.concat([integer(raw.subarray(0, 32)), integer(raw.subarray(32))]);
+    await writeFile(join(dir, 'sig.der'), Buffer.concat([Buffer.from([0x30, body.length]), body]));
+    await writeFile(join(dir, 'input.txt'), `${sig.envelope.protected}.${sig.envelope.payload}`);
+    await openssl(['x509', '-in', leaf.certPath, '-pubkey', '-noout', '-out', join(dir, 'leaf-pub.pem')]);
+    const out = await openssl(['dgst', '-sha256', '-verify', join(dir, 'leaf-pub.pem'), '-signature', join(dir, 'sig.der'), join(dir, 'input.txt')]);
+    expect(out.trim()).toBe('Verified OK');
   });
 });
