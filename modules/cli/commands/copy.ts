@@ -3,6 +3,7 @@
  * OCI layouts and registries, optionally with its referrers.
  */
 import { UsageError } from '../../errors/index.js';
+import { openStore, storeResolver } from '../../store/index.js';
 import { copy, openReference, type OpenContext, type OpenedReference } from '../../oci/index.js';
 import { flagBoolean, flagString, type Command, type CommandContext, type OptionSpec } from '../command.js';
 
@@ -26,6 +27,8 @@ export function openContextOf(ctx: CommandContext): OpenContext {
     plainHttp: flagBoolean(ctx, 'plain-http'),
     ...(caFile ? { caFile } : {}),
     reporter: ctx.reporter,
+    // Every reference a user types may name a model in the local store (e.g. after `modelship pack`).
+    resolveStore: storeResolver(openStore(ctx.env, ctx.cwd)),
   };
 }
 

@@ -33,6 +33,8 @@ POST /v1/embeddings, GET /health and GET /metrics (Prometheus). Prints the base 
 Ctrl-C (SIGINT) or SIGTERM stops cleanly and frees the port.
 
 A folder is searched for one .gguf file (or safetensors weights, served with vLLM in a container).
+REF is a packed model: a store reference (name:tag), oci:PATH:TAG or a registry reference; it is
+pulled into the store and its weights and config unpacked once under MODELSHIP_HOME/serve/<digest>.
 --engine native (default) runs llama.cpp in-process through node-llama-cpp and uses CUDA, Vulkan or
 Metal when a build for them loads; --engine podman|docker runs the upstream llama.cpp server image
 (server, server-cuda, server-vulkan) or vllm/vllm-openai with the GPU passed through.

@@ -1,4 +1,6 @@
 import { createHash, createPrivateKey, sign } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hasCode } from '../../../modules/errors/index.js';
 import { MEDIA_TYPE, type Descriptor } from '../../../modules/oci/types.js';
@@ -11,7 +13,7 @@ import {
   verifyNotation,
   type NotationJws,
 } from '../../../modules/sign/notation/index.js';
-import { makeCa, makeLeaf, opensslThumbprint, strictPolicy, tempDir, type Issued } from './pki.js';
+import { makeCa, makeLeaf, openssl, opensslThumbprint, strictPolicy, tempDir, type Issued } from './pki.js';
 
 const manifestBytes = Buffer.from('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}');
 const target: Descriptor = {
@@ -254,9 +256,6 @@ describe('signNotation refuses what verifiers would reject', () => {
 
 describe('the ES256 signature as OpenSSL sees it', () => {
   it('verifies with `openssl dgst` once r||s is re-encoded as DER', async () => {
-    const { writeFile } = await import('node:fs/promises');
-    const { join } = await import('node:path');
-    const { openssl } = await import('./pki.js');
     const sig = signed();
     const raw = Buffer.from(sig.envelope.signature, 'base64url');
     // DER INTEGER: strip leading zeros, add one back when the high bit is set.

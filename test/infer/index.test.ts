@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import * as infer from '../../modules/infer/index.js';
+
+describe('modules/infer public face', () => {
+  it('exports the serving API and nothing by accident', () => {
+    expect(Object.keys(infer).sort()).toEqual(
+      [
+        'ApiError',
+        'DEFAULT_IMAGES',
+        'LLAMA_CPP_PORT',
+        'MODEL_MOUNT',
+        'NODE_LLAMA_CPP_INSTALL',
+        'RequestQueue',
+        'ServerMetrics',
+        'VLLM_PORT',
+        'buildContainerCommand',
+        'chatInTerminal',
+        'chunkText',
+        'collect',
+        'cosine',
+        'decodeBase64Floats',
+        'detectAccelerator',
+        'encodeBase64Floats',
+        'endpointEmbedder',
+        'engineEmbedder',
+        'findFreePort',
+        'findModelIn',
+        'importNodeLlamaCpp',
+        'indexRetriever',
+        'loadIndex',
+        'loadNativeEngine',
+        'openNativeModel',
+        'resolveModelSource',
+        'searchPassages',
+        'startContainer',
+        'startInferenceServer',
+        'updateIndex',
+      ].sort(),
+    );
+  });
+
+  it('bounds its queue: one runs, N wait, the next is refused at once', async () => {
+    const queue = new infer.RequestQueue({ concurrency: 1, maxWaiting: 1 });
+    let release!: () => void;
+    const first = queue.run(() => new Promise<string>((r) => (release = () => r('first'))));
+    const second = queue.run(async () => 'second');
+    await expect(queue.run(async () => 'third')).rejects.toMatchObject({ code: 'INFER_QUEUE_FULL' });
+    expect(queue.depth).toBe(1);
+    release();
+    expect(await Promise.all([first, second])).toEqual(['first', 'second']);
+    expect([queue.active, queue.depth]).toEqual([0, 0]);
+  });
+});
