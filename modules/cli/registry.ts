@@ -20,6 +20,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'tag', summary: 'Give a model in the local store another reference', group: 'artifacts', load: () => import('./commands/tag.js') },
   { name: 'rm', summary: 'Remove a reference from the local store (prune frees the space)', group: 'artifacts', load: () => import('./commands/rm.js') },
   { name: 'prune', summary: 'Delete blobs in the local store that no reference reaches', group: 'artifacts', load: () => import('./commands/prune.js') },
+  { name: 'example', group: 'project', summary: 'Write a tiny example model project (real GGUF, cards, report) to try modelship offline', load: () => import('./commands/example.js') },
   { name: 'init', summary: 'Describe a model folder in a new modelship.yaml (files classified, metadata read)', group: 'project', load: () => import('./commands/init.js') },
   { name: 'copy', summary: 'Copy a model or image with its blobs (and referrers) between layouts and registries', group: 'registry', load: () => import('./commands/copy.js') },
   { name: 'inspect', summary: 'Show a manifest: media type, artifact type, config and layers', group: 'artifacts', load: () => import('./commands/inspect.js') },

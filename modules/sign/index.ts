@@ -44,3 +44,4 @@ export { bundleReferrerManifest, ANNOTATION_BUNDLE_CONTENT, ANNOTATION_BUNDLE_PR
 export type { BundleReferrer } from './attach.js';
 export { buildPackProvenance, SLSA_PROVENANCE_V1, MODELSHIP_PACK_BUILD_TYPE } from './slsa.js';
 export type { BuilderKind, PackProvenanceInput } from './slsa.js';
+export * from './notation/index.js';

@@ -20,6 +20,8 @@ const DATASET_EXT = new Set(['.csv', '.tsv', '.parquet', '.jsonl', '.arrow', '.t
 const DATASET_DIRS = new Set(['data', 'datasets', 'dataset']);
 const DOC_EXT = new Set(['.md', '.pdf', '.txt', '.rst', '.adoc', '.html', '.markdown']);
 const DOC_PREFIX = /^(readme|license|licence|notice|copying|use_policy|model_card|changelog|citation)/i;
+// Evaluation results (lm-eval-harness, HF eval files) document the model; they are not code.
+const EVAL_RESULTS = /^(eval|evaluation)_?results?.*\.(json|ya?ml)$|^results.*\.json$/i;
 
 /** The kind of a project file, or undefined when nothing about its name says what it is. */
 export function classifyFile(relPath: string): FileKind | undefined {
@@ -28,7 +30,7 @@ export function classifyFile(relPath: string): FileKind | undefined {
   const ext = path.posix.extname(lower);
   const topDir = relPath.includes('/') ? relPath.split('/')[0]!.toLowerCase() : '';
   if (WEIGHT_CONFIG_NAMES.has(lower) || /^vocab\./.test(lower) || lower.endsWith('.tiktoken') || lower.startsWith('chat_template')) return 'weightConfig';
-  if (DOC_PREFIX.test(base)) return 'doc';
+  if (DOC_PREFIX.test(base) || EVAL_RESULTS.test(base)) return 'doc';
   if (CODE_NAMES.has(lower) || /^requirements.*\.txt$/.test(lower) || /^(docker|container)file/.test(lower) || CODE_EXT.has(ext)) return 'code';
   if (DATASET_DIRS.has(topDir) || DATASET_EXT.has(ext) || lower.endsWith('.tar.gz')) return 'dataset';
   if (WEIGHT_EXT.has(ext)) return 'weight';

@@ -32,6 +32,12 @@ export function openContextOf(ctx: CommandContext): OpenContext {
   };
 }
 
+/** Where a copy or push writes: the reference as typed, never a same-named entry in the local store. */
+export function destinationContextOf(ctx: CommandContext): OpenContext {
+  const { resolveStore: _ignored, ...rest } = openContextOf(ctx);
+  return rest;
+}
+
 export function requireArgs(ctx: CommandContext, names: string[], usage: string): string[] {
   if (ctx.args.length !== names.length) {
     throw new UsageError(`expected ${names.join(' and ')}, got ${ctx.args.length} argument(s).\nUsage: modelship ${usage}`);
@@ -92,7 +98,7 @@ Examples:
     const concurrency = parseConcurrency(flagString(ctx, 'concurrency'));
     const openCtx = openContextOf(ctx);
     const src = await openReference(srcInput!, openCtx);
-    const dst = await openReference(dstInput!, openCtx);
+    const dst = await openReference(dstInput!, destinationContextOf(ctx));
     const dstSelector = destinationSelector(src, dst);
     const result = await copy(src.target, src.selector, dst.target, dstSelector, {
       reporter: ctx.reporter,

@@ -4,10 +4,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { classifyMot, readProject, writeFileAtomic, type MofDerivation, type MofEvaluation, type SpecLoader } from '../../card/index.js';
+import { attachDocument, attachedLine, attachNeedsReference, documentSource, projectViewOfArtifact, withArtifactProject } from '../../attach/index.js';
+import { classifyMot, mofReportDocument, readProject, writeFileAtomic, type MofDerivation, type MofEvaluation, type ProjectView, type SpecLoader } from '../../card/index.js';
 import { EXIT_STATUS, ModelshipError, UsageError } from '../../errors/index.js';
+import { openReference } from '../../oci/index.js';
 import { loadSpec } from '../../spec/index.js';
-import { flagString, type Command, type CommandContext } from '../command.js';
+import { flagBoolean, flagString, type Command, type CommandContext, type CommandResult } from '../command.js';
+import { openContextOf, REFERENCE_FORMS_HELP, REGISTRY_OPTIONS } from './copy.js';
 
 const ROMAN = ['0', 'I', 'II', 'III'] as const;
 
@@ -77,55 +80,83 @@ function derivationText(mof: MofDerivation, motFile: string | undefined): string
   return lines;
 }
 
+/** The class, gaps and gate verdict of a project view, folder or artifact alike. */
+async function report(ctx: CommandContext, view: ProjectView): Promise<CommandResult & { json: Record<string, unknown> }> {
+  const require = parseRequire(flagString(ctx, 'require'), view.spec?.pipeline.mof?.require);
+  const out = flagString(ctx, 'output');
+  const motFile = out ? path.resolve(ctx.cwd, out) : undefined;
+  if (motFile) await writeFileAtomic(motFile, view.mof.motYaml);
+  const e = view.mof.evaluation;
+  const passed = require === undefined ? undefined : meetsClass(e.class, require);
+  const json = {
+    class: e.class, label: e.label, progress: e.progress, missing: e.missing, invalid: e.invalid, unlicensed: e.unlicensed,
+    notTypeAppropriate: e.notTypeAppropriate, components: view.mof.components, toAdd: view.mof.toAdd, warnings: view.mof.warnings,
+    ...(motFile ? { motFile } : {}),
+    ...(require !== undefined ? { gate: { require, passed, ...(passed ? {} : { code: 'GATE_FAILED' }) } } : {}),
+  };
+  const text = derivationText(view.mof, motFile);
+  if (require !== undefined) {
+    text.push('', passed
+      ? `gate passed: ${e.label} meets --require ${require}`
+      : `gate failed (GATE_FAILED): ${e.label} does not reach Class ${ROMAN[require]}; missing: ${view.mof.toAdd.filter((m) => m.class >= require).map((m) => m.name).join(', ') || 'see above'}`);
+  }
+  return { json, text: text.join('\n'), ...(passed === false ? { exitCode: EXIT_STATUS.gate } : {}) };
+}
+
 export const command: Command = {
   name: 'mof',
   summary: 'Model Openness Framework class of a project (or of a MOT file), with a --require gate',
-  usage: 'mof [DIR] [--require 1|2|3] [-o mot.yaml] | mof classify FILE',
+  usage: 'mof [DIR|REF] [--require 1|2|3] [-o mot.yaml] [--attach] | mof classify FILE',
   help: `Finds the MOF components in the project folder DIR (default: the current folder): weights,
 architecture code, technical report or paper, evaluation results, model and data cards, training,
 inference and evaluation code, datasets... with their licences (the spec's, per-file, LICENSE files,
 Hugging Face ids mapped to SPDX), and evaluates them exactly as the Model Openness Tool does.
 Prints the class, per-class progress and, for each missing component, what to add.
 
+REF names a packed model instead (local store, oci:PATH:TAG or a registry): its files and kinds
+come from the manifest, its licences from the ModelPack config, and only its small documents
+(README, DATACARD, LICENSE files, evaluation results) are fetched, never the weights.
+--attach puts the report on REF as a referrer (artifactType
+application/vnd.modelship.mof.report.v1+json); "modelship discover REF" lists it.
+
 --require N makes it a gate: exit status 9 unless the project reaches Class N or better
 (Class I is the most open). Without --require, modelship.yaml's pipeline.mof.require applies.
--o FILE writes the MOT-importable YAML; --date YYYY-MM-DD sets its release date (default: today),
-for output that does not change from day to day.
+-o FILE writes the MOT-importable YAML; --date YYYY-MM-DD sets its release date (default: the
+artifact's createdAt for REF, else today), for output that does not change from day to day.
 
 "mof classify FILE" evaluates a Model Openness Tool YAML file (as in the MOT's models/ folder).
+
+${REFERENCE_FORMS_HELP}
 
 Examples:
   modelship mof --require 3
   modelship mof ./my-model -o mot.yaml --json
+  modelship mof 127.0.0.1:5000/models/tiny:1.0 --plain-http --require 3 --attach
   modelship mof classify Llama-3.1-8B.yml --json`,
   options: {
     require: { type: 'string' },
     output: { type: 'string', short: 'o' },
     date: { type: 'string' },
+    attach: { type: 'boolean' },
+    ...REGISTRY_OPTIONS,
   },
   async run(ctx) {
     if (ctx.args[0] === 'classify') return classify(ctx, ctx.args[1]);
-    if (ctx.args.length > 1) throw new UsageError(`mof takes one folder, got ${ctx.args.length}: modelship mof [DIR] [--require 1|2|3]`);
+    if (ctx.args.length > 1) throw new UsageError(`mof takes one folder or reference, got ${ctx.args.length}: modelship mof [DIR|REF] [--require 1|2|3]`);
     const date = releaseDateFlag(ctx);
-    const view = await readProject(path.resolve(ctx.cwd, ctx.args[0] ?? '.'), { loadSpec: projectSpecLoader, ...(date ? { date } : {}) });
-    const require = parseRequire(flagString(ctx, 'require'), view.spec?.pipeline.mof?.require);
-    const out = flagString(ctx, 'output');
-    const motFile = out ? path.resolve(ctx.cwd, out) : undefined;
-    if (motFile) await writeFileAtomic(motFile, view.mof.motYaml);
-    const e = view.mof.evaluation;
-    const passed = require === undefined ? undefined : meetsClass(e.class, require);
-    const json = {
-      class: e.class, label: e.label, progress: e.progress, missing: e.missing, invalid: e.invalid, unlicensed: e.unlicensed,
-      notTypeAppropriate: e.notTypeAppropriate, components: view.mof.components, toAdd: view.mof.toAdd, warnings: view.mof.warnings,
-      ...(motFile ? { motFile } : {}),
-      ...(require !== undefined ? { gate: { require, passed, ...(passed ? {} : { code: 'GATE_FAILED' }) } } : {}),
-    };
-    const text = derivationText(view.mof, motFile);
-    if (require !== undefined) {
-      text.push('', passed
-        ? `gate passed: ${e.label} meets --require ${require}`
-        : `gate failed (GATE_FAILED): ${e.label} does not reach Class ${ROMAN[require]}; missing: ${view.mof.toAdd.filter((m) => m.class >= require).map((m) => m.name).join(', ') || 'see above'}`);
+    const source = documentSource(ctx.cwd, ctx.args[0] ?? '.');
+    if ('folder' in source) {
+      if (flagBoolean(ctx, 'attach')) throw new UsageError(attachNeedsReference('mof'));
+      return report(ctx, await readProject(source.folder, { loadSpec: projectSpecLoader, ...(date ? { date } : {}) }));
     }
-    return { json, text: text.join('\n'), ...(passed === false ? { exitCode: EXIT_STATUS.gate } : {}) };
+    const opened = await openReference(source.reference, openContextOf(ctx));
+    return withArtifactProject(opened.target, opened.selector, opened.display, async (project) => {
+      const view = await projectViewOfArtifact(project, date ? { date } : {});
+      const result = await report(ctx, view);
+      if (!flagBoolean(ctx, 'attach')) return result;
+      // The report is attached whether or not the gate passes: it is the record of the verdict.
+      const referrer = await attachDocument(opened.target, project.view.descriptor, mofReportDocument(view.mof));
+      return { ...result, json: { ...result.json, attached: [referrer] }, text: `${result.text}\n${attachedLine(referrer, opened.display)}` };
+    });
   },
 };

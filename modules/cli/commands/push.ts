@@ -6,7 +6,7 @@ import { copy } from '../../oci/copy.js';
 import { openReference } from '../../oci/open.js';
 import { openArtifact, openStore, remoteOf } from '../../store/index.js';
 import { flagBoolean, type Command } from '../command.js';
-import { REFERENCE_FORMS_HELP, REGISTRY_OPTIONS, openContextOf } from './copy.js';
+import { REFERENCE_FORMS_HELP, REGISTRY_OPTIONS, openContextOf, destinationContextOf } from './copy.js';
 
 const USAGE = 'push REF [DEST] [--no-referrers] [--plain-http] [--ca-file F]';
 
@@ -37,7 +37,7 @@ Examples:
     }
     const destination = destInput ?? (src.kind === 'store' ? remoteOf(src.display) : undefined);
     if (!destination) throw new UsageError(`${refInput} names no registry: give DEST, e.g. modelship push ${refInput} ghcr.io/acme/${refInput}`);
-    const dst = await openReference(destination, openCtx);
+    const dst = await openReference(destination, destinationContextOf(ctx));
     if (dst.kind !== 'remote') throw new UsageError(`DEST must be a registry reference HOST/REPO[:TAG], got "${destination}"`);
     const tag = dst.reference.digest ?? dst.reference.tag ?? src.reference.tag ?? dst.selector;
     const result = await copy(src.target, src.selector, dst.target, tag, { reporter: ctx.reporter, referrers: !flagBoolean(ctx, 'no-referrers') });

@@ -1,4 +1,7 @@
-/** `modelship sign`: an OpenSSF Model Signing bundle for a model folder (model.sig), as model_signing writes it. */
+/**
+ * `modelship sign`: an OpenSSF Model Signing bundle for a model folder (model.sig), as model_signing
+ * writes it, or for a packed artifact (REF), attached as cosign v3 referrers.
+ */
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UsageError, ModelshipError, describeError } from '../../errors/index.js';
@@ -7,17 +10,22 @@ import {
   isEncryptedPem,
   loadPrivateKey,
   signModelFolder,
+  splitPem,
   type OmsHashType,
   type SerializationMethod,
   type SigningMethod,
 } from '../../sign/index.js';
 import { readKeyPassword } from '../../sign/password.js';
-import { flagBoolean, flagList, flagString, type Command, type CommandContext } from '../command.js';
+import { signArtifact, type NotationSigning } from '../../sign/artifact/index.js';
+import type { OpenedReference, RemoteReference } from '../../oci/index.js';
+import { openArtifact, openStore } from '../../store/index.js';
+import { flagBoolean, flagList, flagString, type Command, type CommandContext, type CommandResult } from '../command.js';
+import { REFERENCE_FORMS_HELP, REGISTRY_OPTIONS, openContextOf } from './copy.js';
 
 export const command: Command = {
   name: 'sign',
-  summary: 'sign a model folder (OpenSSF Model Signing)',
-  usage: 'sign DIR (--key KEY.pem | --keyless | --cert CERT.pem [--chain CHAIN.pem] --key KEY.pem) [--output model.sig]',
+  summary: 'sign a model folder or a packed artifact (OpenSSF Model Signing, cosign v3 referrers)',
+  usage: 'sign DIR|REF (--key KEY.pem | --keyless | --cert CERT.pem [--chain CHAIN.pem] --key KEY.pem) [--output model.sig] [--provenance]',
   help: `
 Hashes every file of DIR once and writes an OpenSSF Model Signing v1.0 Sigstore bundle, by default
 DIR/model.sig, which the Python model_signing tool verifies too. model.sig and .git* are left out.
@@ -34,7 +42,25 @@ Methods:
 Serialization: --method files|shards, --shard-size BYTES, --hash-type sha256|blake2b,
 --allow-symlinks, --ignore-paths PATH (repeatable).
 
-Example: modelship sign ./my-model --key signing.key`,
+A packed artifact REF (the local store, oci:PATH:TAG, or HOST/REPO:TAG) is signed where it lives,
+from its manifest's digests: no weight is read again, so signing takes the same time for any size.
+Attached as Sigstore bundle referrers (cosign v3 layout): the model signature (OpenSSF), an image
+signature over the manifest digest (https://sigstore.dev/cosign/sign/v1, what cosign verify,
+Kyverno and policy-controller check), and attestations of SBOM and MOF report referrers found.
+  --provenance                 also SLSA v1 provenance of the pack step: the git commit of --project
+                               DIR (default .), the spec file's digest (--spec FILE, found in DIR
+                               when absent), the builder (GitHub Actions, MODELSHIP_BUILDER=hook|dagger,
+                               else laptop)
+  --no-attest-documents        leave SBOM and MOF report referrers unattested
+  --notation                   with --cert/--chain/--key, also a Notation (notary.x509) JWS signature
+                               referrer; the chain must end at the root the verifier's trust store holds
+
+${REFERENCE_FORMS_HELP}
+
+Examples:
+  modelship sign ./my-model --key signing.key
+  modelship sign llama:v1 --key signing.key --provenance
+  modelship sign 127.0.0.1:5000/models/llama:v1 --plain-http --keyless`,
   options: {
     key: { type: 'string' },
     keyless: { type: 'boolean' },
@@ -49,15 +75,19 @@ Example: modelship sign ./my-model --key signing.key`,
     'hash-type': { type: 'string' },
     'allow-symlinks': { type: 'boolean' },
     'ignore-paths': { type: 'string', multiple: true },
+    provenance: { type: 'boolean' },
+    project: { type: 'string' },
+    spec: { type: 'string' },
+    'no-attest-documents': { type: 'boolean' },
+    notation: { type: 'boolean' },
+    ...REGISTRY_OPTIONS,
   },
   async run(ctx) {
     const [target, ...extra] = ctx.args;
     if (!target || extra.length) throw new UsageError(`usage: modelship ${command.usage}`);
     const path = resolve(ctx.cwd, target);
-    if (!(await isLocalPath(path))) {
-      // Artifact references (sign REF) build the statement from the manifest; not in this build yet.
-      throw new UsageError(`${target} is not a folder or file here; signing an OCI artifact reference is not supported yet, sign the model folder`);
-    }
+    // What is not a file or folder here is an artifact reference.
+    if (!(await isLocalPath(path))) return signReference(ctx, target);
     const signing = await signingMethod(ctx);
     const output = flagString(ctx, 'output');
     const shardSize = flagString(ctx, 'shard-size');
@@ -83,6 +113,53 @@ Example: modelship sign ./my-model --key signing.key`,
     };
   },
 };
+
+async function signReference(ctx: CommandContext, input: string): Promise<CommandResult> {
+  for (const flag of ['output', 'method', 'shard-size', 'hash-type', 'allow-symlinks', 'ignore-paths']) {
+    if (ctx.flags[flag] !== undefined) throw new UsageError(`--${flag} applies to a model folder; a packed artifact is signed from its manifest`);
+  }
+  const signing = await signingMethod(ctx);
+  const store = openStore(ctx.env, ctx.cwd);
+  // Sign where it lives: a registry artifact is not pulled, its referrers go to the registry.
+  const opened = await openArtifact(input, { ...openContextOf(ctx), store, pull: false });
+  const notation = flagBoolean(ctx, 'notation') ? notationSigning(signing) : undefined;
+  const projectDir = resolve(ctx.cwd, flagString(ctx, 'project') ?? '.');
+  const spec = flagString(ctx, 'spec');
+  const result = await signArtifact(opened.target, opened.selector, signing, {
+    ...repositoryOf(opened),
+    ...(flagBoolean(ctx, 'provenance') ? { provenance: { projectDir, env: ctx.env, ...(spec ? { specFile: resolve(ctx.cwd, spec) } : {}) } } : {}),
+    attestDocuments: !flagBoolean(ctx, 'no-attest-documents'),
+    ...(notation ? { notation } : {}),
+  });
+  const subject = result.statement.subject[0]!;
+  const lines = [`signed ${opened.display} (${result.descriptor.digest}): ${result.statement.predicate.resources.length} files, model ${subject.name}`];
+  for (const a of result.attached) lines.push(`  attached ${a.referrer.digest} ${a.predicateType ?? a.artifactType}`);
+  return {
+    json: {
+      reference: opened.display,
+      digest: result.descriptor.digest,
+      method: signing.kind,
+      subject: { name: subject.name, digest: subject.digest },
+      resources: result.statement.predicate.resources.length,
+      attached: result.attached.map((a) => ({ digest: a.referrer.digest, artifactType: a.artifactType, ...(a.predicateType ? { predicateType: a.predicateType } : {}) })),
+    },
+    text: lines.join('\n'),
+  };
+}
+
+/** Notation signs with X.509 only: the --cert leaf and its --chain up to the root. */
+function notationSigning(signing: SigningMethod): NotationSigning {
+  if (signing.kind !== 'certificate') throw new UsageError('--notation signs with a certificate: give --cert CERT.pem --chain CHAIN.pem --key KEY.pem');
+  return { key: signing.privateKey, certChain: [...splitPem(signing.certificatePem), ...splitPem(signing.chainPem ?? '')] };
+}
+
+/** The name statements over the manifest digest carry: HOST/REPO as cosign writes it; a layout has none. */
+function repositoryOf(opened: OpenedReference): { repository?: string } {
+  if (opened.kind === 'layout') return {};
+  if (opened.kind === 'store') return { repository: opened.display.replace(/@.*$/, '').replace(/:[^:/]*$/, '') };
+  const ref = opened.reference as RemoteReference;
+  return { repository: `${ref.registry}/${ref.repository}` };
+}
 
 async function isLocalPath(path: string): Promise<boolean> {
   return stat(path).then(

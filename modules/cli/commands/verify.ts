@@ -1,14 +1,21 @@
-/** `modelship verify`: check a model folder against its OpenSSF Model Signing bundle and print each check. */
+/**
+ * `modelship verify`: check a model folder against its OpenSSF Model Signing bundle, or a packed
+ * artifact against its Sigstore bundle referrers, and print each check.
+ */
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EXIT_STATUS, ModelshipError, UsageError, describeError } from '../../errors/index.js';
 import { DEFAULT_SIGNATURE_FILE, loadPublicKey, splitPem, verifyModelFolder, type VerificationPolicy, type VerificationResult } from '../../sign/index.js';
-import { flagList, flagString, type Command, type CommandContext } from '../command.js';
+import { verifyArtifact, verifyArtifactNotation, type ArtifactVerification } from '../../sign/artifact/index.js';
+import type { OpenedReference, RemoteReference } from '../../oci/index.js';
+import { openArtifact, openStore } from '../../store/index.js';
+import { flagList, flagString, type Command, type CommandContext, type CommandResult } from '../command.js';
+import { REFERENCE_FORMS_HELP, REGISTRY_OPTIONS, openContextOf } from './copy.js';
 
 export const command: Command = {
   name: 'verify',
-  summary: 'verify a model folder against its signature',
-  usage: 'verify DIR [--signature model.sig] (--key PUB.pem | --ca CA.pem | --cert-identity REGEX --cert-oidc-issuer URL --trusted-root FILE)',
+  summary: 'verify a model folder or a packed artifact against its signatures',
+  usage: 'verify DIR|REF [--signature model.sig] (--key PUB.pem | --ca CA.pem | --cert-identity REGEX --cert-oidc-issuer URL --trusted-root FILE)',
   help: `
 Verifies the bundle's signature and signer, then hashes DIR as it was signed and compares every file.
 Prints each check and the first reason one failed; exits with status 8 when verification fails.
@@ -21,7 +28,20 @@ Policies:
                                   checked offline against a Sigstore trusted_root.json
 --ignore-paths PATH (repeatable) leaves more files out, as model_signing's option does.
 
-Example: modelship verify ./my-model --key signing.pub`,
+A packed artifact REF (the local store, oci:PATH:TAG, or HOST/REPO:TAG) is verified from its Sigstore
+bundle referrers, without reading its weights: each bundle's signer, the model signature's files
+against the manifest's layers as they are now (a swapped layer fails as "layer PATH digest differs"),
+and image signatures and attestations against the manifest digest. It passes when a model signature
+verifies and no bundle the policy trusts disagrees with the manifest.
+  --trust-policy trustpolicy.json --trust-store ca:NAME=CA.pem (repeatable)
+                                  verify the artifact's Notation signatures instead, per the trust
+                                  policy, with the named trust stores' root certificates
+
+${REFERENCE_FORMS_HELP}
+
+Examples:
+  modelship verify ./my-model --key signing.pub
+  modelship verify llama:v1 --key signing.pub --json`,
   options: {
     signature: { type: 'string', short: 's' },
     key: { type: 'string' },
@@ -31,16 +51,17 @@ Example: modelship verify ./my-model --key signing.pub`,
     'cert-oidc-issuer': { type: 'string' },
     'trusted-root': { type: 'string' },
     'ignore-paths': { type: 'string', multiple: true },
+    'trust-policy': { type: 'string' },
+    'trust-store': { type: 'string', multiple: true },
+    ...REGISTRY_OPTIONS,
   },
   async run(ctx) {
     const [target, ...extra] = ctx.args;
     if (!target || extra.length) throw new UsageError(`usage: modelship ${command.usage}`);
     const path = resolve(ctx.cwd, target);
     const info = await stat(path).catch(() => undefined);
-    if (!info) {
-      // Artifact references (verify REF) read the bundle from the referrers; not in this build yet.
-      throw new UsageError(`${target} is not a folder or file here; verifying an OCI artifact reference is not supported yet, verify the model folder`);
-    }
+    // What is not a file or folder here is an artifact reference.
+    if (!info) return verifyReference(ctx, target);
     const signatureFlag = flagString(ctx, 'signature');
     const signature = signatureFlag ? resolve(ctx.cwd, signatureFlag) : join(info.isDirectory() ? path : resolve(path, '..'), DEFAULT_SIGNATURE_FILE);
     const policy = await verificationPolicy(ctx);
@@ -52,6 +73,74 @@ Example: modelship verify ./my-model --key signing.pub`,
     };
   },
 };
+
+async function verifyReference(ctx: CommandContext, input: string): Promise<CommandResult> {
+  for (const flag of ['signature', 'ignore-paths']) {
+    if (ctx.flags[flag] !== undefined) throw new UsageError(`--${flag} applies to a model folder; a packed artifact's signatures are its referrers`);
+  }
+  const trustPolicy = flagString(ctx, 'trust-policy');
+  if (trustPolicy) return verifyNotationReference(ctx, input, resolve(ctx.cwd, trustPolicy));
+  const policy = await verificationPolicy(ctx);
+  const store = openStore(ctx.env, ctx.cwd);
+  const opened = await openArtifact(input, { ...openContextOf(ctx), store, pull: false });
+  const result = await verifyArtifact(opened.target, opened.selector, policy);
+  return {
+    json: {
+      ok: result.ok,
+      ...(result.ok ? {} : { code: 'VERIFY_FAILED', reason: result.reason }),
+      reference: opened.display,
+      digest: result.descriptor.digest,
+      bundles: result.bundles,
+    },
+    text: renderArtifact(result, opened.display),
+    ...(result.ok ? {} : { exitCode: EXIT_STATUS.verification }),
+  };
+}
+
+async function verifyNotationReference(ctx: CommandContext, input: string, policyPath: string): Promise<CommandResult> {
+  if (flagString(ctx, 'key') || flagString(ctx, 'ca') || flagString(ctx, 'cert-identity')) throw new UsageError('--trust-policy verifies Notation signatures: give no --key, --ca or --cert-identity with it');
+  const trustStores: Record<string, string> = {};
+  for (const entry of flagList(ctx, 'trust-store')) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--trust-store takes NAME=FILE (e.g. ca:acme=ca.pem), got "${entry}"`);
+    const path = resolve(ctx.cwd, entry.slice(eq + 1));
+    trustStores[entry.slice(0, eq)] = await readText(path, '--trust-store');
+  }
+  const trustPolicy = await readText(policyPath, '--trust-policy');
+  const store = openStore(ctx.env, ctx.cwd);
+  const opened = await openArtifact(input, { ...openContextOf(ctx), store, pull: false });
+  const result = await verifyArtifactNotation(opened.target, opened.selector, { trustPolicy, trustStores, repository: repositoryName(opened) });
+  const lines: string[] = [];
+  for (const s of result.signatures) {
+    lines.push(`${s.ok ? 'ok  ' : 'FAIL'} notation ${s.referrer}${s.policy ? ` (trust policy "${s.policy}")` : ''}`);
+    for (const c of s.checks) lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(18)} ${c.detail}`);
+  }
+  lines.push(result.ok ? `verified: ${opened.display} (${result.descriptor.digest})` : `verification failed: ${result.reason}`);
+  return {
+    json: { ok: result.ok, ...(result.ok ? {} : { code: 'VERIFY_FAILED', reason: result.reason }), reference: opened.display, digest: result.descriptor.digest, notation: result.signatures },
+    text: lines.join('\n'),
+    ...(result.ok ? {} : { exitCode: EXIT_STATUS.verification }),
+  };
+}
+
+/** `registry/repository` as trust policies scope it; a store name without a registry stays as it is. */
+function repositoryName(opened: OpenedReference): string {
+  if (opened.kind === 'remote') {
+    const ref = opened.reference as RemoteReference;
+    return `${ref.registry}/${ref.repository}`;
+  }
+  return opened.display.replace(/@.*$/, '').replace(/:[^:/]*$/, '');
+}
+
+function renderArtifact(result: ArtifactVerification, display: string): string {
+  const lines: string[] = [];
+  for (const b of result.bundles) {
+    lines.push(`${b.ok ? 'ok  ' : 'FAIL'} ${b.role} ${b.predicateType ?? '(unreadable)'} in ${b.referrer}`);
+    for (const c of b.checks) lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(17)} ${c.detail}`);
+  }
+  lines.push(result.ok ? `verified: ${display} (${result.descriptor.digest})` : `verification failed: ${result.reason}`);
+  return lines.join('\n');
+}
 
 function renderChecks(result: VerificationResult, target: string): string {
   const lines = result.checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(17)} ${c.detail}`);

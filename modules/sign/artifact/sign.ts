@@ -8,7 +8,9 @@ import { packedFilesOf } from '../../modelpack/layers.js';
 import { readArtifact } from '../../modelpack/read.js';
 import type { Descriptor, Target } from '../../oci/types.js';
 import { referrers } from '../../oci/referrers.js';
-import { serializeBundle } from '../bundle.js';
+import { BUNDLE_V03_MEDIA_TYPE, serializeBundle } from '../bundle.js';
+import { NOTATION_SIGNATURE_ARTIFACT_TYPE } from '../notation/index.js';
+import { attachNotationSignature, type NotationSigning } from './notation.js';
 import { omsStatementFromManifest } from '../oms/manifest-resources.js';
 import type { InTotoStatement, OmsStatement } from '../oms/statement.js';
 import { signStatement, type SigningMethod } from '../signers.js';
@@ -23,10 +25,15 @@ export interface SignArtifactOptions {
   provenance?: ProvenanceOptions;
   /** Attest SBOM and MOF report referrers found on the artifact (default true). */
   attestDocuments?: boolean;
+  /** Also attach a Notation signature made with this certificate chain. */
+  notation?: NotationSigning;
 }
 
 export interface AttachedBundle {
-  predicateType: string;
+  /** The referrer's artifactType: a Sigstore bundle or a Notation signature. */
+  artifactType: string;
+  /** The signed statement's predicate type (Sigstore bundles). */
+  predicateType?: string;
   /** The referrer manifest holding the bundle. */
   referrer: Descriptor;
 }
@@ -62,7 +69,10 @@ export async function signArtifact(target: Target, ref: string, method: SigningM
   for (const s of statements) {
     const bundle = await signStatement(s, method);
     const referrer = await attachBundle(target, view.descriptor, new TextEncoder().encode(serializeBundle(bundle)), s.predicateType);
-    attached.push({ predicateType: s.predicateType, referrer });
+    attached.push({ artifactType: BUNDLE_V03_MEDIA_TYPE, predicateType: s.predicateType, referrer });
+  }
+  if (opts.notation) {
+    attached.push({ artifactType: NOTATION_SIGNATURE_ARTIFACT_TYPE, referrer: await attachNotationSignature(target, view.descriptor, opts.notation) });
   }
   return { descriptor: view.descriptor, statement, attached };
 }

@@ -115,12 +115,12 @@ function checkRegistryScope(scope: string, at: string): void {
   }
 }
 
-/** Parse and validate a trust policy document; blob documents (statements without registryScopes) are recognised as such. */
-export function parseTrustPolicy(text: string | unknown, where = 'trust policy'): TrustPolicyDocument {
-  let raw: unknown = text;
-  if (typeof text === 'string') {
+/** Parse and validate a trust policy document (JSON text or parsed); blob documents (statements without registryScopes) are recognised as such. */
+export function parseTrustPolicy(input: unknown, where = 'trust policy'): TrustPolicyDocument {
+  let raw: unknown = input;
+  if (typeof input === 'string') {
     try {
-      raw = JSON.parse(text);
+      raw = JSON.parse(input);
     } catch (err) {
       throw new ModelshipError('NOTATION_POLICY_INVALID', `${where} is not JSON`, { cause: err });
     }

@@ -59,8 +59,14 @@ function loadTrustStore(stores: NotationVerifyInput['trustStores'], name: string
     throw new ModelshipError('NOTATION_TRUST_STORE_MISSING', `the trust policy names trust store ${name} but none was given: pass --trust-store ${name}=FILE with its root certificate(s)`);
   }
   const pems = (Array.isArray(entry) ? entry : [entry]).flatMap((p) => splitPem(p));
-  if (pems.length === 0) throw new ModelshipError('NOTATION_TRUST_STORE_MISSING', `trust store ${name} holds no PEM certificate`);
-  return pems.map((pem) => new X509Certificate(pem));
+  if (pems.length === 0) throw new ModelshipError('NOTATION_TRUST_STORE_INVALID', `trust store ${name} holds no PEM certificate: give a file with the root certificate(s)`);
+  return pems.map((pem, i) => {
+    try {
+      return new X509Certificate(pem);
+    } catch (err) {
+      throw new ModelshipError('NOTATION_TRUST_STORE_INVALID', `trust store ${name}: certificate ${i} is not a readable PEM certificate`, { cause: err });
+    }
+  });
 }
 
 function sameDescriptor(signed: Descriptor, target: Descriptor): string | undefined {
@@ -127,11 +133,12 @@ export function verifyNotation(input: NotationVerifyInput): NotationVerification
   if (!record('integrity', problem, 'the signature verifies with the signing certificate and covers this artifact') || !envelope) return failed();
   const chain = envelope.certificates;
   if (!record('authenticity', authenticity(envelope, statement, input.trustStores), `signed by ${describeCertificate(chain[0]!)}, trusted through ${statement.trustStores.join(', ')}`)) return failed();
-  // Without a timestamp countersignature the whole chain must be valid now (spec "Validate Trusted Timestamp").
+  // notary.x509 without a timestamp countersignature: the chain must be valid now; signingAuthority: at its authentic signing time.
+  const timestampAt = envelope.protectedHeader['io.cncf.notary.signingScheme'] === 'notary.x509.signingAuthority' ? envelope.signingTime : now;
   const timestampProblem = envelope.jws.header['io.cncf.notary.timestampSignature']
     ? 'the envelope carries an RFC 3161 timestamp, which modelship cannot verify yet'
-    : validityProblems(chain, now).join('; ') || undefined;
-  if (!record('authenticTimestamp', timestampProblem, `every certificate in the chain is valid at ${now.toISOString()}`)) return failed();
+    : validityProblems(chain, timestampAt).join('; ') || undefined;
+  if (!record('authenticTimestamp', timestampProblem, `every certificate in the chain is valid at ${timestampAt.toISOString()}`)) return failed();
   const expiryProblem = envelope.expiry && now.getTime() >= envelope.expiry.getTime() ? `the signature expired at ${envelope.expiry.toISOString()}` : undefined;
   if (!record('expiry', expiryProblem, envelope.expiry ? `valid until ${envelope.expiry.toISOString()}` : 'the signature sets no expiry')) return failed();
   // No network lookups here: a chain that names a CRL or OCSP responder has revocation status "unavailable".

@@ -13,7 +13,7 @@ import {
   verifyNotation,
   type NotationJws,
 } from '../../../modules/sign/notation/index.js';
-import { makeCa, makeLeaf, openssl, opensslThumbprint, strictPolicy, tempDir, type Issued } from './pki.js';
+import { CODE_SIGNING_EXTENSIONS, makeCa, makeLeaf, openssl, opensslThumbprint, strictPolicy, tempDir, type Issued } from './pki.js';
 
 const manifestBytes = Buffer.from('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}');
 const target: Descriptor = {
@@ -188,6 +188,19 @@ describe('verifyNotation failures name their cause', () => {
     expect(result.reason).toMatch(/^authenticTimestamp: certificate ".*CN=signer" is not valid at /);
   });
 
+  it('fails revocation under strict when a certificate names a CRL it cannot query, and passes with override skip', async () => {
+    const withCrl = await makeLeaf(dir, 'crl-signer', ca, { extensions: [...CODE_SIGNING_EXTENSIONS, 'crlDistributionPoints=URI:http://127.0.0.1:9/ca.crl'] });
+    const sig = signNotation({ descriptor: target, key: withCrl.keyPem, certChain: [withCrl.certPem, ca.certPem] });
+    const strict = verifyBytes(sig.bytes);
+    expect(strict.ok).toBe(false);
+    expect(strict.reason).toMatch(/^revocation: a certificate names a CRL or OCSP responder/);
+    const policy = JSON.parse(strictPolicy()) as { trustPolicies: { signatureVerification: Record<string, unknown> }[] };
+    policy.trustPolicies[0]!.signatureVerification.override = { revocation: 'skip' };
+    const skipped = verifyBytes(sig.bytes, { policy: JSON.stringify(policy) });
+    expect(skipped.ok).toBe(true);
+    expect(skipped.checks.at(-1)).toEqual({ name: 'revocation', ok: true, action: 'skip', detail: 'skipped by the trust policy' });
+  }, 30_000);
+
   it('refuses an unknown critical header, as the specification requires', () => {
     const key = createPrivateKey(leaf.keyPem);
     const header = {
@@ -228,6 +241,7 @@ describe('verifyNotation failures name their cause', () => {
 
   it('reports a trust store the policy names but the caller did not give', () => {
     expect(() => verifyBytes(signed().bytes, { stores: { 'ca:elsewhere': ca.certPem } })).toThrow(/trust store ca:test but none was given: pass --trust-store ca:test=FILE/);
+    expect(() => verifyBytes(signed().bytes, { stores: { 'ca:test': 'not a certificate' } })).toThrow(/trust store ca:test holds no PEM certificate/);
   });
 });
 

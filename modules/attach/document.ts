@@ -1,0 +1,67 @@
+/**
+ * Put one document (SBOM, card, MOF report) on a model artifact as an OCI referrer: a manifest
+ * with the document as its single layer and the model as its subject.
+ */
+import {
+  attach,
+  buildArtifactManifest,
+  descriptorOf,
+  fetchManifest,
+  referrers,
+  type Descriptor,
+  type Target,
+} from '../oci/index.js';
+
+export const TITLE_ANNOTATION = 'org.opencontainers.image.title';
+export const CREATED_ANNOTATION = 'org.opencontainers.image.created';
+
+export interface DocumentToAttach {
+  /** The referrer manifest's artifactType, what `discover --artifact-type` filters on. */
+  artifactType: string;
+  /** The media type of the layer that carries `bytes`. */
+  mediaType: string;
+  bytes: Uint8Array;
+  /** Manifest annotations; the title (a file name) is also set on the layer, where oras reads it. */
+  annotations?: Record<string, string>;
+}
+
+export interface AttachDocumentOptions {
+  /** File name to record when the document's annotations name none. */
+  title?: string;
+  /** Record this time as `org.opencontainers.image.created`; left out, the referrer is reproducible. */
+  created?: Date;
+}
+
+/** The referrer of `subject` already carrying these exact bytes under `artifactType`, if any. */
+export async function findAttached(target: Target, subject: Descriptor, artifactType: string, layerDigest: string): Promise<Descriptor | undefined> {
+  for (const candidate of await referrers(target, subject, artifactType)) {
+    const manifest = await fetchManifest(target, candidate, `${target.location} (referrer ${candidate.digest})`);
+    if ('layers' in manifest && manifest.layers.some((l) => l.digest === layerDigest)) return candidate;
+  }
+  return undefined;
+}
+
+/**
+ * Attach `doc` to `subject` on `target` through the referrers API, or the referrers tag where the
+ * target has none. Attaching the same bytes again returns the referrer already there.
+ */
+export async function attachDocument(target: Target, subject: Descriptor, doc: DocumentToAttach, opts: AttachDocumentOptions = {}): Promise<Descriptor> {
+  const title = doc.annotations?.[TITLE_ANNOTATION] ?? opts.title ?? 'document';
+  const layer = descriptorOf(doc.bytes, doc.mediaType, { annotations: { [TITLE_ANNOTATION]: title } });
+  const existing = await findAttached(target, subject, doc.artifactType, layer.digest);
+  if (existing) return existing;
+  const annotations: Record<string, string> = { ...doc.annotations, [TITLE_ANNOTATION]: title };
+  if (opts.created) annotations[CREATED_ANNOTATION] = opts.created.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const manifest = await buildArtifactManifest(target, {
+    artifactType: doc.artifactType,
+    subject,
+    layers: [{ descriptor: layer, content: doc.bytes }],
+    annotations,
+  });
+  return attach(target, subject, manifest);
+}
+
+/** One line saying what was attached where, for command output. */
+export function attachedLine(referrer: Descriptor, reference: string): string {
+  return `attached ${referrer.artifactType ?? referrer.mediaType} ${referrer.digest} to ${reference}`;
+}

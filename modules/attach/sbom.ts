@@ -1,0 +1,36 @@
+/**
+ * The SBOM input of a packed model: file digests from the manifest (raw layers are the files;
+ * tar layers carry the file's digest as packing recorded it), the ModelPack config, the artifact,
+ * and the README, evaluation results and dependency files read from their own small layers.
+ */
+import path from 'node:path';
+import { packedFilesOf } from '../modelpack/index.js';
+import { sbomInputFromArtifact, sbomInputFromProject, type SbomFile, type SbomInput } from '../sbom/index.js';
+import type { SpecFileEntry } from '../spec/index.js';
+import { layerPath, type ArtifactProject } from './artifact.js';
+import type { ReadOnlyTarget } from '../oci/index.js';
+
+/** Per-file SHA-256 for tar layers where packing recorded it, so every entry names one file's hash. */
+function withFileDigests(files: SbomFile[], project: ArtifactProject): SbomFile[] {
+  const byLayer = new Map(packedFilesOf(project.view.manifest.layers).map((l) => [l.layerDigest.replace(/^sha256:/, ''), l.files]));
+  return files.map((f) => {
+    const recorded = f.archive ? byLayer.get(f.sha256) : undefined;
+    if (recorded?.length !== 1) return f;
+    const { archive: _archive, ...file } = f;
+    return { ...file, sha256: recorded[0]!.sha256.replace(/^sha256:/, '') };
+  });
+}
+
+/** The folders holding code files, where dependency manifests and lock files are looked for. */
+function codeFolders(project: ArtifactProject): SpecFileEntry[] {
+  const dirs = new Set(project.view.files.filter((f) => f.kind === 'code').map((f) => path.posix.dirname(layerPath(f))));
+  return [...dirs].filter((d) => d !== '.').map((d) => ({ kind: 'code', path: d }));
+}
+
+export async function sbomInputOfArtifact(target: ReadOnlyTarget, project: ArtifactProject, opts: { timestamp?: string } = {}): Promise<SbomInput> {
+  const packed = await sbomInputFromArtifact(target, project.view.descriptor, project.reference);
+  const known = withFileDigests(packed.input.files, project);
+  // Every fetched file is known from the manifest, so nothing is hashed again here.
+  const read = await sbomInputFromProject(project.dir, { ...packed.input.spec, files: codeFolders(project) }, { known, ...opts });
+  return { ...read, ...packed.input, files: read.files };
+}
