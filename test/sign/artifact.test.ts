@@ -256,6 +256,9 @@ describe('modelship sign REF / verify REF', () => {
     const out = JSON.parse(signed.out);
     expect(out.attached.map((a: { predicateType: string }) => a.predicateType)).toEqual([OMS_PREDICATE_TYPE, COSIGN_SIGN_PREDICATE_TYPE, SLSA_PROVENANCE_V1]);
     expect(signed.out).not.toContain('PRIVATE KEY');
+    // A store reference's statements over the manifest name the store's repository.
+    const cosign = (await findBundles(openStore(env).layout, { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: out.digest, size: 0 })).find((b) => b.declaredPredicateType === COSIGN_SIGN_PREDICATE_TYPE)!;
+    expect(statementOf(cosign.bytes!).subject).toEqual([{ name: 'tiny', digest: { sha256: out.digest.slice(7) } }]);
 
     const ok = await cli(['verify', 'tiny:v1', '--key', 'signing.pub'], env, base);
     expect(ok.out).toMatch(/ok +layers +all 3 model files/);

@@ -16,8 +16,7 @@ import {
   type SigningMethod,
 } from '../../sign/index.js';
 import { readKeyPassword } from '../../sign/password.js';
-import { signArtifact, type NotationSigning } from '../../sign/artifact/index.js';
-import type { OpenedReference, RemoteReference } from '../../oci/index.js';
+import { artifactRepository, signArtifact, type NotationSigning } from '../../sign/artifact/index.js';
 import { openArtifact, openStore } from '../../store/index.js';
 import { flagBoolean, flagList, flagString, type Command, type CommandContext, type CommandResult } from '../command.js';
 import { REFERENCE_FORMS_HELP, REGISTRY_OPTIONS, openContextOf } from './copy.js';
@@ -123,10 +122,11 @@ async function signReference(ctx: CommandContext, input: string): Promise<Comman
   // Sign where it lives: a registry artifact is not pulled, its referrers go to the registry.
   const opened = await openArtifact(input, { ...openContextOf(ctx), store, pull: false });
   const notation = flagBoolean(ctx, 'notation') ? notationSigning(signing) : undefined;
+  const repository = artifactRepository(opened);
   const projectDir = resolve(ctx.cwd, flagString(ctx, 'project') ?? '.');
   const spec = flagString(ctx, 'spec');
   const result = await signArtifact(opened.target, opened.selector, signing, {
-    ...repositoryOf(opened),
+    ...(repository ? { repository } : {}),
     ...(flagBoolean(ctx, 'provenance') ? { provenance: { projectDir, env: ctx.env, ...(spec ? { specFile: resolve(ctx.cwd, spec) } : {}) } } : {}),
     attestDocuments: !flagBoolean(ctx, 'no-attest-documents'),
     ...(notation ? { notation } : {}),
@@ -151,14 +151,6 @@ async function signReference(ctx: CommandContext, input: string): Promise<Comman
 function notationSigning(signing: SigningMethod): NotationSigning {
   if (signing.kind !== 'certificate') throw new UsageError('--notation signs with a certificate: give --cert CERT.pem --chain CHAIN.pem --key KEY.pem');
   return { key: signing.privateKey, certChain: [...splitPem(signing.certificatePem), ...splitPem(signing.chainPem ?? '')] };
-}
-
-/** The name statements over the manifest digest carry: HOST/REPO as cosign writes it; a layout has none. */
-function repositoryOf(opened: OpenedReference): { repository?: string } {
-  if (opened.kind === 'layout') return {};
-  if (opened.kind === 'store') return { repository: opened.display.replace(/@.*$/, '').replace(/:[^:/]*$/, '') };
-  const ref = opened.reference as RemoteReference;
-  return { repository: `${ref.registry}/${ref.repository}` };
 }
 
 async function isLocalPath(path: string): Promise<boolean> {

@@ -3,11 +3,10 @@
  * artifact against its Sigstore bundle referrers, and print each check.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { EXIT_STATUS, ModelshipError, UsageError, describeError } from '../../errors/index.js';
 import { DEFAULT_SIGNATURE_FILE, loadPublicKey, splitPem, verifyModelFolder, type VerificationPolicy, type VerificationResult } from '../../sign/index.js';
-import { verifyArtifact, verifyArtifactNotation, type ArtifactVerification } from '../../sign/artifact/index.js';
-import type { OpenedReference, RemoteReference } from '../../oci/index.js';
+import { artifactRepository, verifyArtifact, verifyArtifactNotation, type ArtifactVerification } from '../../sign/artifact/index.js';
 import { openArtifact, openStore } from '../../store/index.js';
 import { flagList, flagString, type Command, type CommandContext, type CommandResult } from '../command.js';
 import { REFERENCE_FORMS_HELP, REGISTRY_OPTIONS, openContextOf } from './copy.js';
@@ -109,7 +108,8 @@ async function verifyNotationReference(ctx: CommandContext, input: string, polic
   const trustPolicy = await readText(policyPath, '--trust-policy');
   const store = openStore(ctx.env, ctx.cwd);
   const opened = await openArtifact(input, { ...openContextOf(ctx), store, pull: false });
-  const result = await verifyArtifactNotation(opened.target, opened.selector, { trustPolicy, trustStores, repository: repositoryName(opened) });
+  // Trust policies scope registry/repository; a layout is named localhost/<dir>, which a "*" scope matches.
+  const result = await verifyArtifactNotation(opened.target, opened.selector, { trustPolicy, trustStores, repository: artifactRepository(opened) ?? `localhost/${basename(opened.reference.kind === 'layout' ? opened.reference.path : opened.display)}` });
   const lines: string[] = [];
   for (const s of result.signatures) {
     lines.push(`${s.ok ? 'ok  ' : 'FAIL'} notation ${s.referrer}${s.policy ? ` (trust policy "${s.policy}")` : ''}`);
@@ -121,15 +121,6 @@ async function verifyNotationReference(ctx: CommandContext, input: string, polic
     text: lines.join('\n'),
     ...(result.ok ? {} : { exitCode: EXIT_STATUS.verification }),
   };
-}
-
-/** `registry/repository` as trust policies scope it; a store name without a registry stays as it is. */
-function repositoryName(opened: OpenedReference): string {
-  if (opened.kind === 'remote') {
-    const ref = opened.reference as RemoteReference;
-    return `${ref.registry}/${ref.repository}`;
-  }
-  return opened.display.replace(/@.*$/, '').replace(/:[^:/]*$/, '');
 }
 
 function renderArtifact(result: ArtifactVerification, display: string): string {

@@ -9,6 +9,7 @@ export { verifyArtifact } from './verify.js';
 export type { ArtifactVerification, BundleVerification, BundleRole } from './verify.js';
 export { attachBundle, findBundles, readReferrerDocument, MAX_REFERRER_BLOB_BYTES } from './referrers.js';
 export type { FoundBundle } from './referrers.js';
+export { artifactRepository } from './repository.js';
 export { attachNotationSignature, verifyArtifactNotation } from './notation.js';
 export type { NotationSigning, NotationPolicyInput, NotationArtifactVerification, NotationSignatureResult } from './notation.js';
 export { builderFromEnvironment, packProvenanceStatement } from './provenance.js';
