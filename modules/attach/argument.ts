@@ -8,12 +8,15 @@ import { ModelshipError } from '../errors/index.js';
 
 export type DocumentSource = { folder: string } | { reference: string };
 
-/** A folder when `arg` names one; a reference otherwise, unless it reads as a path that is missing. */
-export function documentSource(cwd: string, arg: string): DocumentSource {
+/**
+ * A folder when `arg` names one; a reference otherwise, unless it reads as a path that is missing
+ * (then an error with `missingCode`, the code the calling command documents).
+ */
+export function documentSource(cwd: string, arg: string, missingCode = 'SPEC_NOT_FOUND'): DocumentSource {
   const dir = path.resolve(cwd, arg);
   if (existsSync(dir) && statSync(dir).isDirectory()) return { folder: dir };
   if (arg === '.' || arg.startsWith('./') || arg.startsWith('../') || arg.startsWith('/')) {
-    throw new ModelshipError('SPEC_NOT_FOUND', `${dir} is not a folder: give a model project folder or a packed reference (NAME:TAG, oci:PATH:TAG or HOST/REPO:TAG)`, { details: { path: dir } });
+    throw new ModelshipError(missingCode, `${dir} is not a folder: give a model project folder or a packed reference (NAME:TAG, oci:PATH:TAG or HOST/REPO:TAG)`, { details: { path: dir } });
   }
   return { reference: arg };
 }

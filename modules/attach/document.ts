@@ -63,5 +63,5 @@ export async function attachDocument(target: Target, subject: Descriptor, doc: D
 
 /** One line saying what was attached where, for command output. */
 export function attachedLine(referrer: Descriptor, reference: string): string {
-  return `attached ${referrer.artifactType ?? referrer.mediaType} ${referrer.digest} to ${reference}`;
+  return `attached ${referrer.digest} (${referrer.artifactType ?? referrer.mediaType}) to ${reference}`;
 }

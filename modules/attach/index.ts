@@ -10,3 +10,4 @@ export { projectViewOfArtifact } from './facts.js';
 export { sbomInputOfArtifact } from './sbom.js';
 export { documentSource, attachNeedsReference } from './argument.js';
 export type { DocumentSource } from './argument.js';
+export { referrerKindName } from './names.js';

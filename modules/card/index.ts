@@ -26,7 +26,8 @@ export { mofBadgeSvg } from './render/badge.js';
 export { renderCardHtml } from './render/html.js';
 export { readProject } from './project.js';
 export type { ProjectView, ReadProjectOptions, SpecLoader } from './project.js';
-export { buildCardSet, writeCardSet, writeFileAtomic, BADGE_FILE } from './write.js';
+export { buildCardSet, writeCardSet, BADGE_FILE } from './write.js';
+export { writeFileAtomic } from '../fs/atomic.js';
 export type { CardSet } from './write.js';
 export {
   mofReport, mofReportDocument, modelCardDocument, dataCardDocument,

@@ -3,9 +3,10 @@
  * card.html into a folder, each through a temp file and a rename, never over an existing card
  * unless asked.
  */
-import { access, mkdir, rename, writeFile } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelshipError } from '../errors/index.js';
+import { writeFileAtomic } from '../fs/atomic.js';
 import { buildDataCard, buildModelCard, unfilledSections } from './card/model-card.js';
 import type { ProjectView } from './project.js';
 import { mofBadgeSvg } from './render/badge.js';
@@ -41,14 +42,6 @@ export function buildCardSet(view: ProjectView, opts: { html?: boolean } = {}): 
 
 async function exists(file: string): Promise<boolean> {
   return access(file).then(() => true, () => false);
-}
-
-/** Write a file whole or not at all. */
-export async function writeFileAtomic(file: string, content: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(tmp, content);
-  await rename(tmp, file);
 }
 
 export async function writeCardSet(set: CardSet, outDir: string, opts: { force?: boolean } = {}): Promise<string[]> {

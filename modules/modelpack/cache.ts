@@ -2,9 +2,8 @@
  * The pack cache: what a file digested to last time, keyed on what changes when a file changes
  * (path, size, mtime, ctime, inode), so a re-pack reads only changed files.
  */
-import { readFile, rename, writeFile, mkdir } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../fs/atomic.js';
 import type { ResolvedFile } from './files.js';
 
 export interface CachedLayer {
@@ -66,10 +65,7 @@ export class PackCache {
 
   async save(): Promise<void> {
     if (!this.file || !this.dirty) return;
-    await mkdir(dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.${randomBytes(6).toString('hex')}.tmp`;
-    await writeFile(tmp, JSON.stringify({ version: CACHE_VERSION, entries: Object.fromEntries(this.entries) }));
-    await rename(tmp, this.file);
+    await writeFileAtomic(this.file, JSON.stringify({ version: CACHE_VERSION, entries: Object.fromEntries(this.entries) }));
     this.dirty = false;
   }
 }

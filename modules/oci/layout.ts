@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ModelshipError } from '../errors/index.js';
+import { writeFileAtomic } from '../fs/atomic.js';
 import { isDigest, parseDigest } from './digest.js';
 import { parseImageIndex, parseManifestContent } from './manifest.js';
 import { referrerDescriptor } from './referrers.js';
@@ -161,10 +162,7 @@ export class LayoutTarget implements Target, Deleter, TagLister, RangeFetcher, R
       try {
         const index = await this.readIndex();
         const next = { ...index, schemaVersion: 2 as const, mediaType: index.mediaType ?? MEDIA_TYPE.ociIndex, manifests: change(index.manifests) };
-        const path = join(this.root, INDEX_FILE);
-        const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-        await writeFile(tmp, JSON.stringify(next));
-        await rename(tmp, path);
+        await writeFileAtomic(join(this.root, INDEX_FILE), JSON.stringify(next));
       } finally {
         await release();
       }

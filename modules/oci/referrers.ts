@@ -123,6 +123,30 @@ async function pushIfMissing(target: Storage, blob: ArtifactBlob): Promise<void>
   await target.push(blob.descriptor, blob.content);
 }
 
+export interface ArtifactManifestSpec {
+  artifactType: string;
+  /** The empty descriptor unless given. */
+  config?: Descriptor;
+  /** With none, the one layer is the empty descriptor, as the schema wants at least one. */
+  layers: readonly Descriptor[];
+  subject?: Descriptor;
+  annotations?: Record<string, string>;
+}
+
+/** An OCI 1.1 artifact manifest, built without I/O; the subject keeps only its media type, digest and size. */
+export function artifactManifest(spec: ArtifactManifestSpec): ImageManifest {
+  const { subject, annotations } = spec;
+  return {
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPE.ociManifest,
+    artifactType: spec.artifactType,
+    config: spec.config ?? { ...EMPTY_DESCRIPTOR },
+    layers: spec.layers.length ? [...spec.layers] : [{ ...EMPTY_DESCRIPTOR }],
+    ...(subject ? { subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size } } : {}),
+    ...(annotations ? { annotations } : {}),
+  };
+}
+
 /** Push an artifact's blobs and return its manifest (not pushed: `attach` or `push` it next). */
 export async function buildArtifactManifest(target: Storage, spec: ArtifactSpec): Promise<ImageManifest> {
   const config = spec.config ?? { descriptor: EMPTY_DESCRIPTOR };
@@ -133,13 +157,11 @@ export async function buildArtifactManifest(target: Storage, spec: ArtifactSpec)
     const { data: _data, ...rest } = d;
     return d.digest === EMPTY_DESCRIPTOR.digest ? { ...rest, data: EMPTY_DESCRIPTOR.data! } : rest;
   };
-  return {
-    schemaVersion: 2,
-    mediaType: MEDIA_TYPE.ociManifest,
+  return artifactManifest({
     artifactType: spec.artifactType,
     config: plain(config.descriptor),
     layers: layers.map((l) => plain(l.descriptor)),
-    ...(spec.subject ? { subject: { mediaType: spec.subject.mediaType, digest: spec.subject.digest, size: spec.subject.size } } : {}),
+    ...(spec.subject ? { subject: spec.subject } : {}),
     ...(spec.annotations ? { annotations: spec.annotations } : {}),
-  };
+  });
 }

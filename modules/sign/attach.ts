@@ -3,7 +3,8 @@
  * the way cosign v3 stores it (OCI 1.1 referrer), ready for `attach` in modules/oci.
  */
 import { descriptorOf } from '../oci/digest.js';
-import { EMPTY_DESCRIPTOR, MEDIA_TYPE, type Descriptor, type ImageManifest } from '../oci/types.js';
+import { artifactManifest } from '../oci/referrers.js';
+import type { Descriptor, ImageManifest } from '../oci/types.js';
 import { BUNDLE_V03_MEDIA_TYPE } from './bundle.js';
 
 export const ANNOTATION_BUNDLE_CONTENT = 'dev.sigstore.bundle.content';
@@ -18,17 +19,14 @@ export interface BundleReferrer {
 /** cosign v3 / OCI 1.1: artifactType is the bundle type, empty config, one layer holding the bundle. */
 export function bundleReferrerManifest(subject: Descriptor, bundleBytes: Uint8Array, predicateType: string): BundleReferrer {
   const layer = descriptorOf(bundleBytes, BUNDLE_V03_MEDIA_TYPE);
-  const manifest: ImageManifest = {
-    schemaVersion: 2,
-    mediaType: MEDIA_TYPE.ociManifest,
+  const manifest = artifactManifest({
     artifactType: BUNDLE_V03_MEDIA_TYPE,
-    config: { ...EMPTY_DESCRIPTOR },
     layers: [layer],
-    subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+    subject,
     annotations: {
       [ANNOTATION_BUNDLE_CONTENT]: 'dsse-envelope',
       [ANNOTATION_BUNDLE_PREDICATE_TYPE]: predicateType,
     },
-  };
+  });
   return { manifest, layer: { descriptor: layer, bytes: bundleBytes } };
 }

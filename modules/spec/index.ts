@@ -13,7 +13,7 @@ export { detectProject, detectSpec, listProjectFiles } from './detect.js';
 export type { Detection, ProjectFile } from './detect.js';
 export { classifyFile, weightFormat } from './classify.js';
 export { createIgnoreMatcher, readIgnoreFiles, IGNORE_FILES } from './ignore.js';
-export type { IgnoreMatcher } from './ignore.js';
+export type { IgnoreMatcher, PatternDialect } from './ignore.js';
 export { normalizeSpecPath } from './paths.js';
 export { PARAM_SIZE_PATTERN, formatParamCount } from './param-size.js';
 export { readSafetensorsHeader, dominantPrecision } from './safetensors.js';

@@ -30,7 +30,7 @@ const SPDX = 'application/spdx+json';
 const MOF_REPORT = 'application/vnd.modelship.mof.report.v1+json';
 const MODEL_CARD = 'application/vnd.modelship.card.model.v1+markdown';
 const DATA_CARD = 'application/vnd.modelship.card.data.v1+markdown';
-const ALL_TYPES = [CYCLONEDX, DATA_CARD, MODEL_CARD, MOF_REPORT, SPDX];
+const ALL_TYPES = [CYCLONEDX, DATA_CARD, MODEL_CARD, MOF_REPORT, SPDX].sort();
 
 interface Ran {
   status: number;
@@ -112,7 +112,7 @@ describe('documents attached to a packed model', () => {
     await runOk(['sbom', remote, '--format', 'spdx', '--attach', '--plain-http'], work, home);
     await runOk(['mof', remote, '--attach', '--plain-http'], work, home);
     const card = await runOk(['card', remote, '--attach', '--plain-http'], work, home);
-    expect(card.stdout).toContain(`attached ${MODEL_CARD}`);
+    expect(card.stdout).toContain(`(${MODEL_CARD}) to ${remote}`);
 
     const found = await discover(remote, work, home, ['--plain-http']);
     expect(found.referrers.map((r) => r.artifactType).sort()).toEqual(ALL_TYPES);
@@ -151,6 +151,8 @@ describe('documents attached to a packed model', () => {
     await runOk(['card', remote, '--attach', '--plain-http'], work, home);
     const found = await discover(remote, work, home, ['--plain-http']);
     expect(found.referrers.map((r) => r.artifactType).sort()).toEqual(ALL_TYPES);
+    const tree = await runOk(['discover', remote, '--plain-http'], work, home);
+    for (const name of ['CycloneDX SBOM', 'SPDX SBOM', 'MOF report', 'model card', 'data card']) expect(tree.stdout).toContain(`(${name})`);
   });
 
   it('pull --with-referrers brings them into the store, and copy --referrers to another repository keeps them', async () => {

@@ -5,26 +5,18 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../modules/cli/main.js';
+import { runCli } from '../helpers/cli.js';
 import { parseCard, unfilledSections } from '../../modules/card/index.js';
 import { makeProject } from './projects.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MOF = path.resolve(repoRoot, '..', 'shared', 'specs', 'mof');
 
-async function run(argv: string[], cwd = process.cwd()): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await main(argv, { stdout, stderr, cwd, env: { CI: '1' } });
-  return { code, stdout: out, stderr: err };
+function run(argv: string[], cwd = process.cwd()): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runCli(argv, { cwd, env: { CI: '1' } });
 }
 
 describe('modelship mof', () => {

@@ -3,32 +3,17 @@ import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises'
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { execa } from 'execa';
 import OpenAI from 'openai';
 import { CANNED_SENTENCE, writeTinyModel } from '../../modules/gguf/index.js';
-import { main } from '../../modules/cli/main.js';
+import { runCli } from '../helpers/cli.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 let dir: string;
 let modelDir: string;
 
-function capture() {
-  let text = '';
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      text += chunk.toString();
-      cb();
-    },
-  });
-  return { stream, get text() { return text; } };
-}
-
-async function cli(args: string[], stdin?: string) {
-  const stdout = capture();
-  const stderr = capture();
-  const code = await main(args, { stdout: stdout.stream, stderr: stderr.stream, cwd: dir, env: { MODELSHIP_HOME: path.join(dir, 'home') }, ...(stdin === undefined ? {} : { stdin: Readable.from([stdin]) }) });
-  return { code, stdout: stdout.text, stderr: stderr.text };
+function cli(args: string[], stdin?: string) {
+  return runCli(args, { cwd: dir, env: { MODELSHIP_HOME: path.join(dir, 'home') }, ...(stdin === undefined ? {} : { stdin }) });
 }
 
 beforeAll(async () => {

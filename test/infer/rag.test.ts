@@ -2,35 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { CANNED_SENTENCE, writeTinyModel } from '../../modules/gguf/index.js';
-import { main } from '../../modules/cli/main.js';
+import { runCli } from '../helpers/cli.js';
 import { chunkText, engineEmbedder, indexRetriever, loadIndex, loadNativeEngine, startInferenceServer } from '../../modules/infer/index.js';
 
 let dir: string;
 
-function sink() {
-  let text = '';
-  return {
-    stream: new Writable({
-      write(chunk, _enc, cb) {
-        text += chunk.toString();
-        cb();
-      },
-    }),
-    get text() {
-      return text;
-    },
-  };
-}
-
 async function ragIndex() {
-  const out = sink();
-  const err = sink();
-  const code = await main(['rag', 'index', 'docs', '--model', 'model', '--threads', '1', '--gpu', 'none', '--json'], { stdout: out.stream, stderr: err.stream, cwd: dir, env: {} });
-  expect(err.text).toBe('');
-  expect(code).toBe(0);
-  return JSON.parse(out.text);
+  const res = await runCli(['rag', 'index', 'docs', '--model', 'model', '--threads', '1', '--gpu', 'none', '--json'], { cwd: dir });
+  expect(res.stderr).toBe('');
+  expect(res.code).toBe(0);
+  return res.json();
 }
 
 beforeAll(async () => {
@@ -107,9 +89,8 @@ describe('rag index and retrieval', () => {
   });
 
   it('refuses to serve without an index', async () => {
-    const err = sink();
-    const code = await main(['rag', 'serve', 'model', '--index', 'missing'], { stdout: sink().stream, stderr: err.stream, cwd: dir, env: {} });
+    const { code, stderr } = await runCli(['rag', 'serve', 'model', '--index', 'missing'], { cwd: dir });
     expect(code).toBe(2);
-    expect(err.text).toContain('rag index DOCS_DIR');
+    expect(stderr).toContain('rag index DOCS_DIR');
   });
 });

@@ -1,26 +1,9 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../modules/cli/main.js';
 import { LayoutTarget, attach, buildArtifactManifest, descriptorOf } from '../../modules/oci/index.js';
+import { runCli } from '../helpers/cli.js';
 import { pushImage, sampleImage, tempDir } from './fixtures.js';
 
-function capture() {
-  let text = '';
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      text += chunk.toString();
-      cb();
-    },
-  });
-  return { stream, get text() { return text; } };
-}
-
-async function cli(args: string[], cwd?: string) {
-  const out = capture();
-  const err = capture();
-  const code = await main(args, { stdout: out.stream, stderr: err.stream, env: {}, ...(cwd ? { cwd } : {}) });
-  return { code, stdout: out.text, stderr: err.text };
-}
+const cli = (args: string[], cwd?: string) => runCli(args, cwd ? { cwd } : {});
 
 describe('copy, inspect and discover commands', () => {
   it('copies between layouts and reports counts as JSON', async () => {

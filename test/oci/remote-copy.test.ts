@@ -1,9 +1,8 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { Writable } from 'node:stream';
 import { describe, expect, inject, it } from 'vitest';
-import { main } from '../../modules/cli/main.js';
+import { runCli } from '../helpers/cli.js';
 import {
   LayoutTarget,
   attach,
@@ -122,25 +121,16 @@ describe('copy with the loopback docker-registry', () => {
     const dir = await tempDir();
     const { image, sbom, sig } = await withReferrers(new LayoutTarget(`${dir}/src`));
     const name = repo();
-    let out = '';
-    const stdout = new Writable({
-      write(chunk, _e, cb) {
-        out += chunk.toString();
-        cb();
-      },
-    });
-    const quiet = new Writable({ write: (_c, _e, cb) => cb() });
-    const copied = await main(['copy', 'oci:src:v1', `${registry}/${name}`, '--referrers', '--plain-http', '--json'], { stdout, stderr: quiet, env: {}, cwd: dir });
-    expect(copied).toBe(0);
-    expect(JSON.parse(out)).toMatchObject({ digest: image.descriptor.digest, copied: 8, skipped: 0 });
-    out = '';
-    expect(await main(['discover', `${registry}/${name}:v1`, '--plain-http', '--json'], { stdout, stderr: quiet, env: {} })).toBe(0);
-    const tree = JSON.parse(out);
+    const copied = await runCli(['copy', 'oci:src:v1', `${registry}/${name}`, '--referrers', '--plain-http', '--json'], { cwd: dir });
+    expect(copied.code).toBe(0);
+    expect(copied.json()).toMatchObject({ digest: image.descriptor.digest, copied: 8, skipped: 0 });
+    const discovered = await runCli(['discover', `${registry}/${name}:v1`, '--plain-http', '--json']);
+    expect(discovered.code).toBe(0);
+    const tree = discovered.json();
     expect(tree.referrers.map((r: { digest: string }) => r.digest)).toEqual([sbom.digest]);
     expect(tree.referrers[0].referrers.map((r: { digest: string }) => r.digest)).toEqual([sig.digest]);
-    out = '';
     // Without --plain-http the registry is spoken to over HTTPS, which a plain-HTTP registry cannot answer.
-    const tls = await main(['inspect', `${registry}/${name}:v1`, '--json'], { stdout, stderr: quiet, env: {} });
-    expect(tls).not.toBe(0);
+    const tls = await runCli(['inspect', `${registry}/${name}:v1`, '--json']);
+    expect(tls.code).not.toBe(0);
   });
 });

@@ -1,9 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { main } from '../../modules/cli/main.js';
+import { runCli } from '../helpers/cli.js';
 import { descriptorOf, encodeManifest, LayoutTarget, openReference, readAllVerified, referrers, fetchManifest, type Target, type ImageManifest } from '../../modules/oci/index.js';
 import { readCycloneDx, validateSpdx } from '../../modules/sbom/index.js';
 import { sha256Hex } from './fixtures.js';
@@ -41,14 +40,8 @@ async function pushModel(target: Target, tag: string) {
 }
 
 async function run(args: string[], cwd: string) {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  const o: Buffer[] = [];
-  const e: Buffer[] = [];
-  out.on('data', (c: Buffer) => o.push(c));
-  err.on('data', (c: Buffer) => e.push(c));
-  const status = await main(args, { cwd, stdout: out, stderr: err, env: { CI: '1' } });
-  return { status, stdout: Buffer.concat(o).toString(), stderr: Buffer.concat(e).toString() };
+  const { code: status, stdout, stderr } = await runCli(args, { cwd, env: { CI: '1' } });
+  return { status, stdout, stderr };
 }
 
 describe('modelship sbom REF', () => {

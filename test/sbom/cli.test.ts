@@ -1,24 +1,14 @@
 import { mkdtemp, mkdir, readFile, rm, writeFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../modules/cli/main.js';
+import { runCli } from '../helpers/cli.js';
 import { validateCycloneDx, validateSpdx } from '../../modules/sbom/index.js';
 import { sha256Hex } from './fixtures.js';
 
-function capture() {
-  const stream = new PassThrough();
-  const chunks: Buffer[] = [];
-  stream.on('data', (c: Buffer) => chunks.push(c));
-  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
-}
-
 async function run(args: string[], cwd: string) {
-  const out = capture();
-  const err = capture();
-  const status = await main(args, { cwd, stdout: out.stream, stderr: err.stream, env: { CI: '1' } });
-  return { status, stdout: out.text(), stderr: err.text() };
+  const { code: status, stdout, stderr } = await runCli(args, { cwd, env: { CI: '1' } });
+  return { status, stdout, stderr };
 }
 
 describe('modelship sbom', () => {

@@ -3,19 +3,11 @@ import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { main } from '../../modules/cli/main.js';
+import { runCli } from '../helpers/cli.js';
 import { makeModel, omsInterop, interop } from './helpers.js';
 
-async function run(argv: string[], env: NodeJS.ProcessEnv = {}, cwd = process.cwd()) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on('data', (c: Buffer) => out.push(c));
-  stderr.on('data', (c: Buffer) => err.push(c));
-  const stdin = Object.assign(new PassThrough(), { isTTY: false });
-  const code = await main(argv, { stdout, stderr, stdin, env, cwd });
-  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+function run(argv: string[], env: NodeJS.ProcessEnv = {}, cwd = process.cwd()) {
+  return runCli(argv, { env, cwd, stdin: Object.assign(new PassThrough(), { isTTY: false }) });
 }
 
 describe('modelship keys / sign / verify', () => {
@@ -66,7 +58,7 @@ describe('modelship keys / sign / verify', () => {
     const dir = await makeModel();
     expect((await run(['verify', dir])).code).toBe(2);
     expect((await run(['sign', dir])).code).toBe(2);
-    expect((await run(['sign', 'registry.example/model:1', '--key', 'x.key'])).code).toBe(2);
+    expect((await run(['sign', 'registry.example/model:1'])).code).toBe(2);
   });
 
   it('keeps secrets out of every output and leaves no temp file behind', async () => {

@@ -1,29 +1,14 @@
 import { readFile, writeFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { execa } from 'execa';
 import { describe, expect, inject, it } from 'vitest';
-import { main } from '../../modules/cli/main.js';
+import { runCli } from '../helpers/cli.js';
 import { storeReference } from '../../modules/store/index.js';
 import { bytesOf, tempDir, writeTree } from '../modelpack/helpers.js';
 
-function sink(): Writable & { text: string } {
-  const chunks: Buffer[] = [];
-  const w = new Writable({
-    write(chunk: Buffer, _e, cb) {
-      chunks.push(chunk);
-      cb();
-    },
-  }) as Writable & { text: string };
-  Object.defineProperty(w, 'text', { get: () => Buffer.concat(chunks).toString() });
-  return w;
-}
-
 async function cli(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<{ code: number; json: any; stderr: string }> {
-  const stdout = sink();
-  const stderr = sink();
-  const code = await main([...args, '--json'], { stdout, stderr, env: { ...env, CI: '1' }, cwd });
-  return { code, json: stdout.text ? JSON.parse(stdout.text) : undefined, stderr: stderr.text };
+  const res = await runCli([...args, '--json'], { env: { ...env, CI: '1' }, cwd });
+  return { code: res.code, json: res.stdout ? res.json() : undefined, stderr: res.stderr };
 }
 
 async function modelFolder(): Promise<string> {

@@ -1,6 +1,7 @@
 /**
  * `modelship discover REF`: the artifacts attached to a manifest (signatures, SBOMs, cards), as a tree.
  */
+import { referrerKindName } from '../../attach/index.js';
 import { openReference, referrers, type Descriptor, type ReadOnlyTarget } from '../../oci/index.js';
 import { flagString, type Command } from '../command.js';
 import { UsageError } from '../../errors/index.js';
@@ -39,7 +40,8 @@ export async function referrerTree(target: ReadOnlyTarget, subject: Descriptor, 
 function renderTree(nodes: ReferrerNode[], prefix: string): string[] {
   return nodes.flatMap((node, i) => {
     const last = i === nodes.length - 1;
-    const line = `${prefix}${last ? '└── ' : '├── '}${node.artifactType ?? node.mediaType}  ${node.digest}`;
+    const name = referrerKindName(node.artifactType);
+    const line = `${prefix}${last ? '└── ' : '├── '}${node.artifactType ?? node.mediaType}  ${node.digest}${name ? `  (${name})` : ''}`;
     return [line, ...renderTree(node.referrers, prefix + (last ? '    ' : '│   '))];
   });
 }

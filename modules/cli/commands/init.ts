@@ -2,9 +2,10 @@
  * `modelship init [DIR]`: describe an existing model folder in a new modelship.yaml, from what its
  * files are and what the weights, config.json and model card say.
  */
-import { access, rename, writeFile, rm } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelshipError } from '../../errors/index.js';
+import { writeFileAtomic } from '../../fs/atomic.js';
 import { detectProject, MODELSHIP_FILE, MODELSHIP_SCHEMA_FILE, renderModelshipYaml, schemaFilePath } from '../../spec/index.js';
 import { flagBoolean, type Command, type CommandContext, type CommandResult } from '../command.js';
 
@@ -12,17 +13,6 @@ import { flagBoolean, type Command, type CommandContext, type CommandResult } fr
 function schemaRef(dir: string): string {
   const rel = path.relative(dir, schemaFilePath(MODELSHIP_SCHEMA_FILE)).split(path.sep).join('/');
   return rel.startsWith('.') ? rel : `./${rel}`;
-}
-
-async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    await writeFile(tmp, text, { flag: 'wx' });
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
 }
 
 async function run(ctx: CommandContext): Promise<CommandResult> {
@@ -39,7 +29,7 @@ async function run(ctx: CommandContext): Promise<CommandResult> {
   if (!force && (await access(target).then(() => true, () => false))) {
     throw new ModelshipError('SPEC_EXISTS', `${target} already exists: edit it, or run "modelship init --force" to replace it`);
   }
-  await writeAtomic(target, yaml);
+  await writeFileAtomic(target, yaml);
   const counts = ['weight', 'weightConfig', 'doc', 'code', 'dataset']
     .map((kind) => [kind, detection.spec.files.filter((f) => f.kind === kind).length] as const)
     .filter(([, n]) => n > 0)

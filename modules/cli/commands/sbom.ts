@@ -2,16 +2,15 @@
  * `modelship sbom [DIR|REF] [--format cyclonedx|spdx] [-o FILE] [--attach]`: an SBOM for a model
  * project or a packed artifact, checked against the format's schema before it is written.
  */
-import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ModelshipError, UsageError } from '../../errors/index.js';
+import { attachDocument, attachedLine, attachNeedsReference, documentSource, sbomInputOfArtifact, withArtifactProject } from '../../attach/index.js';
+import { UsageError } from '../../errors/index.js';
 import { writeFileAtomic } from '../../card/index.js';
 import { loadSpec } from '../../spec/index.js';
 import { openReference } from '../../oci/index.js';
 import {
-  attachSbom,
   buildSbom,
-  sbomInputFromArtifact,
+  sbomAttachment,
   sbomInputFromProject,
   serializeSbom,
   SBOM_FORMATS,
@@ -24,6 +23,9 @@ import { openContextOf, REFERENCE_FORMS_HELP, REGISTRY_OPTIONS } from './copy.js
 function timestampOf(ctx: CommandContext): { timestamp?: string } {
   return flagBoolean(ctx, 'timestamp') ? { timestamp: new Date().toISOString() } : {};
 }
+
+/** The file name an attached SBOM carries (`org.opencontainers.image.title`), what `oras pull` writes. */
+const SBOM_FILE_NAMES: Record<SbomFormat, string> = { cyclonedx: 'sbom.cdx.json', spdx: 'sbom.spdx.json' };
 
 function formatOf(ctx: CommandContext): SbomFormat {
   const format = flagString(ctx, 'format') ?? 'cyclonedx';
@@ -71,27 +73,25 @@ Examples:
   async run(ctx) {
     const format = formatOf(ctx);
     if (ctx.args.length > 1) throw new UsageError(`expected at most one DIR or REF, got ${ctx.args.length} arguments.\nUsage: modelship ${command.usage}`);
-    const arg = ctx.args[0] ?? '.';
-    const dir = path.resolve(ctx.cwd, arg);
-    if (existsSync(dir) && statSync(dir).isDirectory()) {
-      if (flagBoolean(ctx, 'attach')) {
-        throw new UsageError('--attach needs a packed artifact: pack and push the model, then run "modelship sbom REF --attach"');
-      }
-      const input = await sbomInputFromProject(dir, await loadSpec(dir), timestampOf(ctx));
+    const source = documentSource(ctx.cwd, ctx.args[0] ?? '.', 'SBOM_INVALID');
+    if ('folder' in source) {
+      if (flagBoolean(ctx, 'attach')) throw new UsageError(attachNeedsReference('sbom'));
+      const input = await sbomInputFromProject(source.folder, await loadSpec(source.folder), timestampOf(ctx));
       return deliver(ctx, buildSbom(input, format), `${input.files.length} files, ${input.dependencies?.length ?? 0} dependencies`);
     }
-    if (ctx.args.length === 0 || arg.startsWith('.') || arg.startsWith('/')) {
-      throw new ModelshipError('SBOM_INVALID', `${arg} is not a folder: give a model project folder or a packed reference (oci:PATH:TAG or HOST/REPO:TAG)`);
-    }
-    const opened = await openReference(arg, openContextOf(ctx));
-    const subject = await opened.target.resolve(opened.selector);
-    const packed = await sbomInputFromArtifact(opened.target, subject, opened.display);
-    const built = buildSbom({ ...packed.input, ...timestampOf(ctx) }, format);
-    const result = await deliver(ctx, built, `${packed.input.files.length} layers`);
-    if (!flagBoolean(ctx, 'attach')) return result;
-    const referrer = await attachSbom(opened.target, subject, built.document, format);
-    const note = `attached ${referrer.digest} (${referrer.artifactType}) to ${opened.display}`;
-    return { json: result.json, text: result.text && flagString(ctx, 'output') ? `${result.text}\n${note}` : note };
+    const opened = await openReference(source.reference, openContextOf(ctx));
+    return withArtifactProject(opened.target, opened.selector, opened.display, async (project) => {
+      const input = await sbomInputOfArtifact(opened.target, project, timestampOf(ctx));
+      const built = buildSbom(input, format);
+      const result = await deliver(ctx, built, `${input.files.length} files, ${input.dependencies?.length ?? 0} dependencies`);
+      if (!flagBoolean(ctx, 'attach')) return result;
+      const referrer = await attachDocument(opened.target, project.view.descriptor, sbomAttachment(built.document, format), {
+        title: SBOM_FILE_NAMES[format],
+        ...(input.timestamp ? { created: new Date(input.timestamp) } : {}),
+      });
+      const note = attachedLine(referrer, opened.display);
+      return { json: result.json, text: result.text && flagString(ctx, 'output') ? `${result.text}\n${note}` : note };
+    });
   },
 };
 

@@ -4,9 +4,10 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelshipError } from '../../errors/index.js';
+import { writeFileAtomic } from '../../fs/atomic.js';
 import type { RetrievedPassage, Retriever } from '../server.js';
 import { chunkText } from './chunk.js';
 
@@ -92,8 +93,8 @@ export async function updateIndex(docsDir: string, indexDir: string, embedder: E
   stats.removed = byPath.size;
   stats.passages = next.length;
   await mkdir(indexDir, { recursive: true });
-  await writeAtomically(path.join(indexDir, PASSAGES_FILE), next.map((p) => JSON.stringify(p)).join('\n') + (next.length ? '\n' : ''));
-  await writeAtomically(path.join(indexDir, META_FILE), JSON.stringify({ embedder: embedder.id, docs, passages: next.length }, null, 2) + '\n');
+  await writeFileAtomic(path.join(indexDir, PASSAGES_FILE), next.map((p) => JSON.stringify(p)).join('\n') + (next.length ? '\n' : ''));
+  await writeFileAtomic(path.join(indexDir, META_FILE), JSON.stringify({ embedder: embedder.id, docs, passages: next.length }, null, 2) + '\n');
   return stats;
 }
 
@@ -160,10 +161,4 @@ async function hashFile(file: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
   return hash.digest('hex');
-}
-
-async function writeAtomically(file: string, content: string): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, content);
-  await rename(tmp, file);
 }

@@ -4,10 +4,11 @@
  * `identitytoken`), and the `docker-credential-<name>` helpers named by `credHelpers` / `credsStore`.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, readFile, rename, writeFile, chmod } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ModelshipError } from '../../errors/index.js';
+import { writeFileAtomic } from '../../fs/atomic.js';
 
 export interface Credential {
   username?: string;
@@ -179,10 +180,7 @@ async function helperGet(helper: string, registry: string, env: NodeJS.ProcessEn
 /** Write JSON next to its target and rename over it, owner-only. */
 async function writeAuthFile(path: string, file: AuthConfigFile): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const temp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(temp, JSON.stringify(file, null, '\t') + '\n', { mode: 0o600 });
-  await chmod(temp, 0o600);
-  await rename(temp, path);
+  await writeFileAtomic(path, JSON.stringify(file, null, '\t') + '\n', { mode: 0o600 });
 }
 
 export interface StoredCredential {

@@ -4,7 +4,8 @@
  */
 import { createHash, type X509Certificate } from 'node:crypto';
 import { descriptorOf } from '../../oci/digest.js';
-import { EMPTY_DESCRIPTOR, MEDIA_TYPE, type Descriptor, type ImageManifest } from '../../oci/types.js';
+import { artifactManifest } from '../../oci/referrers.js';
+import type { Descriptor, ImageManifest } from '../../oci/types.js';
 import { formatNotaryTime, NOTATION_JWS_MEDIA_TYPE, parseNotationEnvelope } from './jws.js';
 
 export const NOTATION_SIGNATURE_ARTIFACT_TYPE = 'application/vnd.cncf.notary.signature';
@@ -25,17 +26,14 @@ export function x509ChainThumbprints(certificates: X509Certificate[]): string {
 export function notationReferrerManifest(subject: Descriptor, envelopeBytes: Uint8Array): NotationReferrer {
   const parsed = parseNotationEnvelope(envelopeBytes, 'the Notation envelope to attach');
   const layer = descriptorOf(envelopeBytes, NOTATION_JWS_MEDIA_TYPE);
-  const manifest: ImageManifest = {
-    schemaVersion: 2,
-    mediaType: MEDIA_TYPE.ociManifest,
+  const manifest = artifactManifest({
     artifactType: NOTATION_SIGNATURE_ARTIFACT_TYPE,
-    config: { ...EMPTY_DESCRIPTOR },
     layers: [layer],
-    subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+    subject,
     annotations: {
       [ANNOTATION_X509_CHAIN_THUMBPRINT]: x509ChainThumbprints(parsed.certificates),
       [ANNOTATION_CREATED]: formatNotaryTime(parsed.signingTime),
     },
-  };
+  });
   return { manifest, layer: { descriptor: layer, bytes: envelopeBytes } };
 }

@@ -2,10 +2,9 @@ import { execFile } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../../modules/cli/main.js';
+import { runCli } from '../../helpers/cli.js';
 import { RemoteTarget, remoteOptionsFrom } from '../../../modules/oci/remote/index.js';
 import { startRegistry, type RunningRegistry } from '../../helpers/registry.js';
 import { startTokenServer, type RunningTokenServer } from '../../helpers/token-server.js';
@@ -13,15 +12,8 @@ import { imageWith, randomBlob, uniqueRepo } from './helpers.js';
 
 const run = promisify(execFile);
 
-async function cli(args: string[], env: NodeJS.ProcessEnv, stdin = '') {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await main(args, { stdout, stderr, stdin: Readable.from([stdin]), env, cwd: env['HOME']! });
-  return { code, stdout: out, stderr: err };
+function cli(args: string[], env: NodeJS.ProcessEnv, stdin = '') {
+  return runCli(args, { env, stdin, cwd: env['HOME']! });
 }
 
 async function canPush(registry: string, env: NodeJS.ProcessEnv): Promise<void> {
