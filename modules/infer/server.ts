@@ -121,14 +121,7 @@ export async function startInferenceServer(options: ServerOptions): Promise<Infe
     await queue.run(async () => {
       const gen = start({ ...generation, signal: abort.signal });
       if (!body.stream) {
-        let result: GenerationResult;
-        for (;;) {
-          const next = await gen.next();
-          if (next.done) {
-            result = next.value;
-            break;
-          }
-        }
+        const result = await finish(gen);
         metrics.recordTokens(result.promptTokens, result.completionTokens);
         const usage = usageOf(result);
         const choice =
@@ -144,15 +137,9 @@ export async function startInferenceServer(options: ServerOptions): Promise<Infe
         res.write(`data: ${JSON.stringify({ ...base, object: chunkObject, choices: [{ index: 0, ...choice }], ...extra })}\n\n`);
       if (kind === 'chat') event({ delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }, sourceList ? { sources: sourceList } : {});
       try {
-        let result: GenerationResult;
-        for (;;) {
-          const next = await gen.next();
-          if (next.done) {
-            result = next.value;
-            break;
-          }
-          event(kind === 'chat' ? { delta: { content: next.value }, logprobs: null, finish_reason: null } : { text: next.value, logprobs: null, finish_reason: null });
-        }
+        const result = await finish(gen, (text) =>
+          event(kind === 'chat' ? { delta: { content: text }, logprobs: null, finish_reason: null } : { text, logprobs: null, finish_reason: null }),
+        );
         metrics.recordTokens(result.promptTokens, result.completionTokens);
         event(kind === 'chat' ? { delta: {}, logprobs: null, finish_reason: result.finishReason } : { text: '', logprobs: null, finish_reason: result.finishReason });
         if (body.stream_options?.include_usage) res.write(`data: ${JSON.stringify({ ...base, object: chunkObject, choices: [], usage: usageOf(result) })}\n\n`);
@@ -265,6 +252,15 @@ async function retrieveFor(retriever: Retriever, messages: ChatMessage[]): Promi
 function contextMessage(passages: RetrievedPassage[]): ChatMessage {
   const listed = passages.map((p, i) => `[${i + 1}] (${p.source})\n${p.text}`).join('\n\n');
   return { role: 'system', content: `Answer from these passages and cite their numbers.\n\n${listed}` };
+}
+
+/** Run a generation to its end, handing each piece of text to `onText`. */
+async function finish(gen: Generation, onText?: (text: string) => void): Promise<GenerationResult> {
+  for (;;) {
+    const next = await gen.next();
+    if (next.done) return next.value;
+    onText?.(next.value);
+  }
 }
 
 function usageOf(result: GenerationResult) {

@@ -13,7 +13,7 @@ import { writeFileAtomic } from '../fs/atomic.js';
 import { isDigest, parseDigest } from './digest.js';
 import { parseImageIndex, parseManifestContent } from './manifest.js';
 import { referrerDescriptor } from './referrers.js';
-import { contentStream, readAllVerified, verifyBytes, verifyingStream } from './verify.js';
+import { contentStream, readAllVerified, readContentVerified, verifyBytes, verifyingStream } from './verify.js';
 import {
   MAX_MANIFEST_BYTES,
   MEDIA_TYPE,
@@ -261,13 +261,7 @@ export class LayoutTarget implements Target, Deleter, TagLister, RangeFetcher, R
     await this.init();
     if (isManifestMediaType(desc.mediaType)) {
       // Manifests are small and parsed to track referrers, so they are read whole (capped).
-      let bytes: Uint8Array;
-      if (content instanceof Uint8Array) {
-        verifyBytes(desc, content, this.root);
-        bytes = content;
-      } else {
-        bytes = await readAllVerified(await contentStream(content), desc, MAX_MANIFEST_BYTES, this.root);
-      }
+      const bytes = await readContentVerified(content, desc, MAX_MANIFEST_BYTES, this.root);
       const manifest = parseManifestContent(desc, bytes, `${this.root} (${desc.digest})`);
       if (!(await this.exists(desc))) await this.ingest(desc, path, (out) => writeAll(out, bytes));
       // A referrer is kept in index.json, untagged, so it survives garbage collection and can be listed.

@@ -6,7 +6,7 @@ import { ModelshipError } from '../errors/index.js';
 import { isDigest } from './digest.js';
 import { parseManifestContent } from './manifest.js';
 import { referrerDescriptor } from './referrers.js';
-import { contentStream, readAllVerified, verifyBytes, verifyingStream } from './verify.js';
+import { readContentVerified, verifyingStream } from './verify.js';
 import {
   isManifestMediaType,
   type Content,
@@ -52,13 +52,7 @@ export class MemoryTarget implements Target, Deleter, TagLister, RangeFetcher, R
   }
 
   async push(desc: Descriptor, content: Content): Promise<void> {
-    let bytes: Uint8Array;
-    if (content instanceof Uint8Array) {
-      verifyBytes(desc, content, this.location);
-      bytes = content;
-    } else {
-      bytes = await readAllVerified(await contentStream(content), desc, MEMORY_LIMIT, this.location);
-    }
+    const bytes = await readContentVerified(content, desc, MEMORY_LIMIT, this.location);
     if (isManifestMediaType(desc.mediaType)) {
       const manifest = parseManifestContent(desc, bytes, `${this.location} (${desc.digest})`);
       if (manifest.subject && !this.blobs.has(desc.digest)) {

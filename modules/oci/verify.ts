@@ -75,6 +75,15 @@ export function verifyBytes(desc: Descriptor, bytes: Uint8Array, where?: string)
   if (actual !== desc.digest) throw digestMismatch(desc, actual, where);
 }
 
+/** Content read whole and verified: bytes in memory checked as they are, anything else read up to `limit`. */
+export async function readContentVerified(content: Content, desc: Descriptor, limit: number, where?: string): Promise<Uint8Array> {
+  if (content instanceof Uint8Array) {
+    verifyBytes(desc, content, where);
+    return content;
+  }
+  return readAllVerified(await contentStream(content), desc, limit, where);
+}
+
 /** Any accepted content as a stream from its start (memory, stream, or reopenable source). */
 export async function contentStream(content: Content): Promise<Readable> {
   if (content instanceof Uint8Array) return Readable.from([Buffer.from(content.buffer, content.byteOffset, content.byteLength)]);

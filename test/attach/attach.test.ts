@@ -181,6 +181,8 @@ describe('documents attached to a packed model', () => {
     await runOk(['mof', 'oci:layout:v1', '--attach', '--require', '3'], work, home);
     await runOk(['card', 'oci:layout:v1', '--attach'], work, home);
     await runOk(['card', 'oci:layout:v1', '--attach'], work, home);
+    // With nowhere to write and nothing to attach, the model card is printed.
+    expect((await runOk(['card', 'oci:layout:v1'], work, home)).stdout).toMatch(/^---\n[\s\S]*license: apache-2.0/);
 
     const found = await discover('oci:layout:v1', work, home);
     expect(found.referrers.map((r) => r.artifactType).sort()).toEqual(ALL_TYPES);

@@ -45,8 +45,11 @@ pyproject.toml, poetry.lock, uv.lock, Pipfile.lock, package.json, package-lock.j
 The document is validated against the official schema before it is written.
 
 A folder has no manifest yet, so its files are hashed here (once each, streaming). A packed
-artifact (REF) takes its file digests from the manifest's layers and its model facts from the
-ModelPack config: no weight is downloaded or hashed again.
+artifact (REF: a store reference, oci:PATH:TAG or a registry) takes its file digests from the
+manifest's layers (a raw layer is the file; a tar layer carries the file's digest as packing
+recorded it) and its model facts from the ModelPack config; only the README, evaluation results
+and dependency files are fetched: no weight is downloaded or hashed again. --attach needs a REF:
+pack the folder first.
 
 Options:
   --format cyclonedx|spdx   CycloneDX 1.6 JSON (default) or SPDX 3.0.1 JSON-LD
