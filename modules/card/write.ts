@@ -3,10 +3,10 @@
  * card.html into a folder, each through a temp file and a rename, never over an existing card
  * unless asked.
  */
-import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelshipError } from '../errors/index.js';
 import { writeFileAtomic } from '../fs/atomic.js';
+import { pathExists } from '../fs/exists.js';
 import { buildDataCard, buildModelCard, unfilledSections } from './card/model-card.js';
 import type { ProjectView } from './project.js';
 import { mofBadgeSvg } from './render/badge.js';
@@ -40,17 +40,13 @@ export function buildCardSet(view: ProjectView, opts: { html?: boolean } = {}): 
   return set;
 }
 
-async function exists(file: string): Promise<boolean> {
-  return access(file).then(() => true, () => false);
-}
-
 export async function writeCardSet(set: CardSet, outDir: string, opts: { force?: boolean } = {}): Promise<string[]> {
   const files: [string, string][] = [['README.md', set.modelCard], ['DATACARD.md', set.dataCard], [BADGE_FILE, set.badgeSvg]];
   if (set.html !== undefined) files.push(['card.html', set.html]);
   if (!opts.force) {
     for (const name of ['README.md', 'DATACARD.md']) {
       const target = path.join(outDir, name);
-      if (await exists(target)) {
+      if (await pathExists(target)) {
         throw new ModelshipError('CARD_EXISTS', `${target} already exists and is not overwritten: write the cards elsewhere with -o DIR and merge by hand, or pass --force to replace it`, { details: { file: target } });
       }
     }

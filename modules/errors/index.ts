@@ -20,13 +20,16 @@ export const EXIT_STATUS = {
 
 export type ErrorFamily = keyof typeof EXIT_STATUS;
 
-/** Codes are grouped by the prefix of the module that throws them; the family decides the exit status. */
-const FAMILY_BY_CODE: Record<string, ErrorFamily> = {
+/** Every code a module throws, by module; its family decides the exit status (docs/exit-codes.md lists them all). */
+export const FAMILY_BY_CODE: Record<string, ErrorFamily> = {
+  // cli
   USAGE: 'usage',
   INPUT_INVALID: 'input',
+  // spec
   SPEC_INVALID: 'input',
   SPEC_NOT_FOUND: 'notFound',
   SPEC_EXISTS: 'usage',
+  // oci
   OCI_INVALID_REFERENCE: 'usage',
   OCI_INVALID_MANIFEST: 'input',
   OCI_INVALID_LAYOUT: 'input',
@@ -43,19 +46,54 @@ const FAMILY_BY_CODE: Record<string, ErrorFamily> = {
   OCI_LAYOUT_LOCKED: 'failure',
   OCI_COPY_FAILED: 'failure',
   OCI_TLS: 'network',
+  // modelpack
   UNPACK_UNSAFE_PATH: 'integrity',
-  SIGN_FAILED: 'failure', NOTATION_ENVELOPE_INVALID: 'input', NOTATION_CERT_INVALID: 'input', NOTATION_KEY_MISMATCH: 'input', NOTATION_KEY_UNSUPPORTED: 'input', NOTATION_POLICY_INVALID: 'input', NOTATION_POLICY_KIND: 'input', NOTATION_NO_POLICY: 'verification', NOTATION_TRUST_STORE_MISSING: 'input', NOTATION_TRUST_STORE_INVALID: 'input', NOTATION_REFERENCE_INVALID: 'usage',
+  MODELPACK_CONFIG_INVALID: 'input',
+  UNPACK_FAILED: 'failure',
+  MODELPACK_TOOL_MISSING: 'failure',
+  MODELPACK_COMPRESSION_FAILED: 'failure',
+  // sign
+  SIGN_FAILED: 'failure',
+  NOTATION_ENVELOPE_INVALID: 'input',
+  NOTATION_CERT_INVALID: 'input',
+  NOTATION_KEY_MISMATCH: 'input',
+  NOTATION_KEY_UNSUPPORTED: 'input',
+  NOTATION_POLICY_INVALID: 'input',
+  NOTATION_POLICY_KIND: 'input',
+  NOTATION_NO_POLICY: 'verification',
+  NOTATION_TRUST_STORE_MISSING: 'input',
+  NOTATION_TRUST_STORE_INVALID: 'input',
+  NOTATION_REFERENCE_INVALID: 'usage',
   SIGN_KEY_INVALID: 'input',
-  SIGN_KEY_PASSWORD: 'input', SIGN_HASH_UNSUPPORTED: 'input', SIGN_SYMLINK: 'input', SIGN_NO_IDENTITY: 'auth', SIGN_FILE_DIGESTS_MISSING: 'input',
+  SIGN_KEY_PASSWORD: 'input',
+  SIGN_HASH_UNSUPPORTED: 'input',
+  SIGN_SYMLINK: 'input',
+  SIGN_NO_IDENTITY: 'auth',
+  SIGN_FILE_DIGESTS_MISSING: 'input',
   VERIFY_FAILED: 'verification',
+  // card
   GATE_FAILED: 'gate',
-  MOF_INVALID: 'input', CARD_INVALID: 'input', CARD_EXISTS: 'input', CARD_LICENSE_UNKNOWN: 'input',
+  MOF_INVALID: 'input',
+  CARD_INVALID: 'input',
+  CARD_EXISTS: 'input',
+  CARD_LICENSE_UNKNOWN: 'input',
+  // infer
   ENGINE_FAILED: 'engine',
   MODEL_INVALID: 'input',
-  MODEL_NOT_FOUND: 'notFound', MODEL_AMBIGUOUS: 'usage', INFER_ENGINE_MISSING: 'engine', INFER_ENGINE_FAILED: 'engine', INFER_NO_GPU: 'engine', INFER_BAD_REQUEST: 'input', INFER_QUEUE_FULL: 'engine', INFER_CONTAINER_FAILED: 'engine',
+  MODEL_NOT_FOUND: 'notFound',
+  MODEL_AMBIGUOUS: 'usage',
+  INFER_ENGINE_MISSING: 'engine',
+  INFER_ENGINE_FAILED: 'engine',
+  INFER_NO_GPU: 'engine',
+  INFER_BAD_REQUEST: 'input',
+  INFER_QUEUE_FULL: 'engine',
+  INFER_CONTAINER_FAILED: 'engine',
+  // sbom
   SBOM_INVALID: 'input',
-  MODELPACK_CONFIG_INVALID: 'input',
-  UNPACK_FAILED: 'failure', MODELPACK_TOOL_MISSING: 'failure', MODELPACK_COMPRESSION_FAILED: 'failure', STORE_NOT_FOUND: 'notFound',
+  SBOM_DEPS_INVALID: 'input',
+  SBOM_SCHEMA_MISSING: 'failure',
+  // store
+  STORE_NOT_FOUND: 'notFound',
 };
 
 export class ModelshipError extends Error {
@@ -83,11 +121,7 @@ export class UsageError extends ModelshipError {
 }
 
 export function familyOf(code: string): ErrorFamily {
-  const exact = FAMILY_BY_CODE[code];
-  if (exact) return exact;
-  // Unknown codes still get their module's family where the prefix says it.
-  const prefix = Object.keys(FAMILY_BY_CODE).find((known) => code.startsWith(known.split('_')[0] + '_'));
-  return prefix ? FAMILY_BY_CODE[prefix]! : 'failure';
+  return FAMILY_BY_CODE[code] ?? 'failure';
 }
 
 export function exitStatusOf(err: unknown): number {

@@ -5,7 +5,7 @@
 import net from 'node:net';
 import path from 'node:path';
 import { execa } from 'execa';
-import { ModelshipError, describeError } from '../errors/index.js';
+import { ModelshipError } from '../errors/index.js';
 import type { ModelSource } from './source.js';
 
 export type ContainerEngine = 'podman' | 'docker';

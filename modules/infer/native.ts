@@ -2,10 +2,10 @@
  * The native engine: node-llama-cpp in this process. It is an optional dependency, so it is
  * imported on first use and its absence is a clear error rather than a crash at start-up.
  */
-import { access } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ModelshipError, describeError } from '../errors/index.js';
+import { pathExists } from '../fs/exists.js';
 import { validateGguf } from '../gguf/index.js';
 import type { ChatMessage, EmbeddingResult, Engine, Generation, GenerationOptions, GenerationResult } from './engine.js';
 
@@ -93,7 +93,7 @@ async function describeBackend(llama: Llama, gpu: GpuChoice, threads: number, no
 async function linuxGpuDevicePresent(): Promise<boolean> {
   if (process.platform !== 'linux') return true;
   for (const device of ['/dev/nvidia0', '/dev/nvidiactl', '/dev/dxg', '/dev/dri']) {
-    if (await access(device).then(() => true, () => false)) return true;
+    if (await pathExists(device)) return true;
   }
   return false;
 }

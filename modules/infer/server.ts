@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { isModelshipError, describeError } from '../errors/index.js';
 import type { z } from 'zod';
 import { ApiError, ChatCompletionRequest, CompletionRequest, EmbeddingRequest, encodeBase64Floats, invalidBody } from './api.js';
-import type { ChatMessage, Engine, Generation, GenerationOptions, GenerationResult } from './engine.js';
+import { collect, type ChatMessage, type Engine, type Generation, type GenerationOptions, type GenerationResult } from './engine.js';
 import { ServerMetrics } from './metrics.js';
 import { RequestQueue } from './queue.js';
 
@@ -121,7 +121,7 @@ export async function startInferenceServer(options: ServerOptions): Promise<Infe
     await queue.run(async () => {
       const gen = start({ ...generation, signal: abort.signal });
       if (!body.stream) {
-        const result = await finish(gen);
+        const result = await collect(gen);
         metrics.recordTokens(result.promptTokens, result.completionTokens);
         const usage = usageOf(result);
         const choice =
@@ -137,7 +137,7 @@ export async function startInferenceServer(options: ServerOptions): Promise<Infe
         res.write(`data: ${JSON.stringify({ ...base, object: chunkObject, choices: [{ index: 0, ...choice }], ...extra })}\n\n`);
       if (kind === 'chat') event({ delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }, sourceList ? { sources: sourceList } : {});
       try {
-        const result = await finish(gen, (text) =>
+        const result = await collect(gen, (text) =>
           event(kind === 'chat' ? { delta: { content: text }, logprobs: null, finish_reason: null } : { text, logprobs: null, finish_reason: null }),
         );
         metrics.recordTokens(result.promptTokens, result.completionTokens);
@@ -252,15 +252,6 @@ async function retrieveFor(retriever: Retriever, messages: ChatMessage[]): Promi
 function contextMessage(passages: RetrievedPassage[]): ChatMessage {
   const listed = passages.map((p, i) => `[${i + 1}] (${p.source})\n${p.text}`).join('\n\n');
   return { role: 'system', content: `Answer from these passages and cite their numbers.\n\n${listed}` };
-}
-
-/** Run a generation to its end, handing each piece of text to `onText`. */
-async function finish(gen: Generation, onText?: (text: string) => void): Promise<GenerationResult> {
-  for (;;) {
-    const next = await gen.next();
-    if (next.done) return next.value;
-    onText?.(next.value);
-  }
 }
 
 function usageOf(result: GenerationResult) {

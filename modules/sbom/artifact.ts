@@ -1,21 +1,16 @@
 /**
- * SBOMs for packed artifacts: the input comes from the manifest and the ModelPack config (no
- * weight is fetched), and the document goes back onto the artifact as a referrer.
+ * SBOMs for packed artifacts: the input comes from the manifest and the ModelPack config, so no
+ * weight is fetched.
  */
 import { ModelshipError } from '../errors/index.js';
 import {
-  attach,
-  buildArtifactManifest,
-  descriptorOf,
   fetchManifest,
   readAllVerified,
   type Descriptor,
   type ImageManifest,
   type ReadOnlyTarget,
-  type Target,
 } from '../oci/index.js';
 import type { ModelSpec } from '../spec/model-spec.js';
-import { sbomAttachment, type SbomFormat } from './attach.js';
 import { filesFromManifest } from './files.js';
 import type { SbomInput, SbomSpec } from './input.js';
 
@@ -59,12 +54,4 @@ export async function sbomInputFromArtifact(target: ReadOnlyTarget, subject: Des
     ...(modelConfig ? { modelConfig } : {}),
   };
   return { input, manifest, subject };
-}
-
-/** Pushes the SBOM as an artifact whose subject is the model; returns the referrer's descriptor. */
-export async function attachSbom(target: Target, subject: Descriptor, doc: unknown, format: SbomFormat): Promise<Descriptor> {
-  const { artifactType, mediaType, bytes } = sbomAttachment(doc, format);
-  const layer = descriptorOf(bytes, mediaType);
-  const manifest = await buildArtifactManifest(target, { artifactType, subject, layers: [{ descriptor: layer, content: bytes }] });
-  return attach(target, subject, manifest);
 }

@@ -2,9 +2,10 @@
  * Finds and reads a project's spec: modelship.yaml, then a Kitfile, then a Modelfile; with none,
  * the folder is described from its files.
  */
-import { access, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelshipError } from '../errors/index.js';
+import { pathExists } from '../fs/exists.js';
 import { detectSpec } from './detect.js';
 import { readIgnoreFiles } from './ignore.js';
 import { parseKitfile, type ParseContext } from './kitfile.js';
@@ -29,12 +30,10 @@ export interface FoundSpecFile {
   others: string[];
 }
 
-const exists = (p: string) => access(p).then(() => true, () => false);
-
 /** The spec file `loadSpec` would read in `dir`, or undefined. */
 export async function findSpecFile(dir: string): Promise<FoundSpecFile | undefined> {
   const present: [string, SpecFormat][] = [];
-  for (const [name, format] of CANDIDATES) if (await exists(path.join(dir, name))) present.push([path.join(dir, name), format]);
+  for (const [name, format] of CANDIDATES) if (await pathExists(path.join(dir, name))) present.push([path.join(dir, name), format]);
   // Case-insensitive file systems report Kitfile and kitfile as the same file.
   const distinct = present.filter(([file], i) => present.findIndex(([f]) => f.toLowerCase() === file.toLowerCase()) === i);
   const [first, ...rest] = distinct;
@@ -76,7 +75,7 @@ export async function loadSpec(dir: string, file?: string, opts: LoadSpecOptions
   let chosen: { file: string; format: SpecFormat } | undefined;
   if (file) {
     const abs = path.resolve(contextDir, file);
-    if (!(await exists(abs))) throw new ModelshipError('SPEC_NOT_FOUND', `spec file ${abs} does not exist`);
+    if (!(await pathExists(abs))) throw new ModelshipError('SPEC_NOT_FOUND', `spec file ${abs} does not exist`);
     chosen = { file: abs, format: formatOfFile(abs) };
   } else {
     const found = await findSpecFile(contextDir);

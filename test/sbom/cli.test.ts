@@ -49,12 +49,12 @@ describe('modelship sbom', () => {
     expect(doc['@graph'].filter((e: { type: string }) => e.type === 'dataset_DatasetPackage')).toHaveLength(1);
   });
 
-  it('rejects an unknown format and a missing folder with their exit statuses', async () => {
+  it('rejects an unknown format and a missing folder with their exit statuses (usage 2, not found 4)', async () => {
     const bad = await run(['sbom', dir, '--format', 'swid'], dir);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('--format must be one of cyclonedx, spdx');
     const missing = await run(['sbom', path.join(dir, 'nope')], dir);
-    expect(missing.status).toBe(3);
+    expect(missing.status).toBe(4);
     expect(missing.stderr).toContain('nope');
   });
 });

@@ -13,7 +13,6 @@ describe('modules/sbom public face', () => {
       'spdxMinimums',
       'filesFromManifest',
       'sbomAttachment',
-      'attachSbom',
       'sbomInputFromProject',
       'sbomInputFromArtifact',
       'readDependencies',

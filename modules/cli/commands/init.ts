@@ -2,10 +2,10 @@
  * `modelship init [DIR]`: describe an existing model folder in a new modelship.yaml, from what its
  * files are and what the weights, config.json and model card say.
  */
-import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelshipError } from '../../errors/index.js';
 import { writeFileAtomic } from '../../fs/atomic.js';
+import { pathExists } from '../../fs/exists.js';
 import { detectProject, MODELSHIP_FILE, MODELSHIP_SCHEMA_FILE, renderModelshipYaml, schemaFilePath } from '../../spec/index.js';
 import { flagBoolean, type Command, type CommandContext, type CommandResult } from '../command.js';
 
@@ -17,7 +17,7 @@ function schemaRef(dir: string): string {
 
 async function run(ctx: CommandContext): Promise<CommandResult> {
   const dir = path.resolve(ctx.cwd, ctx.args[0] ?? '.');
-  if (!(await access(dir).then(() => true, () => false))) {
+  if (!(await pathExists(dir))) {
     throw new ModelshipError('SPEC_NOT_FOUND', `folder ${dir} does not exist: give the model project folder, e.g. modelship init ./my-model`);
   }
   const target = path.join(dir, MODELSHIP_FILE);
@@ -26,7 +26,7 @@ async function run(ctx: CommandContext): Promise<CommandResult> {
   const detection = await detectProject(dir);
   const yaml = renderModelshipYaml(detection.spec, { schemaRef: schemaRef(dir) });
   if (dryRun) return { json: { spec: detection.spec, yaml, findings: detection.findings, missing: detection.missing }, text: yaml };
-  if (!force && (await access(target).then(() => true, () => false))) {
+  if (!force && (await pathExists(target))) {
     throw new ModelshipError('SPEC_EXISTS', `${target} already exists: edit it, or run "modelship init --force" to replace it`);
   }
   await writeFileAtomic(target, yaml);

@@ -76,7 +76,7 @@ Examples:
   async run(ctx) {
     const format = formatOf(ctx);
     if (ctx.args.length > 1) throw new UsageError(`expected at most one DIR or REF, got ${ctx.args.length} arguments.\nUsage: modelship ${command.usage}`);
-    const source = documentSource(ctx.cwd, ctx.args[0] ?? '.', 'SBOM_INVALID');
+    const source = documentSource(ctx.cwd, ctx.args[0] ?? '.');
     if ('folder' in source) {
       if (flagBoolean(ctx, 'attach')) throw new UsageError(attachNeedsReference('sbom'));
       const input = await sbomInputFromProject(source.folder, await loadSpec(source.folder), timestampOf(ctx));

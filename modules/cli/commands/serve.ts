@@ -2,12 +2,13 @@
  * `modelship serve`: one command from a model (file, folder or packed artifact) to an
  * OpenAI-compatible endpoint, in-process (node-llama-cpp) or in a podman/docker container.
  */
-import { access, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { parseUnpackFilter, unpack } from '../../modelpack/index.js';
 import { modelshipHome, openArtifact, openStore } from '../../store/index.js';
 import { REGISTRY_OPTIONS, openContextOf } from './copy.js';
 import { UsageError } from '../../errors/index.js';
+import { pathExists } from '../../fs/exists.js';
 import {
   buildContainerCommand,
   detectAccelerator,
@@ -137,7 +138,7 @@ export async function serveNative(ctx: CommandContext, input: string, s: ServeSe
 
 async function serveInContainer(ctx: CommandContext, input: string, engine: 'podman' | 'docker', s: ServeSettings) {
   const source = await resolveModelSource(input, { cwd: ctx.cwd, fetchReference: referenceFetcher(ctx) });
-  const accelerator: ContainerAccelerator = s.gpu === 'none' ? 'none' : await detectAccelerator(exists);
+  const accelerator: ContainerAccelerator = s.gpu === 'none' ? 'none' : await detectAccelerator(pathExists);
   if (s.gpu === 'all' && accelerator === 'none') throw new UsageError('--gpu all: no NVIDIA device (/dev/nvidia0, CDI spec) or /dev/dri found on this machine.');
   const image = flagString(ctx, 'image');
   const plan = buildContainerCommand({
@@ -172,7 +173,7 @@ export function referenceFetcher(ctx: CommandContext): (reference: string) => Pr
     const opened = await openArtifact(reference, { ...openContextOf(ctx), store });
     const manifest = await opened.target.resolve(opened.selector);
     const dir = path.join(modelshipHome(ctx.env, ctx.cwd), 'serve', manifest.digest.replace(':', '-'));
-    if (await exists(dir)) return dir;
+    if (await pathExists(dir)) return dir;
     const tmp = `${dir}.tmp-${process.pid}`;
     await rm(tmp, { recursive: true, force: true });
     await unpack(opened.target, manifest.digest, tmp, { filters: ['weights', 'config'].map(parseUnpackFilter), reporter: ctx.reporter });
@@ -221,10 +222,6 @@ function intFlag(ctx: CommandContext, name: string, min: number, max: number): n
 
 function shellQuote(arg: string): string {
   return /^[A-Za-z0-9_./:=,@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-
-async function exists(p: string): Promise<boolean> {
-  return access(p).then(() => true, () => false);
 }
 
 export { intFlag, shellQuote };
