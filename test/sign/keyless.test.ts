@@ -5,8 +5,7 @@ import type { AddressInfo } from 'node:net';
 import * as sigstoreMock from '@sigstore/mock';
 import { identityFromEnvironment, signModelFolder, verifyModelFolder, type VerificationPolicy } from '../../modules/sign/index.js';
 import { makeModel } from './helpers.js';
-import { main } from '../../modules/cli/main.js';
-import { PassThrough } from 'node:stream';
+import { runCli } from '../helpers/cli.js';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -141,11 +140,8 @@ describe('keyless signing against @sigstore/mock Fulcio and Rekor on 127.0.0.1',
     const rootFile = join(await mkdtemp(join(tmpdir(), 'sign-root-')), 'trusted_root.json');
     await writeFile(rootFile, JSON.stringify(trustedRoot));
     const cli = async (argv: string[]) => {
-      const stdout = new PassThrough();
-      const chunks: Buffer[] = [];
-      stdout.on('data', (c: Buffer) => chunks.push(c));
-      const code = await main(argv, { stdout, stderr: new PassThrough(), env: { SIGSTORE_ID_TOKEN: token }, cwd: dir });
-      return { code, out: Buffer.concat(chunks).toString() };
+      const { code, stdout: out } = await runCli(argv, { env: { SIGSTORE_ID_TOKEN: token }, cwd: dir });
+      return { code, out };
     };
     const signed = await cli(['sign', '.', '--keyless', '--fulcio-url', fulcio.url, '--rekor-url', rekor.url, '--rekor-entry-type', 'intoto', '--json']);
     expect(signed.code).toBe(0);

@@ -1,10 +1,9 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../modules/cli/main.js';
 import { detectProject, loadSpec, readSafetensorsHeader } from '../../modules/spec/index.js';
+import { runCli } from '../helpers/cli.js';
 import { writeGguf, LLAMA_METADATA } from './gguf-fixture.js';
 
 let dir: string;
@@ -125,23 +124,15 @@ describe('detectProject', () => {
   });
 });
 
-function io() {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (c) => (stdout += c));
-  err.on('data', (c) => (stderr += c));
-  return { io: { stdout: out, stderr: err, env: {}, cwd: dir }, text: () => ({ stdout, stderr }) };
-}
+const init = (args: string[]) => runCli(['init', ...args], { cwd: dir });
 
 describe('modelship init', () => {
   it('writes modelship.yaml that loads back as the same model, and refuses to overwrite it', async () => {
     await hfProject();
-    const first = io();
-    expect(await main(['init'], first.io)).toBe(0);
-    expect(first.text().stdout).toMatch(/wrote .*modelship\.yaml\nfiles: 2 weight, 3 weightConfig, 1 doc, 2 code, 1 dataset/);
-    expect(first.text().stdout).toMatch(/fill in by hand:\n  version/);
+    const first = await init([]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/wrote .*modelship\.yaml\nfiles: 2 weight, 3 weightConfig, 1 doc, 2 code, 1 dataset/);
+    expect(first.stdout).toMatch(/fill in by hand:\n  version/);
     const yaml = await readFile(path.join(dir, 'modelship.yaml'), 'utf8');
     expect(yaml).toMatch(/^# yaml-language-server: \$schema=.*schemas\/modelship\.schema\.json\n/);
     const loaded = await loadSpec(dir);
@@ -151,29 +142,29 @@ describe('modelship init', () => {
     expect(loaded.config).toEqual(detected.config);
     expect(loaded.descriptor).toEqual(detected.descriptor);
 
-    const second = io();
-    expect(await main(['init'], second.io)).toBe(2);
-    expect(second.text().stderr).toMatch(/modelship\.yaml already exists: edit it, or run "modelship init --force"/);
+    const second = await init([]);
+    expect(second.code).toBe(2);
+    expect(second.stderr).toMatch(/modelship\.yaml already exists: edit it, or run "modelship init --force"/);
     expect(await readFile(path.join(dir, 'modelship.yaml'), 'utf8')).toBe(yaml);
-    expect(await main(['init', '--force'], io().io)).toBe(0);
+    expect((await init(['--force'])).code).toBe(0);
   });
 
   it('--dry-run prints the YAML and writes nothing; --json prints the spec', async () => {
     await put('model.onnx', 'onnx');
-    const dry = io();
-    expect(await main(['init', dir, '--dry-run'], dry.io)).toBe(0);
-    expect(dry.text().stdout).toMatch(/^weights:\n {2}- model\.onnx$/m);
+    const dry = await init([dir, '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/^weights:\n {2}- model\.onnx$/m);
     await expect(readFile(path.join(dir, 'modelship.yaml'))).rejects.toThrow(/ENOENT/);
-    const json = io();
-    expect(await main(['init', dir, '--dry-run', '--json'], json.io)).toBe(0);
-    const out = JSON.parse(json.text().stdout) as { spec: { config: { format: string } }; missing: string[] };
+    const json = await init([dir, '--dry-run', '--json']);
+    expect(json.code).toBe(0);
+    const out = json.json() as { spec: { config: { format: string } }; missing: string[] };
     expect(out.spec.config.format).toBe('onnx');
     expect(out.missing).toContain('model.paramSize');
   });
 
   it('a missing folder is a clear error', async () => {
-    const r = io();
-    expect(await main(['init', path.join(dir, 'nope')], r.io)).toBe(4);
-    expect(r.text().stderr).toMatch(/folder .*nope does not exist/);
+    const r = await init([path.join(dir, 'nope')]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/folder .*nope does not exist/);
   });
 });
