@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import { ModelshipError } from '../errors/index.js';
 import type { FileKind, ModelSpec, SpecFileEntry } from '../spec/model-spec.js';
 import { normalizeSpecPath } from '../spec/paths.js';
-import { globToRegExp, hasGlob, isIgnored, matchesPattern, parsePatterns } from '../spec/ignore.js';
+import { globToRegExp, hasGlob, ignoreDialectOf, isIgnored, matchesPattern, parsePatterns } from '../spec/ignore.js';
 
 export interface ResolvedFile {
   /** `/`-separated path relative to the context directory. */
@@ -80,13 +80,14 @@ export async function resolveSpecFiles(spec: ModelSpec): Promise<ResolvedFile[]>
   if (!info?.isDirectory()) throw new ModelshipError('SPEC_NOT_FOUND', `model folder ${root} does not exist or is not a directory`, { details: { path: root } });
   const candidates: Candidate[] = [];
   await walk(root, '', candidates);
-  const ignore = parsePatterns(spec.ignore, 'docker');
+  const dialect = ignoreDialectOf(spec);
+  const ignore = parsePatterns(spec.ignore, dialect);
   const specFile = spec.source.file ? basename(spec.source.file) : undefined;
   const matchers = spec.files.map((entry, i) => matcherFor(entry, i, `${where} files[${i}]`));
   const resolved: ResolvedFile[] = [];
   const matchedCount = new Array<number>(matchers.length).fill(0);
   for (const c of candidates) {
-    if (c.path === specFile || isIgnored(ignore, c.path, 'docker')) continue;
+    if (c.path === specFile || isIgnored(ignore, c.path, dialect)) continue;
     let best: Matcher | undefined;
     for (const m of matchers) {
       if (!m.test(c.path)) continue;

@@ -15,6 +15,11 @@ import path from 'node:path';
 
 export type PatternDialect = 'git' | 'docker';
 
+/** KitOps reads .kitignore as Docker does; modelship.yaml projects use gitignore rules, as documented. */
+export function ignoreDialectOf(spec: { source: { format: string } }): PatternDialect {
+  return spec.source.format === 'kitfile' ? 'docker' : 'git';
+}
+
 export interface PathPattern {
   source: string;
   negated: boolean;
