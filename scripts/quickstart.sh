@@ -32,8 +32,8 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 [ -n "$url" ] || { echo "serve did not start" >&2; exit 1; }
-echo "+ curl $url/v1/chat/completions" >&2
-curl -sS "$url/v1/chat/completions" -H 'content-type: application/json' \
+echo "+ curl $url/chat/completions" >&2
+curl -fsS "$url/chat/completions" -H 'content-type: application/json' \
   -d '{"model":"tiny-chat","messages":[{"role":"user","content":"Who are you?"}]}'
 echo
 echo "Done. Artifacts are in $MODELSHIP_HOME/store (an OCI layout) and $work/layout." >&2
