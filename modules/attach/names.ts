@@ -17,6 +17,18 @@ const NAMES: Record<string, string> = {
 };
 
 /** The friendly name of a referrer's artifactType, or undefined for types modelship does not know. */
-export function referrerKindName(artifactType: string | undefined): string | undefined {
-  return artifactType === undefined ? undefined : NAMES[artifactType];
+export function referrerKindName(artifactType: string | undefined, annotations: Record<string, string> = {}): string | undefined {
+  if (artifactType === undefined) return undefined;
+  const name = NAMES[artifactType];
+  // A Sigstore bundle says what it signs: the model, the image digest, or an attestation.
+  const predicate = annotations['dev.sigstore.bundle.predicateType'];
+  return name && predicate ? `${name}: ${PREDICATE_NAMES[predicate] ?? predicate}` : name;
 }
+
+const PREDICATE_NAMES: Record<string, string> = {
+  'https://model_signing/signature/v1.0': 'model files (OpenSSF Model Signing)',
+  'https://sigstore.dev/cosign/sign/v1': 'manifest digest (cosign)',
+  'https://slsa.dev/provenance/v1': 'SLSA provenance',
+  'https://cyclonedx.org/bom': 'CycloneDX SBOM attestation',
+  'https://spdx.dev/Document': 'SPDX SBOM attestation',
+};

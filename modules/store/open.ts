@@ -22,12 +22,20 @@ export function storeResolver(store: LocalStore): NonNullable<OpenContext['resol
       await store.layout.init();
       await store.layout.resolve(reference.includes('@') ? reference.slice(reference.indexOf('@') + 1) : reference);
     } catch (err) {
-      if (hasCode(err, 'OCI_NOT_FOUND')) return undefined;
-      throw err;
+      if (!hasCode(err, 'OCI_NOT_FOUND')) throw err;
+      // A bare name (no registry host) is local, as in kit and modctl: never guess Docker Hub for it.
+      if (!remoteOf(reference)) throw notInStore(input, reference, store);
+      return undefined;
     }
     const selector = reference.includes('@') ? reference.slice(reference.indexOf('@') + 1) : reference;
     return { target: store.layout, reference: parseRemoteReference(input), selector, kind: 'store', display: reference };
   };
+}
+
+function notInStore(input: string, reference: string, store: LocalStore): ModelshipError {
+  return new ModelshipError('STORE_NOT_FOUND', `${reference} is not in the local store ${store.root}; pack it ("modelship pack -t ${input}"), see "modelship list", or give a registry reference such as docker.io/${input}`, {
+    details: { reference: input },
+  });
 }
 
 export interface OpenArtifactContext extends OpenContext {
@@ -45,12 +53,6 @@ export interface OpenedArtifact extends OpenedReference {
 
 export async function openArtifact(input: string, ctx: OpenArtifactContext): Promise<OpenedArtifact> {
   const opened = await openReference(input, { ...ctx, resolveStore: storeResolver(ctx.store) });
-  // A bare name (no registry host) is local, as in kit and modctl: never guess Docker Hub for it.
-  if (opened.kind === 'remote' && !remoteOf(storeReference(input))) {
-    throw new ModelshipError('STORE_NOT_FOUND', `${storeReference(input)} is not in the local store ${ctx.store.root}; pack it ("modelship pack -t ${input}"), see "modelship list", or give a registry reference such as docker.io/${input}`, {
-      details: { reference: input },
-    });
-  }
   if (opened.kind !== 'remote' || ctx.pull === false) return opened;
   return pullIntoStore(opened, input, ctx);
 }

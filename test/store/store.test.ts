@@ -107,6 +107,12 @@ describe('pack, push, pull, unpack, list, tag, rm, prune through the CLI', () =>
     const missing = await cli(['unpack', 'nothere:v1', '-d', out], env, dir);
     expect(missing.code).toBe(4);
     expect(missing.stderr).toContain('not in the local store');
+    // Every command treats a bare name as local: no guess at Docker Hub, the same exit status.
+    for (const args of [['inspect', 'nothere:v1'], ['discover', 'nothere:v1'], ['copy', 'nothere:v1', `oci:${out}-copy:v1`]]) {
+      const res = await cli(args, env, dir);
+      expect(res.code, args.join(' ')).toBe(4);
+      expect(res.stderr).toContain('not in the local store');
+    }
     const push = await cli(['push', 'tiny:v1'], env, dir);
     expect(push.code).toBe(2);
     expect(push.stderr).toContain('give DEST');

@@ -40,7 +40,7 @@ export async function referrerTree(target: ReadOnlyTarget, subject: Descriptor, 
 function renderTree(nodes: ReferrerNode[], prefix: string): string[] {
   return nodes.flatMap((node, i) => {
     const last = i === nodes.length - 1;
-    const name = referrerKindName(node.artifactType);
+    const name = referrerKindName(node.artifactType, node.annotations);
     const line = `${prefix}${last ? '└── ' : '├── '}${node.artifactType ?? node.mediaType}  ${node.digest}${name ? `  (${name})` : ''}`;
     return [line, ...renderTree(node.referrers, prefix + (last ? '    ' : '│   '))];
   });

@@ -6,7 +6,7 @@ import { UsageError } from '../../errors/index.js';
 import { packModel, LAYER_FORMATS, type LayerFormat, type ModelCarBase } from '../../modelpack/index.js';
 import { openReference } from '../../oci/open.js';
 import { loadSpec } from '../../spec/index.js';
-import { openStore, storeReference, storeResolver } from '../../store/index.js';
+import { openStore, storeReference } from '../../store/index.js';
 import { flagBoolean, flagString, type Command, type CommandContext } from '../command.js';
 import { REGISTRY_OPTIONS, openContextOf } from './copy.js';
 
@@ -26,9 +26,8 @@ async function modelCarBase(ctx: CommandContext): Promise<ModelCarBase | undefin
     if (flagString(ctx, 'modelcar-base')) throw new UsageError('--modelcar-base needs --modelcar');
     return undefined;
   }
-  const store = openStore(ctx.env, ctx.cwd);
   const input = flagString(ctx, 'modelcar-base') ?? DEFAULT_MODELCAR_BASE;
-  const opened = await openReference(input, { ...openContextOf(ctx), resolveStore: storeResolver(store) });
+  const opened = await openReference(input, openContextOf(ctx));
   return { target: opened.target, reference: opened.selector };
 }
 
