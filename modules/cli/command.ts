@@ -40,7 +40,6 @@ export interface Command {
   /** Longer help: what it does, references accepted, examples. */
   help: string;
   options: OptionSpec;
-  /** Names of sub-commands, if this command dispatches (e.g. `keys generate`). */
   run(ctx: CommandContext): Promise<CommandResult>;
 }
 

@@ -1,5 +1,5 @@
 /** Progress bars on a TTY (stderr), one line per unit of work, redrawn in place. */
-import type { Reporter } from '../progress/index.js';
+import { formatBytes, type Reporter } from '../progress/index.js';
 
 interface Unit {
   label: string;
@@ -54,15 +54,4 @@ function renderLine(u: Unit): string {
   const width = 30;
   const filled = Math.round(ratio * width);
   return `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${formatBytes(u.done)}/${formatBytes(u.total)}`;
-}
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
 }

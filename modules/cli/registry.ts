@@ -24,9 +24,9 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'init', summary: 'Describe a model folder in a new modelship.yaml (files classified, metadata read)', group: 'project', load: () => import('./commands/init.js') },
   { name: 'copy', summary: 'Copy a model or image with its blobs (and referrers) between layouts and registries', group: 'registry', load: () => import('./commands/copy.js') },
   { name: 'inspect', summary: 'Show a manifest: media type, artifact type, config and layers', group: 'artifacts', load: () => import('./commands/inspect.js') },
-  { name: 'discover', summary: 'List the artifacts that refer to a manifest, as a tree', group: 'artifacts', load: () => import('./commands/discover.js') },
-  { name: 'sign', summary: 'Sign a model folder (OpenSSF Model Signing bundle, key, certificate or keyless)', group: 'sign', load: () => import('./commands/sign.js') },
-  { name: 'verify', summary: 'Verify a model folder against its signature and print each check', group: 'sign', load: () => import('./commands/verify.js') },
+  { name: 'discover', summary: 'List the artifacts that refer to a manifest (signatures, SBOMs, cards), as a tree', group: 'artifacts', load: () => import('./commands/discover.js') },
+  { name: 'sign', summary: 'Sign a model folder or a packed artifact (OpenSSF Model Signing, cosign v3 referrers)', group: 'sign', load: () => import('./commands/sign.js') },
+  { name: 'verify', summary: 'Verify a model folder or a packed artifact against its signatures and print each check', group: 'sign', load: () => import('./commands/verify.js') },
   { name: 'keys', summary: 'Generate a signing key pair (keys generate)', group: 'sign', load: () => import('./commands/keys.js') },
   { name: 'serve', summary: 'Serve a model behind an OpenAI-compatible API (native, podman or docker)', group: 'serve', load: () => import('./commands/serve.js') },
   { name: 'run', summary: 'Chat with a model in the terminal', group: 'serve', load: () => import('./commands/run.js') },
@@ -34,7 +34,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'mof', summary: 'Model Openness Framework class of a project or MOT file; --require N gates on it', group: 'document', load: () => import('./commands/mof.js') },
   { name: 'login', summary: 'Check and store credentials for a registry (where docker and podman read them)', group: 'registry', load: () => import('./commands/login.js') },
   { name: 'logout', summary: 'Remove the stored credentials for a registry', group: 'registry', load: () => import('./commands/logout.js') },
-  { name: 'sbom', summary: 'Write a CycloneDX 1.6 or SPDX 3.0.1 SBOM for a model', group: 'document', load: () => import('./commands/sbom.js') },
+  { name: 'sbom', summary: 'Write a CycloneDX 1.6 ML-BOM or SPDX 3.0.1 AI SBOM for a model', group: 'document', load: () => import('./commands/sbom.js') },
   { name: 'rag', summary: 'Index documents and serve a model with retrieval (rag index | rag serve)', group: 'serve', load: () => import('./commands/rag.js') },
 ];
 

@@ -1,20 +1,48 @@
 /**
- * Store a stream whose digest is not known until its end: write to a temp file while hashing,
- * then make it a blob. In an OCI layout the temp file sits in `ingest/` and is renamed into `blobs/`.
+ * Store content whose digest is not known until it has been read: write it to a temp file while
+ * hashing, then make it a blob. In an OCI layout the temp file sits in `ingest/` and is renamed
+ * into `blobs/`, so a reader sees no blob or the whole verified one.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rename, rm, unlink } from 'node:fs/promises';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { chmod, copyFile, mkdir, mkdtemp, rename, rm, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LayoutTarget } from '../oci/layout.js';
 import type { Descriptor, Target } from '../oci/types.js';
 import { hashTap } from './hashing.js';
 
-/** Writes `source` into `store` as a blob of `mediaType`; returns its descriptor. */
-export async function ingestStream(store: Target, mediaType: string, source: Readable): Promise<Descriptor> {
+const CHUNK = 1024 * 1024;
+
+/** Writes `source` into `store` as a blob of `mediaType`; returns its descriptor. `onBytes` reports progress. */
+export async function ingestStream(store: Target, mediaType: string, source: Readable, onBytes?: (bytes: number) => void): Promise<Descriptor> {
+  return ingest(store, mediaType, async (tmp) => {
+    const tap = hashTap(onBytes);
+    await pipeline(source, tap, createWriteStream(tmp, { flags: 'wx', highWaterMark: CHUNK }));
+    return { digest: tap.digest(), size: tap.bytes };
+  });
+}
+
+/**
+ * Stores a whole file as a blob. Into a layout the file is copied by the kernel (a reflink where the
+ * filesystem has them) and the copy is hashed: the digest is of exactly the bytes stored, and the
+ * user's file is read once, without passing through this process.
+ */
+export async function ingestFile(store: Target, mediaType: string, path: string, onBytes?: (bytes: number) => void): Promise<Descriptor> {
+  if (!(store instanceof LayoutTarget)) return ingestStream(store, mediaType, createReadStream(path, { highWaterMark: CHUNK }), onBytes);
+  return ingest(store, mediaType, async (tmp) => {
+    await copyFile(path, tmp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+    const tap = hashTap(onBytes);
+    await pipeline(createReadStream(tmp, { highWaterMark: CHUNK }), tap, discard());
+    return { digest: tap.digest(), size: tap.bytes };
+  });
+}
+
+type Fill = (tmp: string) => Promise<{ digest: string; size: number }>;
+
+async function ingest(store: Target, mediaType: string, fill: Fill): Promise<Descriptor> {
   const layout = store instanceof LayoutTarget ? store : undefined;
   let dir: string;
   if (layout) {
@@ -25,16 +53,13 @@ export async function ingestStream(store: Target, mediaType: string, source: Rea
     dir = await mkdtemp(join(tmpdir(), 'modelship-ingest-'));
   }
   const tmp = join(dir, `stream-${randomBytes(8).toString('hex')}`);
-  const tap = hashTap();
   try {
-    await pipeline(source, tap, createWriteStream(tmp, { flags: 'wx', highWaterMark: 1024 * 1024 }));
-    const desc: Descriptor = { mediaType, digest: tap.digest(), size: tap.bytes };
+    const desc: Descriptor = { mediaType, ...(await fill(tmp)) };
     if (layout) {
       if (await layout.exists(desc)) return desc;
       const final = layout.blobPath(desc.digest);
       await chmod(tmp, 0o444);
       await mkdir(dirname(final), { recursive: true });
-      // rename() is atomic: a reader sees no blob or the whole verified blob.
       await rename(tmp, final);
       return desc;
     }
@@ -44,4 +69,13 @@ export async function ingestStream(store: Target, mediaType: string, source: Rea
     if (layout) await unlink(tmp).catch(() => {});
     else await rm(dir, { recursive: true, force: true });
   }
+}
+
+function discard(): Writable {
+  return new Writable({
+    highWaterMark: CHUNK,
+    write(_chunk, _encoding, callback) {
+      callback();
+    },
+  });
 }

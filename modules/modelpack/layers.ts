@@ -3,7 +3,6 @@
  * optionally compressed. Each file is read once; the tar digest (diffId), the compressed digest and
  * the file's own digest come out of that one read. Unchanged files come from the pack cache unread.
  */
-import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { silentReporter, type Reporter } from '../progress/index.js';
@@ -13,7 +12,7 @@ import { PackCache, type CachedLayer } from './cache.js';
 import { compressionOf, compressor } from './compress.js';
 import type { ResolvedFile } from './files.js';
 import { hashTap } from './hashing.js';
-import { ingestStream } from './ingest.js';
+import { ingestFile, ingestStream } from './ingest.js';
 import {
   ANNOTATION_FILE_METADATA,
   ANNOTATION_FILEPATH,
@@ -87,10 +86,8 @@ async function writeLayer(file: ResolvedFile, format: LayerFormat, name: string,
   const advance = (n: number) => reporter.advance(id, n);
   try {
     if (format === 'raw') {
-      const tap = hashTap(advance);
-      const source = createReadStream(file.absPath, { highWaterMark: 1024 * 1024 });
-      source.on('error', (err) => tap.destroy(err));
-      const blob = await ingestStream(store, 'application/octet-stream', source.pipe(tap));
+      // One digest of the stored bytes is the layer digest, the diffId and the file digest.
+      const blob = await ingestFile(store, 'application/octet-stream', file.absPath, advance);
       reporter.finish(id, 'done');
       return { digest: blob.digest, size: blob.size, diffId: blob.digest, fileDigest: blob.digest };
     }

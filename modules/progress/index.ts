@@ -18,3 +18,15 @@ export const silentReporter: Reporter = {
   finish() {},
   note() {},
 };
+
+/** A byte count for people: `512 B`, `1.5 KiB`, `3.2 GiB` (binary units, one decimal). */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${v} B` : `${v.toFixed(1)} ${units[i]}`;
+}

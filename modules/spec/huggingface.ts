@@ -4,16 +4,41 @@
  */
 import { parse as parseYaml } from 'yaml';
 
-/** Hugging Face license ids that are not SPDX ids as written. */
-const HF_LICENSES: Record<string, string> = {
+/**
+ * Hugging Face `license:` ids and the SPDX ids they stand for: lower-case SPDX ids, HF's short
+ * names (gpl, odc-by...), and model licences SPDX does not list, as LicenseRef- ids.
+ */
+export const HF_LICENSE_IDS: Readonly<Record<string, string>> = {
   'apache-2.0': 'Apache-2.0', mit: 'MIT', 'bsd-2-clause': 'BSD-2-Clause', 'bsd-3-clause': 'BSD-3-Clause', 'bsd-3-clause-clear': 'BSD-3-Clause-Clear',
   'cc0-1.0': 'CC0-1.0', 'cc-by-2.0': 'CC-BY-2.0', 'cc-by-3.0': 'CC-BY-3.0', 'cc-by-4.0': 'CC-BY-4.0', 'cc-by-sa-3.0': 'CC-BY-SA-3.0',
   'cc-by-sa-4.0': 'CC-BY-SA-4.0', 'cc-by-nc-2.0': 'CC-BY-NC-2.0', 'cc-by-nc-3.0': 'CC-BY-NC-3.0', 'cc-by-nc-4.0': 'CC-BY-NC-4.0',
   'cc-by-nd-4.0': 'CC-BY-ND-4.0', 'cc-by-nc-nd-4.0': 'CC-BY-NC-ND-4.0', 'cc-by-nc-sa-4.0': 'CC-BY-NC-SA-4.0',
-  'gpl-2.0': 'GPL-2.0-only', 'gpl-3.0': 'GPL-3.0-only', 'lgpl-2.1': 'LGPL-2.1-only', 'lgpl-3.0': 'LGPL-3.0-only', 'agpl-3.0': 'AGPL-3.0-only',
+  'gpl-2.0': 'GPL-2.0-only', 'gpl-3.0': 'GPL-3.0-only', gpl: 'GPL-3.0-or-later', 'lgpl-2.1': 'LGPL-2.1-only', 'lgpl-3.0': 'LGPL-3.0-only',
+  lgpl: 'LGPL-3.0-or-later', 'agpl-3.0': 'AGPL-3.0-only', gfdl: 'GFDL-1.3-or-later',
   'mpl-2.0': 'MPL-2.0', 'epl-2.0': 'EPL-2.0', 'ecl-2.0': 'ECL-2.0', 'afl-3.0': 'AFL-3.0', 'artistic-2.0': 'Artistic-2.0', 'bsl-1.0': 'BSL-1.0',
   'osl-3.0': 'OSL-3.0', unlicense: 'Unlicense', wtfpl: 'WTFPL', zlib: 'Zlib', isc: 'ISC', 'odc-by': 'ODC-By-1.0', odbl: 'ODbL-1.0', pddl: 'PDDL-1.0',
-  'cdla-permissive-2.0': 'CDLA-Permissive-2.0', 'cdla-sharing-1.0': 'CDLA-Sharing-1.0', 'c-uda': 'C-UDA-1.0', 'gfdl': 'GFDL-1.3-only',
+  'cdla-permissive-2.0': 'CDLA-Permissive-2.0', 'cdla-sharing-1.0': 'CDLA-Sharing-1.0', 'c-uda': 'C-UDA-1.0',
+  cc: 'LicenseRef-cc',
+  openrail: 'LicenseRef-openrail',
+  'openrail++': 'LicenseRef-openrail-plusplus',
+  'creativeml-openrail-m': 'LicenseRef-creativeml-openrail-m',
+  'bigscience-openrail-m': 'LicenseRef-bigscience-openrail-m',
+  'bigscience-bloom-rail-1.0': 'LicenseRef-bigscience-bloom-rail-1.0',
+  'bigcode-openrail-m': 'LicenseRef-bigcode-openrail-m',
+  llama2: 'LicenseRef-llama2',
+  llama3: 'LicenseRef-llama3',
+  'llama3.1': 'LicenseRef-llama3.1',
+  'llama3.2': 'LicenseRef-llama3.2',
+  'llama3.3': 'LicenseRef-llama3.3',
+  llama4: 'LicenseRef-llama4',
+  gemma: 'LicenseRef-gemma',
+  'deepfloyd-if-license': 'LicenseRef-deepfloyd-if-license',
+  'intel-research': 'LicenseRef-intel-research',
+  'lgpl-lr': 'LicenseRef-lgpl-lr',
+  'apple-ascl': 'LicenseRef-apple-ascl',
+  'apple-amlr': 'LicenseRef-apple-amlr',
+  'h-research': 'LicenseRef-h-research',
+  'fair-noncommercial-research-license': 'LicenseRef-fair-noncommercial-research-license',
 };
 
 /**
@@ -22,7 +47,8 @@ const HF_LICENSES: Record<string, string> = {
  */
 export function hfLicenseToSpdx(id: string, licenseName?: string): string {
   const key = id.trim().toLowerCase();
-  if (HF_LICENSES[key]) return HF_LICENSES[key];
+  const known = HF_LICENSE_IDS[key];
+  if (known) return known;
   if (key === 'other' && licenseName) return `LicenseRef-${licenseName.replace(/[^A-Za-z0-9.-]+/g, '-')}`;
   return `LicenseRef-${id.trim().replace(/\+/g, 'plus').replace(/[^A-Za-z0-9.-]+/g, '-')}`;
 }

@@ -5,7 +5,7 @@ import OpenAI from 'openai';
 const llm = new OpenAI({ baseURL: process.env.OPENAI_BASE_URL ?? 'http://127.0.0.1:8080/v1', apiKey: 'local' });
 const model = (await llm.models.list()).data[0].id;
 const history = [{ role: 'system', content: 'You are a helpful assistant.' }];
-const rl = readline.createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
+const rl = readline.createInterface({ input: process.stdin, output: process.stdout, terminal: Boolean(process.stdin.isTTY) });
 for await (const line of rl) {
   if (line.trim() === '/bye') break;
   history.push({ role: 'user', content: line });

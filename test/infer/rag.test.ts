@@ -88,6 +88,12 @@ describe('rag index and retrieval', () => {
     }
   });
 
+  it('refuses a container engine, since retrieval runs in-process', async () => {
+    const { code, stderr } = await runCli(['rag', 'serve', 'model', '--engine', 'podman'], { cwd: dir });
+    expect(code).toBe(2);
+    expect(stderr).toContain('--engine podman is not supported');
+  });
+
   it('refuses to serve without an index', async () => {
     const { code, stderr } = await runCli(['rag', 'serve', 'model', '--index', 'missing'], { cwd: dir });
     expect(code).toBe(2);

@@ -26,10 +26,10 @@ afterAll(async () => {
 
 describe('templates/chat', () => {
   it('streams an answer per line of stdin and keeps chatting until /bye', async () => {
-    // `npm run chat` is `node chat.mjs` in the template folder.
-    const res = await execa(process.execPath, ['chat.mjs'], {
+    // The README's `npm run chat`, against this server.
+    const res = await execa('npm', ['run', '--silent', 'chat'], {
       cwd: path.join(repoRoot, 'templates/chat'),
-      env: { OPENAI_BASE_URL: `${server.url}/v1` },
+      env: { OPENAI_BASE_URL: `${server.url}/v1`, npm_config_update_notifier: 'false' },
       input: 'Hello\nAnd again?\n/bye\nnever asked\n',
       timeout: 30_000,
       reject: false,
@@ -40,6 +40,7 @@ describe('templates/chat', () => {
   });
 
   it('ends at the end of its input without /bye', async () => {
+    // `npm run chat` is `node chat.mjs`.
     const res = await execa(process.execPath, ['chat.mjs'], {
       cwd: path.join(repoRoot, 'templates/chat'),
       env: { OPENAI_BASE_URL: `${server.url}/v1` },

@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import type { MofDerivation } from '../mof/derive.js';
 import type { ProjectFacts } from '../mof/facts.js';
 import { hfLicenseFor, normalizeLicenseId } from '../mof/licenses.js';
+import { formatBytes } from '../../progress/index.js';
 import { toModelIndex, type EvalResult } from './eval-results.js';
 
 /** Marks a section modelship could not fill; `unfilledSections` finds them again. */
@@ -98,17 +99,6 @@ function frontMatterBlock(data: Record<string, unknown>): string {
   return `---\n${yaml}---\n`;
 }
 
-function humanSize(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${v} B` : `${v.toFixed(1)} ${units[u]}`;
-}
-
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
@@ -174,7 +164,7 @@ export function buildModelCard(inputs: CardInputs): { markdown: string; warnings
     out.push(fillIn('evaluation results: add an eval_results.json (lm-evaluation-harness output or a list of {dataset, metric, value}) and run "modelship card" again'), '');
   }
   out.push(...mofSection(mof), '', '## Files', '', '| Path | Size |', '|---|---|',
-    ...(weights.length ? weights : facts.files.filter((f) => f.kind === 'weight')).map((f) => `| \`${cell(f.path)}\` | ${humanSize(f.size)} |`),
+    ...(weights.length ? weights : facts.files.filter((f) => f.kind === 'weight')).map((f) => `| \`${cell(f.path)}\` | ${formatBytes(f.size)} |`),
     '', '## Citation', '', fillIn('how to cite this model (BibTeX), or remove this section'), '');
   return { markdown: out.join('\n'), warnings };
 }
@@ -207,8 +197,8 @@ export function buildDataCard(inputs: CardInputs): string {
     const files = facts.files.filter((f) => c.files.includes(f.path));
     out.push(`## ${c.name === 'Datasets' ? 'Training data' : 'Evaluation data'}`, '',
       `- **Licence:** ${c.license === 'unlicensed' ? fillIn('the licence of this data (SPDX id)') : c.license}`,
-      `- **Files:** ${files.length} (${humanSize(files.reduce((n, f) => n + f.size, 0))})`, '',
-      '| Path | Size |', '|---|---|', ...files.slice(0, 50).map((f) => `| \`${cell(f.path)}\` | ${humanSize(f.size)} |`),
+      `- **Files:** ${files.length} (${formatBytes(files.reduce((n, f) => n + f.size, 0))})`, '',
+      '| Path | Size |', '|---|---|', ...files.slice(0, 50).map((f) => `| \`${cell(f.path)}\` | ${formatBytes(f.size)} |`),
       ...(files.length > 50 ? [`| … ${files.length - 50} more | |`] : []), '',
       ...sections(c.name === 'Datasets' ? 'training' : 'evaluation'));
   }

@@ -3,6 +3,7 @@
  * OCI layouts and registries, optionally with its referrers.
  */
 import { UsageError } from '../../errors/index.js';
+import { formatBytes } from '../../progress/index.js';
 import { openStore, storeResolver } from '../../store/index.js';
 import { copy, openReference, type OpenContext, type OpenedReference } from '../../oci/index.js';
 import { flagBoolean, flagString, type Command, type CommandContext, type OptionSpec } from '../command.js';
@@ -55,18 +56,6 @@ function parseConcurrency(value: string | undefined): number | undefined {
 /** The destination keeps the source's tag when it names none. */
 function destinationSelector(src: OpenedReference, dst: OpenedReference): string {
   return dst.reference.digest ?? dst.reference.tag ?? src.reference.tag ?? dst.selector;
-}
-
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(1)} ${units[i]}`;
 }
 
 const USAGE = 'copy SRC DST [--referrers] [--concurrency N] [--plain-http] [--ca-file F]';

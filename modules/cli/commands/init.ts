@@ -53,8 +53,9 @@ patterns in .modelshipignore / .kitignore, and sorts each file into weights, wei
 (config.json, tokenizer files), docs, code and datasets. It reads the GGUF header, safetensors
 headers, config.json and the README's model card metadata into the model fields (architecture,
 format, paramSize, precision, quantization, licenses), writes modelship.yaml and lists what it
-could not find.
+could not find. An existing modelship.yaml is kept unless --force (-f) replaces it.
 
+Examples:
   modelship init                 describe the current folder
   modelship init ./model --dry-run   print the YAML without writing it
   modelship init --json          the spec as JSON`,

@@ -9,7 +9,7 @@ import { flagBoolean, flagString, type Command } from '../command.js';
 
 export const command: Command = {
   name: 'keys',
-  summary: 'generate a signing key pair',
+  summary: 'Generate a signing key pair (keys generate)',
   usage: 'keys generate [-o PREFIX] [--curve p256|p384|p521] [--encrypt]',
   help: `
 Writes PREFIX.key (PKCS#8 PEM, mode 0600) and PREFIX.pub (SPKI PEM). PREFIX defaults to "modelship".

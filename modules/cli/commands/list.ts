@@ -1,19 +1,9 @@
 /**
  * `modelship list`: what the local store holds.
  */
+import { formatBytes } from '../../progress/index.js';
 import { listStore, openStore } from '../../store/index.js';
 import type { Command } from '../command.js';
-
-function human(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${v} B` : `${v.toFixed(1)} ${units[i]}`;
-}
 
 export const command: Command = {
   name: 'list',
@@ -31,7 +21,7 @@ Examples:
   async run(ctx) {
     const store = openStore(ctx.env, ctx.cwd);
     const entries = await listStore(store);
-    const rows = entries.map((e) => `${e.reference.padEnd(48)} ${e.digest.slice(0, 19)}  ${human(e.size).padStart(10)}  ${e.format}`);
+    const rows = entries.map((e) => `${e.reference.padEnd(48)} ${e.digest.slice(0, 19)}  ${formatBytes(e.size).padStart(10)}  ${e.format}`);
     const text = entries.length ? [`${'REFERENCE'.padEnd(48)} ${'DIGEST'.padEnd(19)}  ${'SIZE'.padStart(10)}  FORMAT`, ...rows].join('\n') : `The store ${store.root} is empty; add a model with "modelship pack . -t NAME:TAG".`;
     return { json: { store: store.root, models: entries }, text };
   },

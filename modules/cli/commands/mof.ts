@@ -105,7 +105,7 @@ async function report(ctx: CommandContext, view: ProjectView): Promise<CommandRe
 
 export const command: Command = {
   name: 'mof',
-  summary: 'Model Openness Framework class of a project (or of a MOT file), with a --require gate',
+  summary: 'Model Openness Framework class of a project or MOT file; --require N gates on it',
   usage: 'mof [DIR|REF] [--require 1|2|3] [-o mot.yaml] [--attach] | mof classify FILE',
   help: `Finds the MOF components in the project folder DIR (default: the current folder): weights,
 architecture code, technical report or paper, evaluation results, model and data cards, training,

@@ -23,7 +23,7 @@ const DEFAULT_INDEX = '.modelship/rag';
 
 export const command: Command = {
   name: 'rag',
-  summary: 'index documents and serve a model with retrieval (rag index | rag serve)',
+  summary: 'Index documents and serve a model with retrieval (rag index | rag serve)',
   usage: 'rag index DOCS_DIR --model MODEL|--url URL [--index DIR] | rag serve MODEL [--index DIR] [--top-k N] [serve options]',
   help: `
 rag index DOCS_DIR  chunks every .md/.txt file under DOCS_DIR, embeds each passage and writes the index
@@ -33,7 +33,8 @@ rag index DOCS_DIR  chunks every .md/.txt file under DOCS_DIR, embeds each passa
                     OpenAI-compatible endpoint: --url http://127.0.0.1:8080/v1 --embedding-model NAME.
 rag serve MODEL     serves MODEL like "modelship serve" and, on every chat completion, prepends the --top-k
                     (default 3) passages nearest the last user message; the response lists them in "sources".
-                    The index must come from the same embedding model.
+                    The index must come from the same embedding model. The serve options (--port, --host,
+                    --threads, --gpu, --queue...) work as in "modelship serve"; retrieval runs in-process only.
 
 Examples:
   modelship rag index docs --model ./model
@@ -62,6 +63,8 @@ Examples:
     }
     if (sub === 'serve') {
       if (!target) throw new UsageError('rag serve needs a model: modelship rag serve MODEL [--index DIR]');
+      const engineKind = flagString(ctx, 'engine') ?? 'native';
+      if (engineKind !== 'native') throw new UsageError(`rag serve runs the model in-process: --engine ${engineKind} is not supported (use "modelship serve" for containers).`);
       const topK = intFlag(ctx, 'top-k', 1, 50) ?? 3;
       const { passages, embedder } = await loadIndex(indexDir);
       if (passages.length === 0) throw new UsageError(`the index ${indexDir} is empty or missing: run "modelship rag index DOCS_DIR --model ${target}" first.`);

@@ -7,15 +7,26 @@ import { intFlag, referenceFetcher } from './serve.js';
 
 export const command: Command = {
   name: 'run',
-  summary: 'chat with a model in the terminal',
+  summary: 'Chat with a model in the terminal',
   usage: 'run REF|DIR|FILE.gguf [PROMPT] [--threads N] [--ctx-size N] [--gpu auto|none|all]',
   help: `
 Loads the model in-process (node-llama-cpp) and chats: type a message, the answer streams back,
 the conversation is kept. /bye ends it. With PROMPT, answers that one message and exits.
-Lines piped on stdin are read one message each.
+Lines piped on stdin are read one message each. The model is found as "modelship serve" finds it:
+a folder's one .gguf file, a .gguf file, or a packed model (store, oci:PATH:TAG or registry reference).
 
   --system TEXT     a system prompt
   --max-tokens N    longest answer (default: what fits the context)
+  --threads N       CPU threads (default: all cores)
+  --ctx-size N      context size in tokens (default: the model's, at most 4096)
+  --gpu MODE        auto (default), none, or all (fail without a GPU)
+  --plain-http, --ca-file PEM   reach a registry over HTTP, or trust another CA, to pull REF
+
+--json prints {model, messages} (the whole conversation) once the chat ends.
+
+Examples:
+  modelship run ./model "What is a ModelPack?"
+  echo "Say hello" | modelship run llama:v1 --json
 `,
   options: {
     threads: { type: 'string' },

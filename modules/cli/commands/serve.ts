@@ -26,7 +26,7 @@ import { flagBoolean, flagList, flagString, type Command, type CommandContext, t
 
 export const command: Command = {
   name: 'serve',
-  summary: 'serve a model behind an OpenAI-compatible API (native, podman or docker)',
+  summary: 'Serve a model behind an OpenAI-compatible API (native, podman or docker)',
   usage: 'serve REF|DIR|FILE.gguf [--port N] [--host H] [--engine native|podman|docker] [--dryrun]',
   help: `
 Serves GET /v1/models, POST /v1/chat/completions (SSE streaming or not), POST /v1/completions,

@@ -23,7 +23,7 @@ import { REFERENCE_FORMS_HELP, REGISTRY_OPTIONS, openContextOf } from './copy.js
 
 export const command: Command = {
   name: 'sign',
-  summary: 'sign a model folder or a packed artifact (OpenSSF Model Signing, cosign v3 referrers)',
+  summary: 'Sign a model folder or a packed artifact (OpenSSF Model Signing, cosign v3 referrers)',
   usage: 'sign DIR|REF (--key KEY.pem | --keyless | --cert CERT.pem [--chain CHAIN.pem] --key KEY.pem) [--output model.sig] [--provenance]',
   help: `
 Hashes every file of DIR once and writes an OpenSSF Model Signing v1.0 Sigstore bundle, by default

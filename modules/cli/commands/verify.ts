@@ -13,7 +13,7 @@ import { REFERENCE_FORMS_HELP, REGISTRY_OPTIONS, openContextOf } from './copy.js
 
 export const command: Command = {
   name: 'verify',
-  summary: 'verify a model folder or a packed artifact against its signatures',
+  summary: 'Verify a model folder or a packed artifact against its signatures and print each check',
   usage: 'verify DIR|REF [--signature model.sig] (--key PUB.pem | --ca CA.pem | --cert-identity REGEX --cert-oidc-issuer URL --trusted-root FILE)',
   help: `
 Verifies the bundle's signature and signer, then hashes DIR as it was signed and compares every file.

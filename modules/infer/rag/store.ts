@@ -3,7 +3,6 @@
  * keyed by file path, mtime, size and SHA-256, so re-indexing embeds only what changed.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelshipError } from '../../errors/index.js';
@@ -79,13 +78,14 @@ export async function updateIndex(docsDir: string, indexDir: string, embedder: E
       stats.unchanged++;
       continue;
     }
-    const sha256 = await hashFile(file);
+    const bytes = await readFile(file);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
     if (known.length > 0 && known[0]!.sha256 === sha256) {
       next.push(...known.map((p) => ({ ...p, mtimeMs: info.mtimeMs, size: info.size })));
       stats.unchanged++;
       continue;
     }
-    const chunks = chunkText(await readFile(file, 'utf8'));
+    const chunks = chunkText(bytes.toString('utf8'));
     const vectors = chunks.length ? await embedder.embed(chunks) : [];
     chunks.forEach((text, chunk) => next.push({ path: rel, mtimeMs: info.mtimeMs, size: info.size, sha256, chunk, text, vector: vectors[chunk]! }));
     stats.embedded++;
@@ -155,10 +155,4 @@ async function listTextFiles(dir: string): Promise<string[]> {
     else if (e.isFile() && TEXT_FILE.test(e.name)) out.push(full);
   }
   return out;
-}
-
-async function hashFile(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
