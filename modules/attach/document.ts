@@ -3,6 +3,8 @@
  * with the document as its single layer and the model as its subject.
  */
 import {
+  ANNOTATION_CREATED,
+  ANNOTATION_TITLE,
   attach,
   buildArtifactManifest,
   descriptorOf,
@@ -12,8 +14,7 @@ import {
   type Target,
 } from '../oci/index.js';
 
-export const TITLE_ANNOTATION = 'org.opencontainers.image.title';
-export const CREATED_ANNOTATION = 'org.opencontainers.image.created';
+export { ANNOTATION_TITLE as TITLE_ANNOTATION, ANNOTATION_CREATED as CREATED_ANNOTATION } from '../oci/index.js';
 
 export interface DocumentToAttach {
   /** The referrer manifest's artifactType, what `discover --artifact-type` filters on. */
@@ -46,12 +47,12 @@ export async function findAttached(target: Target, subject: Descriptor, artifact
  * target has none. Attaching the same bytes again returns the referrer already there.
  */
 export async function attachDocument(target: Target, subject: Descriptor, doc: DocumentToAttach, opts: AttachDocumentOptions = {}): Promise<Descriptor> {
-  const title = doc.annotations?.[TITLE_ANNOTATION] ?? opts.title ?? 'document';
-  const layer = descriptorOf(doc.bytes, doc.mediaType, { annotations: { [TITLE_ANNOTATION]: title } });
+  const title = doc.annotations?.[ANNOTATION_TITLE] ?? opts.title ?? 'document';
+  const layer = descriptorOf(doc.bytes, doc.mediaType, { annotations: { [ANNOTATION_TITLE]: title } });
   const existing = await findAttached(target, subject, doc.artifactType, layer.digest);
   if (existing) return existing;
-  const annotations: Record<string, string> = { ...doc.annotations, [TITLE_ANNOTATION]: title };
-  if (opts.created) annotations[CREATED_ANNOTATION] = opts.created.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const annotations: Record<string, string> = { ...doc.annotations, [ANNOTATION_TITLE]: title };
+  if (opts.created) annotations[ANNOTATION_CREATED] = opts.created.toISOString().replace(/\.\d{3}Z$/, 'Z');
   const manifest = await buildArtifactManifest(target, {
     artifactType: doc.artifactType,
     subject,

@@ -2,6 +2,7 @@
  * The documents this module produces, as bytes with the artifact types to attach them under
  * (as OCI referrers of the model artifact). Pure: no I/O, same input gives the same bytes.
  */
+import { ANNOTATION_TITLE } from '../oci/types.js';
 import type { MofDerivation } from './mof/derive.js';
 
 export const MOF_REPORT_ARTIFACT_TYPE = 'application/vnd.modelship.mof.report.v1+json';
@@ -58,7 +59,7 @@ export function mofReportDocument(mof: MofDerivation): AttachableDocument {
     mediaType: MOF_REPORT_ARTIFACT_TYPE,
     bytes: new TextEncoder().encode(JSON.stringify(report, null, 2) + '\n'),
     annotations: {
-      'org.opencontainers.image.title': 'mof-report.json',
+      [ANNOTATION_TITLE]: 'mof-report.json',
       'dev.modelship.mof.class': String(report.class),
       'dev.modelship.mof.label': report.label,
     },
@@ -66,9 +67,9 @@ export function mofReportDocument(mof: MofDerivation): AttachableDocument {
 }
 
 export function modelCardDocument(markdown: string): AttachableDocument {
-  return { artifactType: MODEL_CARD_ARTIFACT_TYPE, mediaType: MARKDOWN_MEDIA_TYPE, bytes: new TextEncoder().encode(markdown), annotations: { 'org.opencontainers.image.title': 'README.md' } };
+  return { artifactType: MODEL_CARD_ARTIFACT_TYPE, mediaType: MARKDOWN_MEDIA_TYPE, bytes: new TextEncoder().encode(markdown), annotations: { [ANNOTATION_TITLE]: 'README.md' } };
 }
 
 export function dataCardDocument(markdown: string): AttachableDocument {
-  return { artifactType: DATA_CARD_ARTIFACT_TYPE, mediaType: MARKDOWN_MEDIA_TYPE, bytes: new TextEncoder().encode(markdown), annotations: { 'org.opencontainers.image.title': 'DATACARD.md' } };
+  return { artifactType: DATA_CARD_ARTIFACT_TYPE, mediaType: MARKDOWN_MEDIA_TYPE, bytes: new TextEncoder().encode(markdown), annotations: { [ANNOTATION_TITLE]: 'DATACARD.md' } };
 }

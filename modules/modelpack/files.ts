@@ -7,8 +7,8 @@ import { lstat, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ModelshipError } from '../errors/index.js';
 import type { FileKind, ModelSpec, SpecFileEntry } from '../spec/model-spec.js';
-import { normalizeSpecPath } from '../spec/paths.js';
-import { globToRegExp, hasGlob, ignoreDialectOf, isIgnored, matchesPattern, parsePatterns } from '../spec/ignore.js';
+import { normalizeSpecPath, specPathMatcher } from '../spec/paths.js';
+import { hasGlob, ignoreDialectOf, isIgnored, parsePatterns } from '../spec/ignore.js';
 
 export interface ResolvedFile {
   /** `/`-separated path relative to the context directory. */
@@ -58,18 +58,8 @@ function matcherFor(entry: SpecFileEntry, order: number, where: string): Matcher
   const normal = normalizeSpecPath(entry.path);
   if ('error' in normal) throw new ModelshipError('SPEC_INVALID', `${where}: path ${normal.error}`, { details: { path: entry.path } });
   const path = normal.path;
-  if (path === '.') return { entry, order, specificity: 0, test: () => true };
-  if (hasGlob(path)) {
-    const pattern = { regex: globToRegExp(path) };
-    return { entry, order, specificity: -1, test: (p) => matchesPattern(pattern, p) };
-  }
-  const depth = path.split('/').length;
-  return {
-    entry,
-    order,
-    specificity: depth,
-    test: (p) => p === path || p.startsWith(`${path}/`),
-  };
+  const specificity = path === '.' ? 0 : hasGlob(path) ? -1 : path.split('/').length;
+  return { entry, order, specificity, test: specPathMatcher(path) };
 }
 
 /** Every file the spec packs, sorted by path (code-point order). */

@@ -17,7 +17,7 @@ export const LEGACY_ANNOTATION_FILEPATH = 'org.cnai.model.filepath';
 export const LEGACY_ANNOTATION_FILE_METADATA = 'org.cnai.model.file.metadata+json';
 export const LEGACY_ANNOTATION_FILE_MEDIATYPE_UNTESTED = 'org.cnai.model.file.mediatype.untested';
 /** podman and CRI-O artifact mounts name files only from this one. */
-export const ANNOTATION_TITLE = 'org.opencontainers.image.title';
+export { ANNOTATION_TITLE } from '../oci/types.js';
 /** modctl stores the whole Modelfile here; KitOps the Kitfile in the other. */
 export const ANNOTATION_MODCTL_MODELFILE = 'org.cncf.modctl.modelfile';
 export const ANNOTATION_KITOPS_KITFILE = 'ml.kitops.modelkit.kitfile';

@@ -3,7 +3,7 @@
  * (application/vnd.kitops.modelkit.config.v1+json), one uncompressed tar layer per Kitfile entry.
  */
 import { parse as parseYaml } from 'yaml';
-import { MEDIA_TYPE, type Descriptor, type ImageManifest, type Target } from '../oci/types.js';
+import { ANNOTATION_CREATED, MEDIA_TYPE, type Descriptor, type ImageManifest, type Target } from '../oci/types.js';
 import { silentReporter, type Reporter } from '../progress/index.js';
 import type { FileKind, ModelSpec } from '../spec/model-spec.js';
 import { normalizeSpecPath } from '../spec/paths.js';
@@ -124,7 +124,7 @@ export async function packModelKit(
     artifactType: MODELKIT_ARTIFACT_TYPE,
     config,
     layers: layers.map(({ diffId: _d, ...l }) => l),
-    ...(opts.created ? { annotations: { 'org.opencontainers.image.created': opts.created } } : {}),
+    ...(opts.created ? { annotations: { [ANNOTATION_CREATED]: opts.created } } : {}),
   };
   const descriptor = await pushManifest(store, manifest);
   return { descriptor, manifest, kitfile };

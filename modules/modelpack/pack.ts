@@ -3,7 +3,7 @@
  * metadata, compact JSON, no creation time unless asked), reading each file once.
  */
 import { ModelshipError } from '../errors/index.js';
-import { MEDIA_TYPE, type Descriptor, type ImageManifest, type Target } from '../oci/types.js';
+import { ANNOTATION_CREATED, MEDIA_TYPE, type Descriptor, type ImageManifest, type Target } from '../oci/types.js';
 import { pushBytes, pushManifest } from './content.js';
 import { silentReporter, type Reporter } from '../progress/index.js';
 import type { ModelSpec } from '../spec/model-spec.js';
@@ -15,7 +15,7 @@ import { buildModelCar, type ModelCarBase, type ModelCarResult } from './modelca
 import { packModelKit, type ModelKitResult } from './modelkit.js';
 import { ANNOTATION_MODCTL_MODELFILE, LAYER_FORMATS, MODEL_ARTIFACT_TYPE, MODEL_CONFIG_MEDIA_TYPE, type LayerFormat } from './mediatypes.js';
 
-export const ANNOTATION_CREATED = 'org.opencontainers.image.created';
+export { ANNOTATION_CREATED } from '../oci/types.js';
 /** In a ModelCar view the model lives under this directory of the image. */
 export const MODELCAR_PREFIX = 'models/';
 

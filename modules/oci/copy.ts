@@ -9,6 +9,7 @@ import { isDigest } from './digest.js';
 import { fetchManifestBytes, successors } from './manifest.js';
 import { recordReferrer, referrers as listReferrers } from './referrers.js';
 import {
+  ANNOTATION_TITLE,
   isManifestMediaType,
   isMounter,
   isRangeFetcher,
@@ -101,7 +102,7 @@ function locationOf(target: object): string {
 }
 
 function labelOf(desc: Descriptor): string {
-  const title = desc.annotations?.['org.opencontainers.image.title'];
+  const title = desc.annotations?.[ANNOTATION_TITLE];
   return `${title ?? desc.mediaType} ${desc.digest.slice(desc.digest.indexOf(':') + 1, desc.digest.indexOf(':') + 13)}`;
 }
 

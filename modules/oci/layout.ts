@@ -125,6 +125,7 @@ export class LayoutTarget implements Target, Deleter, TagLister, RangeFetcher, R
     } catch (err) {
       if (errno(err) === 'ENOENT') {
         throw new ModelshipError('OCI_NOT_FOUND', `${this.root} is not an OCI image layout (no oci-layout file); check the path after "oci:"`, {
+          cause: err,
           details: { layout: this.root },
         });
       }

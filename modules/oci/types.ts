@@ -18,6 +18,10 @@ export const MEDIA_TYPE = {
   dockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
 } as const;
 
+/** Pre-defined annotation keys (image-spec annotations.md) that more than one module writes or reads. */
+export const ANNOTATION_TITLE = 'org.opencontainers.image.title';
+export const ANNOTATION_CREATED = 'org.opencontainers.image.created';
+
 /** The empty JSON descriptor `{}` used as config of artifacts (image-spec manifest.md "Guidance for an Empty Descriptor"). */
 export const EMPTY_DESCRIPTOR: Descriptor = Object.freeze({
   mediaType: MEDIA_TYPE.empty,

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { specPathMatcher } from '../spec/paths.js';
 import type { SbomFile, SbomInput } from './input.js';
 
 export interface DatasetFacts {
@@ -110,18 +111,6 @@ export function taskFromCapabilities(inputs: readonly string[], outputs: readonl
 
 const byPath = (a: SbomFile, b: SbomFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
-/** A spec path or glob as a regex over artifact paths; a directory covers everything under it. */
-export function globRegex(pattern: string): RegExp {
-  const body = pattern
-    .replace(/^\.\//, '')
-    .replace(/\/+$/, '')
-    .split(/(\*\*\/?|\*|\?)/)
-    .map((part) => (part === '**/' ? '(?:.*/)?' : part === '**' ? '.*' : part === '*' ? '[^/]*' : part === '?' ? '[^/]' : part.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
-    .join('');
-  // A directory entry covers everything under it.
-  return new RegExp(`^${body}(?:/.*)?$`);
-}
-
 const TYPE_BY_EXT: Record<string, string> = {
   csv: 'structured', tsv: 'structured', parquet: 'structured', arrow: 'structured', feather: 'structured', xlsx: 'structured',
   txt: 'text', md: 'text', jsonl: 'text', json: 'text', xml: 'text',
@@ -139,10 +128,10 @@ function datasetTypesOf(files: readonly SbomFile[]): string[] {
 const TESTING = /(^|[^a-z])(test|tests|testing|eval|evaluation|valid|validation|val|dev|benchmark)([^a-z]|$)/i;
 
 function datasetFacts(input: SbomInput): DatasetFacts[] {
-  const entries = input.spec.files.filter((e) => e.kind === 'dataset').map((e) => ({ entry: e, re: globRegex(e.path), files: [] as SbomFile[] }));
+  const entries = input.spec.files.filter((e) => e.kind === 'dataset').map((e) => ({ entry: e, matches: specPathMatcher(e.path), files: [] as SbomFile[] }));
   const loose: SbomFile[] = [];
   for (const f of input.files.filter((x) => x.kind === 'dataset').sort(byPath)) {
-    const owner = entries.find((e) => e.re.test(f.path));
+    const owner = entries.find((e) => e.matches(f.path));
     if (owner) owner.files.push(f);
     else loose.push(f);
   }

@@ -28,7 +28,7 @@ async function githubActionsToken(requestURL: string, bearer: string, fetchImpl:
   try {
     res = await fetchImpl(url, { headers: { Accept: 'application/json', Authorization: `Bearer ${bearer}` } });
   } catch (err) {
-    throw new ModelshipError('SIGN_NO_IDENTITY', `could not reach the GitHub Actions token endpoint ${url.origin}: ${describeError(err)}`);
+    throw new ModelshipError('SIGN_NO_IDENTITY', `could not reach the GitHub Actions token endpoint ${url.origin}: ${describeError(err)}`, { cause: err });
   }
   const body = (await res.json().catch(() => ({}))) as { value?: unknown };
   if (!res.ok || typeof body.value !== 'string') {

@@ -13,12 +13,6 @@ const HASH_BY_NAMED_CURVE: Record<string, 'sha256' | 'sha384' | 'sha512'> = {
   secp384r1: 'sha384',
   secp521r1: 'sha512',
 };
-/** Sigstore's names for the key details of each curve. */
-const KEY_DETAILS_BY_NAMED_CURVE: Record<string, string> = {
-  prime256v1: 'PKIX_ECDSA_P256_SHA_256',
-  secp384r1: 'PKIX_ECDSA_P384_SHA_384',
-  secp521r1: 'PKIX_ECDSA_P521_SHA_512',
-};
 
 export function parseCurve(value: string): Curve {
   const v = value.toLowerCase().replace(/-/g, '');
@@ -34,11 +28,6 @@ export function hashForKey(key: KeyObject, where: string): 'sha256' | 'sha384' |
     throw new ModelshipError('SIGN_KEY_INVALID', `${where}: only ECDSA keys on P-256, P-384 or P-521 are supported (got ${key.asymmetricKeyType ?? 'unknown'} ${curve ?? ''})`);
   }
   return hash;
-}
-
-export function keyDetailsFor(key: KeyObject): string | undefined {
-  const curve = key.asymmetricKeyDetails?.namedCurve;
-  return curve ? KEY_DETAILS_BY_NAMED_CURVE[curve] : undefined;
 }
 
 /** Canonical SPKI PEM text: what the hint hashes, whatever decorations the key file had. */

@@ -2,6 +2,7 @@
  * Spec paths are relative to the context directory; `./x/`, `x/` and `x` name the same thing.
  */
 import path from 'node:path';
+import { globToRegExp, hasGlob, matchesPattern } from './ignore.js';
 
 /** Normal form of a spec path, or an error text when it leaves the context directory. */
 export function normalizeSpecPath(raw: string): { path: string } | { error: string } {
@@ -13,4 +14,21 @@ export function normalizeSpecPath(raw: string): { path: string } | { error: stri
   const normal = path.posix.normalize(trimmed.replace(/\\/g, '/')).replace(/\/+$/, '');
   if (normal === '..' || normal.startsWith('../')) return { error: `"${raw}" points outside the project folder` };
   return { path: normal === '' ? '.' : normal };
+}
+
+/**
+ * Whether a file (relative, `/`-separated) falls under a spec entry's path: "." covers every file,
+ * a folder what is inside it, a glob what it matches and what is inside a match. A path that
+ * leaves the project folder covers nothing.
+ */
+export function specPathMatcher(raw: string): (file: string) => boolean {
+  const normal = normalizeSpecPath(raw);
+  if ('error' in normal) return () => false;
+  const p = normal.path;
+  if (p === '.') return () => true;
+  if (hasGlob(p)) {
+    const pattern = { regex: globToRegExp(p) };
+    return (file) => matchesPattern(pattern, file);
+  }
+  return (file) => file === p || file.startsWith(`${p}/`);
 }

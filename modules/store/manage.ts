@@ -14,7 +14,7 @@ export interface StoreEntry {
   reference: string;
   digest: string;
   mediaType: string;
-  format: ArtifactFormat | 'index' | 'unreadable';
+  format: ArtifactFormat | 'unreadable';
   /** Bytes of the manifest, its config and layers (each blob once). */
   size: number;
 }

@@ -18,16 +18,17 @@ export function storeResolver(store: LocalStore): NonNullable<OpenContext['resol
     } catch {
       return undefined;
     }
+    // The layout tags by full reference; a digest reference resolves by its digest.
+    const selector = reference.includes('@') ? reference.slice(reference.indexOf('@') + 1) : reference;
     try {
       await store.layout.init();
-      await store.layout.resolve(reference.includes('@') ? reference.slice(reference.indexOf('@') + 1) : reference);
+      await store.layout.resolve(selector);
     } catch (err) {
       if (!hasCode(err, 'OCI_NOT_FOUND')) throw err;
       // A bare name (no registry host) is local, as in kit and modctl: never guess Docker Hub for it.
       if (!remoteOf(reference)) throw notInStore(input, reference, store);
       return undefined;
     }
-    const selector = reference.includes('@') ? reference.slice(reference.indexOf('@') + 1) : reference;
     return { target: store.layout, reference: parseRemoteReference(input), selector, kind: 'store', display: reference };
   };
 }

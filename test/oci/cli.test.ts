@@ -14,6 +14,8 @@ describe('copy, inspect and discover commands', () => {
     const first = await cli(['copy', 'oci:src:v1', 'oci:dst', '--json'], dir);
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout)).toEqual({
+      source: 'oci:src:v1',
+      destination: 'oci:dst',
       digest: image.descriptor.digest,
       mediaType: image.descriptor.mediaType,
       size: image.descriptor.size,

@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   classifyLicense,
   cyclonedxLicenses,
@@ -13,6 +16,8 @@ import {
   taskFromCapabilities,
   buildCycloneDx,
   validateCycloneDx,
+  sbomInputFromProject,
+  type SbomSpec,
 } from '../../modules/sbom/index.js';
 import { hasCode } from '../../modules/errors/index.js';
 import type { ImageManifest } from '../../modules/oci/index.js';
@@ -128,5 +133,21 @@ describe('sbomAttachment', () => {
     const spdx = sbomAttachment({ a: 1 }, 'spdx');
     expect(spdx.artifactType).toBe('application/spdx+json');
     expect(new TextDecoder().decode(spdx.bytes)).toBe('{\n  "a": 1\n}\n');
+  });
+});
+
+describe('sbomInputFromProject', () => {
+  it('reads an entry of "." as the whole folder, as packing does', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sbom-dot-'));
+    await mkdir(join(dir, 'src'));
+    await writeFile(join(dir, 'model.gguf'), 'weights');
+    await writeFile(join(dir, 'src', 'serve.py'), 'print(1)\n');
+    const input = await sbomInputFromProject(dir, {
+      descriptor: {},
+      config: {},
+      files: [{ kind: 'weight', path: 'model.gguf' }, { kind: 'code', path: '.' }],
+    } as SbomSpec);
+    expect(input.files.map((f) => [f.path, f.kind])).toEqual([['model.gguf', 'weight'], ['src/serve.py', 'code']]);
+    expect(input.files[0]!.sha256).toBe(sha256Hex('weights'));
   });
 });

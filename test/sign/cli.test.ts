@@ -11,6 +11,16 @@ function run(argv: string[], env: NodeJS.ProcessEnv = {}, cwd = process.cwd()) {
 }
 
 describe('modelship keys / sign / verify', () => {
+  it('leaves no half key pair when the public key name is taken', async () => {
+    const work = await mkdtemp(join(tmpdir(), 'sign-cli-'));
+    await writeFile(join(work, 'taken.pub'), 'someone else\n');
+    const gen = await run(['keys', 'generate', '-o', join(work, 'taken')]);
+    expect(gen.code).toBe(3);
+    expect(gen.stderr).toMatch(/taken\.pub already exists/);
+    expect((await readdir(work)).sort()).toEqual(['taken.pub']);
+    expect(await readFile(join(work, 'taken.pub'), 'utf8')).toBe('someone else\n');
+  });
+
   it('generates a key pair, signs a folder and verifies it, printing each check', async () => {
     const work = await mkdtemp(join(tmpdir(), 'sign-cli-'));
     const gen = await run(['keys', 'generate', '-o', join(work, 'dev'), '--json']);

@@ -6,6 +6,7 @@
 import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { listProjectFiles } from '../../spec/detect.js';
+import { specPathMatcher } from '../../spec/paths.js';
 import type { FileKind, ModelSpec } from '../../spec/model-spec.js';
 import { frontMatterKeyLine, parseCard } from '../card/front-matter.js';
 import { detectLicense, isLicenseFileName } from './license-file.js';
@@ -48,15 +49,6 @@ export interface ProjectFacts {
   datasets?: { name: string; path: string; license?: string; description?: string }[];
 }
 
-/** A spec path (file, folder or glob) as a test on relative file paths. */
-export function specPathMatcher(specPath: string): (file: string) => boolean {
-  const p = specPath.replace(/^\.\//, '').replace(/\/+$/, '');
-  if (p === '' || p === '.') return () => true;
-  if (!/[*?[]/.test(p)) return (f) => f === p || f.startsWith(p + '/');
-  const re = new RegExp('^' + p.split('/').map((seg) => seg === '**' ? '.*' : seg.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')).join('/').replace(/\.\*\//g, '(?:.*/)?') + '(/.*)?$');
-  return (f) => re.test(f);
-}
-
 async function readHead(file: string, bytes = 8192): Promise<string> {
   const fh = await open(file, 'r');
   try {
@@ -75,11 +67,12 @@ export async function scanProject(dir: string, spec?: ModelSpec): Promise<Projec
   const root = path.resolve(dir);
   const listed = await listProjectFiles(root, spec?.ignore ?? []);
   const specName = spec?.source.file ? path.basename(spec.source.file) : 'spec';
+  const entries = (spec?.files ?? []).map((entry) => ({ entry, matches: specPathMatcher(entry.path) }));
   const files: ProjectFile[] = [];
   for (const f of listed) {
     const file: ProjectFile = { path: f.path, size: f.size, ...(f.kind ? { kind: f.kind } : {}) };
-    spec?.files.forEach((entry) => {
-      if (!specPathMatcher(entry.path)(f.path)) return;
+    entries.forEach(({ entry, matches }) => {
+      if (!matches(f.path)) return;
       file.kind = entry.kind;
       if (entry.license) {
         file.license = entry.license;

@@ -4,7 +4,7 @@
  */
 import { UsageError } from '../../errors/index.js';
 import { formatBytes } from '../../progress/index.js';
-import { openStore, storeResolver } from '../../store/index.js';
+import { openStore, storeResolver, type LocalStore } from '../../store/index.js';
 import { copy, openReference, type OpenContext, type OpenedReference } from '../../oci/index.js';
 import { flagBoolean, flagString, type Command, type CommandContext, type OptionSpec } from '../command.js';
 
@@ -20,7 +20,13 @@ export const REFERENCE_FORMS_HELP = `References:
 Registries are reached over HTTPS; --ca-file PEM adds a CA to trust, --plain-http allows HTTP
 (for a local registry). Credentials come from "modelship login", docker or podman logins.`;
 
-export function openContextOf(ctx: CommandContext): OpenContext {
+export function openContextOf(ctx: CommandContext, store: LocalStore = openStore(ctx.env, ctx.cwd)): OpenContext {
+  // Every reference a user types may name a model in the local store (e.g. after `modelship pack`).
+  return { ...destinationContextOf(ctx), resolveStore: storeResolver(store) };
+}
+
+/** Where a copy or push writes: the reference as typed, never a same-named entry in the local store. */
+export function destinationContextOf(ctx: CommandContext): OpenContext {
   const caFile = flagString(ctx, 'ca-file');
   return {
     cwd: ctx.cwd,
@@ -28,15 +34,7 @@ export function openContextOf(ctx: CommandContext): OpenContext {
     plainHttp: flagBoolean(ctx, 'plain-http'),
     ...(caFile ? { caFile } : {}),
     reporter: ctx.reporter,
-    // Every reference a user types may name a model in the local store (e.g. after `modelship pack`).
-    resolveStore: storeResolver(openStore(ctx.env, ctx.cwd)),
   };
-}
-
-/** Where a copy or push writes: the reference as typed, never a same-named entry in the local store. */
-export function destinationContextOf(ctx: CommandContext): OpenContext {
-  const { resolveStore: _ignored, ...rest } = openContextOf(ctx);
-  return rest;
 }
 
 export function requireArgs(ctx: CommandContext, names: string[], usage: string): string[] {
@@ -95,6 +93,8 @@ Examples:
       ...(concurrency ? { concurrency } : {}),
     });
     const json = {
+      source: src.display,
+      destination: dst.display,
       digest: result.root.digest,
       mediaType: result.root.mediaType,
       size: result.root.size,

@@ -1,20 +1,19 @@
 /**
  * `modelship inspect REF`: what a manifest or index holds, without downloading any layer.
  */
-import { fetchManifest, openReference, REF_NAME_ANNOTATION, type Descriptor, type ImageIndex, type ImageManifest } from '../../oci/index.js';
+import { ANNOTATION_TITLE, fetchManifest, openReference, REF_NAME_ANNOTATION, type Descriptor, type ImageIndex, type ImageManifest } from '../../oci/index.js';
 import type { Command } from '../command.js';
 import { openContextOf, REFERENCE_FORMS_HELP, REGISTRY_OPTIONS, requireArgs } from './copy.js';
 
-const TITLE = 'org.opencontainers.image.title';
 
 function describe(desc: Descriptor): string {
-  const title = desc.annotations?.[TITLE];
+  const title = desc.annotations?.[ANNOTATION_TITLE];
   return `${desc.digest}  ${String(desc.size).padStart(12)}  ${desc.mediaType}${title ? `  ${title}` : ''}`;
 }
 
 function annotationLines(annotations: Record<string, string> | undefined, indent: string): string[] {
   return Object.entries(annotations ?? {})
-    .filter(([k]) => k !== TITLE && k !== REF_NAME_ANNOTATION)
+    .filter(([k]) => k !== ANNOTATION_TITLE && k !== REF_NAME_ANNOTATION)
     .map(([k, v]) => `${indent}${k}: ${v}`);
 }
 

@@ -35,7 +35,13 @@ Example: modelship keys generate -o signing --curve p384 --encrypt`,
     const privatePath = `${prefix}.key`;
     const publicPath = `${prefix}.pub`;
     await writeNew(privatePath, pair.privateKeyPem, 0o600);
-    await writeNew(publicPath, pair.publicKeyPem, 0o644);
+    try {
+      await writeNew(publicPath, pair.publicKeyPem, 0o644);
+    } catch (err) {
+      // Half a pair is no use and would block the next try: take the private key back.
+      await unlink(privatePath).catch(() => {});
+      throw err;
+    }
     const hint = publicKeyHint(loadPublicKey(pair.publicKeyPem, publicPath));
     return {
       json: { privateKey: privatePath, publicKey: publicPath, curve, encrypted: password !== undefined, hint },
@@ -49,16 +55,16 @@ async function writeNew(path: string, text: string, mode: number): Promise<void>
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(tmp, 'wx', mode);
   try {
-    await handle.writeFile(text);
-  } finally {
-    await handle.close();
-  }
-  try {
+    try {
+      await handle.writeFile(text);
+    } finally {
+      await handle.close();
+    }
     // link() fails if the name exists, so no key is ever replaced, even by a concurrent run.
     await link(tmp, path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-      err = new ModelshipError('INPUT_INVALID', `${path} already exists; choose another prefix with -o or remove it first`);
+      throw new ModelshipError('INPUT_INVALID', `${path} already exists; choose another prefix with -o or remove it first`, { cause: err });
     }
     throw err;
   } finally {

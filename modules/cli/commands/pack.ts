@@ -6,7 +6,7 @@ import { UsageError } from '../../errors/index.js';
 import { packModel, LAYER_FORMATS, type LayerFormat, type ModelCarBase } from '../../modelpack/index.js';
 import { openReference } from '../../oci/open.js';
 import { loadSpec } from '../../spec/index.js';
-import { openStore, storeReference } from '../../store/index.js';
+import { openStore, storeReference, type LocalStore } from '../../store/index.js';
 import { flagBoolean, flagString, type Command, type CommandContext } from '../command.js';
 import { REGISTRY_OPTIONS, openContextOf } from './copy.js';
 
@@ -21,13 +21,13 @@ function createdTime(ctx: CommandContext): string | undefined {
   return when.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-async function modelCarBase(ctx: CommandContext): Promise<ModelCarBase | undefined> {
+async function modelCarBase(ctx: CommandContext, store: LocalStore): Promise<ModelCarBase | undefined> {
   if (!flagBoolean(ctx, 'modelcar')) {
     if (flagString(ctx, 'modelcar-base')) throw new UsageError('--modelcar-base needs --modelcar');
     return undefined;
   }
   const input = flagString(ctx, 'modelcar-base') ?? DEFAULT_MODELCAR_BASE;
-  const opened = await openReference(input, openContextOf(ctx));
+  const opened = await openReference(input, openContextOf(ctx, store));
   return { target: opened.target, reference: opened.selector };
 }
 
@@ -77,7 +77,7 @@ Examples:
     const file = flagString(ctx, 'file');
     const spec = await loadSpec(dir, file, { onNote: (m) => ctx.reporter.note(m) });
     const store = openStore(ctx.env, ctx.cwd);
-    const modelcar = await modelCarBase(ctx);
+    const modelcar = await modelCarBase(ctx, store);
     const created = createdTime(ctx);
     const result = await packModel(spec, store.layout, {
       tag: reference,

@@ -1,6 +1,7 @@
 /**
  * `modelship prune`: delete blobs that no reference (or referrer of one) reaches.
  */
+import { formatBytes } from '../../progress/index.js';
 import { openStore, pruneStore } from '../../store/index.js';
 import type { Command } from '../command.js';
 
@@ -18,6 +19,6 @@ Examples:
   async run(ctx) {
     const store = openStore(ctx.env, ctx.cwd);
     const result = await pruneStore(store);
-    return { json: result, text: `Deleted ${result.removedBlobs.length} blob(s), ${result.bytes} bytes freed` };
+    return { json: result, text: `Deleted ${result.removedBlobs.length} blob(s), ${formatBytes(result.bytes)} freed` };
   },
 };

@@ -3,6 +3,7 @@
  */
 import { UsageError } from '../../errors/index.js';
 import { openReference } from '../../oci/open.js';
+import { formatBytes } from '../../progress/index.js';
 import { openStore, pullIntoStore } from '../../store/index.js';
 import { flagBoolean, type Command } from '../command.js';
 import { REGISTRY_OPTIONS, openContextOf, requireArgs } from './copy.js';
@@ -26,11 +27,11 @@ Examples:
     const [input] = requireArgs(ctx, ['REF'], USAGE);
     if (input!.startsWith('oci:')) throw new UsageError(`pull takes a registry reference; to bring in a layout use: modelship tag ${input} NAME:TAG`);
     const store = openStore(ctx.env, ctx.cwd);
-    const openCtx = openContextOf(ctx);
+    const openCtx = openContextOf(ctx, store);
     const opened = await openReference(input!, openCtx);
     const pulled = await pullIntoStore(opened, input!, { ...openCtx, store, withReferrers: flagBoolean(ctx, 'with-referrers') });
     const r = pulled.pulled!;
     const json = { reference: pulled.display, digest: r.root.digest, mediaType: r.root.mediaType, copied: r.copied, skipped: r.skipped, bytes: r.bytes };
-    return { json, text: `Pulled ${pulled.display}\n  digest: ${r.root.digest}\n  ${r.copied} fetched (${r.bytes} bytes), ${r.skipped} already stored` };
+    return { json, text: `Pulled ${pulled.display}\n  digest: ${r.root.digest}\n  ${r.copied} fetched (${formatBytes(r.bytes)}), ${r.skipped} already stored` };
   },
 };

@@ -4,6 +4,7 @@
 import { ModelshipError, UsageError } from '../../errors/index.js';
 import { copy } from '../../oci/copy.js';
 import { openReference } from '../../oci/open.js';
+import { formatBytes } from '../../progress/index.js';
 import { openArtifact, openStore, remoteOf } from '../../store/index.js';
 import { flagBoolean, type Command } from '../command.js';
 import { REFERENCE_FORMS_HELP, REGISTRY_OPTIONS, openContextOf, destinationContextOf } from './copy.js';
@@ -30,7 +31,7 @@ Examples:
     if (ctx.args.length < 1 || ctx.args.length > 2) throw new UsageError(`expected REF and an optional DEST.\nUsage: modelship ${USAGE}`);
     const [refInput, destInput] = ctx.args as [string, string | undefined];
     const store = openStore(ctx.env, ctx.cwd);
-    const openCtx = openContextOf(ctx);
+    const openCtx = openContextOf(ctx, store);
     const src = await openArtifact(refInput, { ...openCtx, store, pull: false });
     if (src.kind === 'remote') {
       throw new ModelshipError('STORE_NOT_FOUND', `${refInput} is not in the local store ${store.root}; pack it first ("modelship pack -t ${refInput}") or see "modelship list"`);
@@ -42,6 +43,6 @@ Examples:
     const tag = dst.reference.digest ?? dst.reference.tag ?? src.reference.tag ?? dst.selector;
     const result = await copy(src.target, src.selector, dst.target, tag, { reporter: ctx.reporter, referrers: !flagBoolean(ctx, 'no-referrers') });
     const json = { reference: dst.display, digest: result.root.digest, mediaType: result.root.mediaType, copied: result.copied, skipped: result.skipped, mounted: result.mounted, bytes: result.bytes };
-    return { json, text: `Pushed ${src.display} -> ${dst.display}\n  digest: ${result.root.digest}\n  ${result.copied} uploaded (${result.bytes} bytes), ${result.skipped} already there` };
+    return { json, text: `Pushed ${src.display} -> ${dst.display}\n  digest: ${result.root.digest}\n  ${result.copied} uploaded (${formatBytes(result.bytes)}), ${result.skipped} already there` };
   },
 };

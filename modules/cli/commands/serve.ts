@@ -50,6 +50,7 @@ Metal when a build for them loads; --engine podman|docker runs the upstream llam
   --engine-arg A    extra argument before "run" for podman/docker (repeatable)
   --run-arg A       extra argument for "run" (repeatable), e.g. --run-arg=--ulimit=nofile=1024:1024
   --dryrun          print what would run (the exact container command) and exit
+  --plain-http, --ca-file PEM   reach the registry REF names over HTTP, or trust another CA
 
 Examples:
   modelship serve ./model --port 0
@@ -170,7 +171,7 @@ async function serveInContainer(ctx: CommandContext, input: string, engine: 'pod
 export function referenceFetcher(ctx: CommandContext): (reference: string) => Promise<string> {
   return async (reference) => {
     const store = openStore(ctx.env, ctx.cwd);
-    const opened = await openArtifact(reference, { ...openContextOf(ctx), store });
+    const opened = await openArtifact(reference, { ...openContextOf(ctx, store), store });
     const manifest = await opened.target.resolve(opened.selector);
     const dir = path.join(modelshipHome(ctx.env, ctx.cwd), 'serve', manifest.digest.replace(':', '-'));
     if (await pathExists(dir)) return dir;

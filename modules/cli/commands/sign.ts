@@ -120,7 +120,7 @@ async function signReference(ctx: CommandContext, input: string): Promise<Comman
   const signing = await signingMethod(ctx);
   const store = openStore(ctx.env, ctx.cwd);
   // Sign where it lives: a registry artifact is not pulled, its referrers go to the registry.
-  const opened = await openArtifact(input, { ...openContextOf(ctx), store, pull: false });
+  const opened = await openArtifact(input, { ...openContextOf(ctx, store), store, pull: false });
   const notation = flagBoolean(ctx, 'notation') ? notationSigning(signing) : undefined;
   const repository = artifactRepository(opened);
   const projectDir = resolve(ctx.cwd, flagString(ctx, 'project') ?? '.');
@@ -202,7 +202,7 @@ async function readText(path: string, flag: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (err) {
-    throw new ModelshipError('INPUT_INVALID', `cannot read ${path} given with ${flag}: ${describeError(err)}`);
+    throw new ModelshipError('INPUT_INVALID', `cannot read ${path} given with ${flag}: ${describeError(err)}`, { cause: err });
   }
 }
 

@@ -34,7 +34,7 @@ Examples:
     if (!dirFlag) throw new UsageError(`-d DIR is required.\nUsage: modelship ${USAGE}`);
     const filters = flagList(ctx, 'filter').map(parseUnpackFilter);
     const store = openStore(ctx.env, ctx.cwd);
-    const opened = await openArtifact(input!, { ...openContextOf(ctx), store });
+    const opened = await openArtifact(input!, { ...openContextOf(ctx, store), store });
     const dir = resolve(ctx.cwd, dirFlag);
     const result = await unpack(opened.target, opened.selector, dir, { filters, reporter: ctx.reporter });
     const json = { reference: opened.display, dir, format: result.format, files: result.files };

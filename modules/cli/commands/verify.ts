@@ -21,7 +21,8 @@ Prints each check and the first reason one failed; exits with status 8 when veri
 
 Policies:
   --key PUB.pem                   a bundle signed with a key
-  --ca CA.pem                     a certificate bundle whose chain leads to this CA (PEM, may hold several)
+  --ca CA.pem                     a certificate bundle whose chain leads to this CA (PEM, may hold several);
+                                  --cert-chain is another name for it
   --cert-identity REGEX --cert-oidc-issuer URL --trusted-root FILE
                                   keyless: the Fulcio identity (whole-string regex) and issuer,
                                   checked offline against a Sigstore trusted_root.json
@@ -81,7 +82,7 @@ async function verifyReference(ctx: CommandContext, input: string): Promise<Comm
   if (trustPolicy) return verifyNotationReference(ctx, input, resolve(ctx.cwd, trustPolicy));
   const policy = await verificationPolicy(ctx);
   const store = openStore(ctx.env, ctx.cwd);
-  const opened = await openArtifact(input, { ...openContextOf(ctx), store, pull: false });
+  const opened = await openArtifact(input, { ...openContextOf(ctx, store), store, pull: false });
   const result = await verifyArtifact(opened.target, opened.selector, policy);
   return {
     json: {
@@ -97,7 +98,7 @@ async function verifyReference(ctx: CommandContext, input: string): Promise<Comm
 }
 
 async function verifyNotationReference(ctx: CommandContext, input: string, policyPath: string): Promise<CommandResult> {
-  if (flagString(ctx, 'key') || flagString(ctx, 'ca') || flagString(ctx, 'cert-identity')) throw new UsageError('--trust-policy verifies Notation signatures: give no --key, --ca or --cert-identity with it');
+  if (flagString(ctx, 'key') || flagString(ctx, 'ca') || flagString(ctx, 'cert-chain') || flagString(ctx, 'cert-identity')) throw new UsageError('--trust-policy verifies Notation signatures: give no --key, --ca or --cert-identity with it');
   const trustStores: Record<string, string> = {};
   for (const entry of flagList(ctx, 'trust-store')) {
     const eq = entry.indexOf('=');
@@ -107,7 +108,7 @@ async function verifyNotationReference(ctx: CommandContext, input: string, polic
   }
   const trustPolicy = await readText(policyPath, '--trust-policy');
   const store = openStore(ctx.env, ctx.cwd);
-  const opened = await openArtifact(input, { ...openContextOf(ctx), store, pull: false });
+  const opened = await openArtifact(input, { ...openContextOf(ctx, store), store, pull: false });
   // Trust policies scope registry/repository; a layout is named localhost/<dir>, which a "*" scope matches.
   const result = await verifyArtifactNotation(opened.target, opened.selector, { trustPolicy, trustStores, repository: artifactRepository(opened) ?? `localhost/${basename(opened.reference.kind === 'layout' ? opened.reference.path : opened.display)}` });
   const lines: string[] = [];
@@ -160,11 +161,12 @@ async function verificationPolicy(ctx: CommandContext): Promise<VerificationPoli
   const rootPath = flagString(ctx, 'trusted-root');
   if (!rootPath) throw new UsageError('keyless verification runs offline here: pass --trusted-root FILE (a Sigstore trusted_root.json)');
   const path = resolve(ctx.cwd, rootPath);
+  const text = await readText(path, '--trusted-root');
   let trustedRoot: unknown;
   try {
-    trustedRoot = JSON.parse(await readText(path, '--trusted-root'));
+    trustedRoot = JSON.parse(text);
   } catch (err) {
-    throw new ModelshipError('INPUT_INVALID', `${path} is not JSON: ${describeError(err)}`);
+    throw new ModelshipError('INPUT_INVALID', `${path} is not JSON: ${describeError(err)}`, { cause: err });
   }
   let pattern: RegExp;
   try {
@@ -179,6 +181,6 @@ async function readText(path: string, flag: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (err) {
-    throw new ModelshipError('INPUT_INVALID', `cannot read ${path} given with ${flag}: ${describeError(err)}`);
+    throw new ModelshipError('INPUT_INVALID', `cannot read ${path} given with ${flag}: ${describeError(err)}`, { cause: err });
   }
 }

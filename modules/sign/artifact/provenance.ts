@@ -52,7 +52,7 @@ async function specFileDigest(opts: ProvenanceOptions): Promise<{ path: string; 
   try {
     bytes = await readFile(file);
   } catch (err) {
-    throw new ModelshipError('INPUT_INVALID', `cannot read the spec file ${file} for the provenance: ${describeError(err)}`);
+    throw new ModelshipError('INPUT_INVALID', `cannot read the spec file ${file} for the provenance: ${describeError(err)}`, { cause: err });
   }
   return { path: relative(opts.projectDir, file) || file, sha256: createHash('sha256').update(bytes).digest('hex') };
 }

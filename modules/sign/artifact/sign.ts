@@ -88,7 +88,7 @@ async function documentStatements(target: Target, subject: Descriptor, manifestS
     try {
       document = JSON.parse(new TextDecoder().decode(bytes));
     } catch (err) {
-      throw new ModelshipError('INPUT_INVALID', `the ${referrer.artifactType} referrer ${referrer.digest} of ${manifestSubject.name} is not JSON (${(err as Error).message}); attach it again`);
+      throw new ModelshipError('INPUT_INVALID', `the ${referrer.artifactType} referrer ${referrer.digest} of ${manifestSubject.name} is not JSON (${(err as Error).message}); attach it again`, { cause: err });
     }
     if (!document || typeof document !== 'object' || Array.isArray(document)) {
       throw new ModelshipError('INPUT_INVALID', `the ${referrer.artifactType} referrer ${referrer.digest} of ${manifestSubject.name} is not a JSON object; attach it again`);

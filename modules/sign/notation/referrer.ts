@@ -5,12 +5,11 @@
 import { createHash, type X509Certificate } from 'node:crypto';
 import { descriptorOf } from '../../oci/digest.js';
 import { artifactManifest } from '../../oci/referrers.js';
-import type { Descriptor, ImageManifest } from '../../oci/types.js';
+import { ANNOTATION_CREATED, type Descriptor, type ImageManifest } from '../../oci/types.js';
 import { formatNotaryTime, NOTATION_JWS_MEDIA_TYPE, parseNotationEnvelope } from './jws.js';
 
 export const NOTATION_SIGNATURE_ARTIFACT_TYPE = 'application/vnd.cncf.notary.signature';
 export const ANNOTATION_X509_CHAIN_THUMBPRINT = 'io.cncf.notary.x509chain.thumbprint#S256';
-export const ANNOTATION_CREATED = 'org.opencontainers.image.created';
 
 export interface NotationReferrer {
   manifest: ImageManifest;
