@@ -7,6 +7,8 @@ import { openReference, type OpenContext, type OpenedReference } from '../oci/op
 import { parseRemoteReference } from '../oci/reference.js';
 import { ModelshipError, hasCode } from '../errors/index.js';
 import { remoteOf, storeReference, type LocalStore } from './store.js';
+import { pathExists } from '../fs/exists.js';
+import { join } from 'node:path';
 
 /** The store seam for `openReference`: answers only for references the store holds. */
 export function storeResolver(store: LocalStore): NonNullable<OpenContext['resolveStore']> {
@@ -21,7 +23,8 @@ export function storeResolver(store: LocalStore): NonNullable<OpenContext['resol
     // The layout tags by full reference; a digest reference resolves by its digest.
     const selector = reference.includes('@') ? reference.slice(reference.indexOf('@') + 1) : reference;
     try {
-      await store.layout.init();
+      // An empty store holds nothing: answer without creating it (e.g. for `inspect` of a registry reference).
+      if (!(await pathExists(join(store.root, 'index.json')))) throw new ModelshipError('OCI_NOT_FOUND', `${store.root} has no index.json`);
       await store.layout.resolve(selector);
     } catch (err) {
       if (!hasCode(err, 'OCI_NOT_FOUND')) throw err;

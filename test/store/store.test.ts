@@ -93,6 +93,21 @@ describe('pack, push, pull, unpack, list, tag, rm, prune through the CLI', () =>
     expect((await cli(['rm', 'tiny:local'], env2, dir)).code).toBe(4);
   });
 
+  it('inspect shows the model view of a ModelPack artifact and of a KitOps ModelKit', async () => {
+    const home = await tempDir('modelship-home-');
+    const env = { MODELSHIP_HOME: home, HOME: home };
+    const dir = await modelFolder();
+    expect((await cli(['pack', dir, '-t', 'tiny:v1', '--format', 'modelkit'], env, dir)).code).toBe(0);
+    const modelpack = await cli(['inspect', 'tiny:v1', '--json'], env, dir);
+    expect(modelpack.json.model.format).toBe('modelpack');
+    expect(modelpack.json.model.fields.name).toBe('tiny');
+    expect(modelpack.json.model.files.map((f: { path: string; kind: string }) => `${f.kind} ${f.path}`)).toEqual(['doc README.md', 'weight model.gguf']);
+    const modelkit = await runCli(['inspect', 'tiny:v1-modelkit'], { env: { ...env, CI: '1' }, cwd: dir });
+    expect(modelkit.code, modelkit.stderr).toBe(0);
+    expect(modelkit.stdout).toMatch(/model \(modelkit\):\n\s+name\s+tiny/);
+    expect(modelkit.stdout).toMatch(/weight\s+392\.5 KiB {2}\. {2}\(tar\)/);
+  });
+
   it('unpacks straight from an oci: layout and refuses a push with no registry', async () => {
     const home = await tempDir('modelship-home-');
     const env = { MODELSHIP_HOME: home, HOME: home };

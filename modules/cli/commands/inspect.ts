@@ -2,6 +2,8 @@
  * `modelship inspect REF`: what a manifest or index holds, without downloading any layer.
  */
 import { ANNOTATION_TITLE, fetchManifest, openReference, REF_NAME_ANNOTATION, type Descriptor, type ImageIndex, type ImageManifest } from '../../oci/index.js';
+import { readArtifact, type ModelArtifactView } from '../../modelpack/index.js';
+import { formatBytes } from '../../progress/index.js';
 import type { Command } from '../command.js';
 import { openContextOf, REFERENCE_FORMS_HELP, REGISTRY_OPTIONS, requireArgs } from './copy.js';
 
@@ -38,6 +40,31 @@ export function summarize(display: string, desc: Descriptor, manifest: ImageMani
   return lines.join('\n');
 }
 
+/** The model fields a ModelPack config carries, whichever of the readable formats held them. */
+function modelFields(view: ModelArtifactView): Record<string, string> {
+  type Fields = Record<string, unknown> | undefined;
+  const config = (view.config ?? {}) as { descriptor?: Fields; config?: Fields; package?: Fields; model?: Fields };
+  const pick = (o: Fields, keys: string[]) =>
+    Object.fromEntries(keys.flatMap((k) => (o?.[k] === undefined ? [] : [[k, Array.isArray(o[k]) ? (o[k] as unknown[]).join(', ') : String(o[k])]])));
+  // A ModelKit's config is its Kitfile: package and model sections instead of descriptor and config.
+  if (view.format === 'modelkit') return { ...pick(config.package, ['name', 'version', 'license']), ...pick(config.model, ['framework', 'format']) };
+  return { ...pick(config.descriptor, ['name', 'version', 'licenses']), ...pick(config.config, ['architecture', 'format', 'paramSize', 'precision', 'quantization']) };
+}
+
+function modelSummary(view: ModelArtifactView): string {
+  const lines = [`  model (${view.format}):`];
+  for (const [k, v] of Object.entries(modelFields(view))) lines.push(`    ${k.padEnd(13)} ${v}`);
+  lines.push('    files:');
+  for (const f of view.files) lines.push(`      ${f.kind.padEnd(12)} ${formatBytes(f.size).padStart(10)}  ${f.path}${f.layerFormat === 'raw' ? '' : `  (${f.layerFormat})`}`);
+  return lines.join('\n');
+}
+
+/** The model view of REF when it is a model artifact modelship reads; undefined for other content. */
+async function modelView(target: Parameters<typeof readArtifact>[0], selector: string): Promise<ModelArtifactView | undefined> {
+  const view = await readArtifact(target, selector).catch(() => undefined);
+  return view && view.format !== 'unknown' ? view : undefined;
+}
+
 const USAGE = 'inspect REF [--plain-http] [--ca-file F]';
 
 export const command: Command = {
@@ -45,8 +72,11 @@ export const command: Command = {
   summary: 'Show a manifest: media type, artifact type, config and layers',
   usage: USAGE,
   help: `Resolves REF and prints its manifest (or index) in brief: media type, artifactType, the
-config, and each layer with its size and title. No layer is downloaded. --json prints
-{reference, digest, mediaType, manifest} with the manifest exactly as stored.
+config, and each layer with its size and title. For a model artifact (ModelPack, KitOps ModelKit,
+Docker model, Ollama) it adds the model view: its format, name, architecture, parameter size,
+precision, quantization and files by kind. No layer is downloaded. --json prints
+{reference, digest, mediaType, size, manifest, model?} with the manifest exactly as stored and
+model as {format, fields, files}.
 
 ${REFERENCE_FORMS_HELP}
 
@@ -60,9 +90,15 @@ Examples:
     const opened = await openReference(input!, openContextOf(ctx));
     const desc = await opened.target.resolve(opened.selector);
     const manifest = await fetchManifest(opened.target, desc, opened.display);
+    const view = await modelView(opened.target, opened.selector);
+    const model = view && {
+      format: view.format,
+      fields: modelFields(view),
+      files: view.files.map((f) => ({ path: f.path, kind: f.kind, digest: f.digest, size: f.size, layerFormat: f.layerFormat })),
+    };
     return {
-      json: { reference: opened.display, digest: desc.digest, mediaType: desc.mediaType, size: desc.size, manifest },
-      text: summarize(opened.display, desc, manifest),
+      json: { reference: opened.display, digest: desc.digest, mediaType: desc.mediaType, size: desc.size, manifest, ...(model ? { model } : {}) },
+      text: [summarize(opened.display, desc, manifest), ...(view ? [modelSummary(view)] : [])].join('\n'),
     };
   },
 };
