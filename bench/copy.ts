@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { LayoutTarget, copy, encodeManifest, jsonContent, openReference, type CopyResult, type UploadMode } from '../modules/oci/index.js';
 import { MEDIA_TYPE, type Descriptor, type Target } from '../modules/oci/types.js';
 import { startRegistry, type RunningRegistry } from '../test/helpers/registry.js';
+import { timed } from './lib/measure.js';
 
 const run = promisify(execFile);
 const sizeMb = Number(process.env['BENCH_SIZE_MB'] ?? 2048);
@@ -57,11 +58,6 @@ async function prepareLayout(): Promise<LayoutTarget> {
   return layout;
 }
 
-async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
-  const start = process.hrtime.bigint();
-  const value = await work();
-  return [value, Number(process.hrtime.bigint() - start) / 1e9];
-}
 
 const [layout, prepareSeconds] = await timed(prepareLayout);
 const totalBytes = Math.floor((sizeMb * CHUNK) / layerCount) * layerCount;

@@ -5,10 +5,8 @@
  * push of that change to a loopback docker-registry.
  * Run: npx tsx bench/pack.ts (BENCH_SIZE_MB=512 on a small machine)
  */
-import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { LayoutTarget } from '../modules/oci/layout.js';
@@ -17,29 +15,15 @@ import { openReference } from '../modules/oci/open.js';
 import { PackCache, packModel } from '../modules/modelpack/index.js';
 import type { ModelSpec } from '../modules/spec/model-spec.js';
 import { startRegistry } from '../test/helpers/registry.js';
+import { randomFile, timed } from './lib/measure.js';
 
 const run = promisify(execFile);
 const sizeMb = Number(process.env['BENCH_SIZE_MB'] ?? 4096);
 const fileCount = Number(process.env['BENCH_FILES'] ?? 4);
 const work = join(import.meta.dirname, '.work');
 const modelDir = join(work, `model-${sizeMb}m-${fileCount}`);
-const CHUNK = 1024 * 1024;
 
-async function randomFile(path: string, bytes: number): Promise<void> {
-  const existing = await stat(path).catch(() => undefined);
-  if (existing?.size === bytes) return;
-  const out = createWriteStream(path);
-  for (let written = 0; written < bytes; written += CHUNK) {
-    if (!out.write(randomBytes(Math.min(CHUNK, bytes - written)))) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
-  }
-  await new Promise<void>((resolve, reject) => out.end(() => resolve()).once('error', reject));
-}
 
-async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
-  const start = process.hrtime.bigint();
-  const result = await work();
-  return [result, Number(process.hrtime.bigint() - start) / 1e9];
-}
 
 async function main(): Promise<void> {
   await mkdir(modelDir, { recursive: true });

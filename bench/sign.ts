@@ -5,10 +5,8 @@
  * statement from the manifest, so its time should not grow with the model.
  * Run: npx tsx bench/sign.ts (BENCH_SIZE_MB=1024 on a small machine; BENCH_ROUNDS rounds, median)
  */
-import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { LayoutTarget } from '../modules/oci/layout.js';
@@ -16,6 +14,7 @@ import { packModel } from '../modules/modelpack/index.js';
 import { generateSigningKeyPair, loadPrivateKey } from '../modules/sign/index.js';
 import { signArtifact } from '../modules/sign/artifact/index.js';
 import type { ModelSpec } from '../modules/spec/model-spec.js';
+import { randomFile } from './lib/measure.js';
 
 const run = promisify(execFile);
 const bigMb = Number(process.env['BENCH_SIZE_MB'] ?? 4096);
@@ -25,15 +24,6 @@ const work = join(import.meta.dirname, '.work');
 const WEIGHT_FILES = 4;
 const CHUNK = 1024 * 1024;
 
-async function randomFile(path: string, bytes: number): Promise<void> {
-  const existing = await stat(path).catch(() => undefined);
-  if (existing?.size === bytes) return;
-  const out = createWriteStream(path);
-  for (let written = 0; written < bytes; written += CHUNK) {
-    if (!out.write(randomBytes(Math.min(CHUNK, bytes - written)))) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
-  }
-  await new Promise<void>((resolve, reject) => out.end(() => resolve()).once('error', reject));
-}
 
 /** A model folder of random weights (kept between runs) and its spec; returns the weight paths too. */
 async function model(sizeMb: number): Promise<{ spec: ModelSpec; weights: string[] }> {
