@@ -5,7 +5,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ggufModelInfo, readGgufHeader } from '../gguf/reader.js';
-import { describeError } from '../errors/index.js';
+import { describeError, ModelshipError } from '../errors/index.js';
 import { classifyFile, weightFormat } from './classify.js';
 import { createIgnoreMatcher, IGNORE_FILES, readIgnoreFiles } from './ignore.js';
 import { ModelSpec, type FileKind, type SpecFileEntry } from './model-spec.js';
@@ -34,6 +34,10 @@ export interface Detection {
 
 /** Every file under `dir` (relative, `/`-separated, sorted), minus ignored and tool folders. */
 export async function listProjectFiles(dir: string, ignore: readonly string[] = []): Promise<ProjectFile[]> {
+  const info = await stat(dir).catch(() => undefined);
+  if (!info?.isDirectory()) {
+    throw new ModelshipError('SPEC_NOT_FOUND', `model folder ${dir} does not exist or is not a folder: give the project folder, e.g. modelship pack ./my-model -t my-model:v1`, { details: { path: dir } });
+  }
   const matcher = createIgnoreMatcher(ignore);
   const out: ProjectFile[] = [];
   async function walk(rel: string): Promise<void> {

@@ -42,6 +42,12 @@ describe('loadSpec', () => {
   it('-f naming a missing file is SPEC_NOT_FOUND', async () => {
     await expect(loadSpec(dir, 'nope.yaml')).rejects.toSatisfy((e) => hasCode(e, 'SPEC_NOT_FOUND'));
   });
+  it('a folder that does not exist is SPEC_NOT_FOUND naming it, not an internal error', async () => {
+    const missing = path.join(dir, 'nope');
+    const err = await loadSpec(missing).catch((e: unknown) => e);
+    expect(hasCode(err, 'SPEC_NOT_FOUND')).toBe(true);
+    expect((err as Error).message).toContain(missing);
+  });
   it('adds .modelshipignore and .kitignore patterns to the spec ignore list', async () => {
     await put('Kitfile', 'manifestVersion: 1.0\ncode:\n  - path: .\n');
     await put('.kitignore', '# comment\n*.log\n\n!keep.log\n');
