@@ -5,10 +5,9 @@
  */
 import path from 'node:path';
 import { packedFilesOf } from '../modelpack/index.js';
-import { sbomInputFromArtifact, sbomInputFromProject, type SbomFile, type SbomInput } from '../sbom/index.js';
+import { sbomInputFromManifest, sbomInputFromProject, type SbomFile, type SbomInput } from '../sbom/index.js';
 import type { SpecFileEntry } from '../spec/index.js';
 import { layerPath, type ArtifactProject } from './artifact.js';
-import type { ReadOnlyTarget } from '../oci/index.js';
 
 /** Per-file SHA-256 for tar layers where packing recorded it, so every entry names one file's hash. */
 function withFileDigests(files: SbomFile[], project: ArtifactProject): SbomFile[] {
@@ -27,10 +26,12 @@ function codeFolders(project: ArtifactProject): SpecFileEntry[] {
   return [...dirs].filter((d) => d !== '.').map((d) => ({ kind: 'code', path: d }));
 }
 
-export async function sbomInputOfArtifact(target: ReadOnlyTarget, project: ArtifactProject, opts: { timestamp?: string } = {}): Promise<SbomInput> {
-  const packed = await sbomInputFromArtifact(target, project.view.descriptor, project.reference);
-  const known = withFileDigests(packed.input.files, project);
+export async function sbomInputOfArtifact(project: ArtifactProject, opts: { timestamp?: string } = {}): Promise<SbomInput> {
+  // The manifest and config were read once with the project; the SBOM input is derived from them.
+  const { view } = project;
+  const packed = sbomInputFromManifest(view.manifest, view.config, { reference: project.reference, digest: view.descriptor.digest, mediaType: view.descriptor.mediaType });
+  const known = withFileDigests(packed.files, project);
   // Every fetched file is known from the manifest, so nothing is hashed again here.
-  const read = await sbomInputFromProject(project.dir, { ...packed.input.spec, files: codeFolders(project) }, { known, ...opts });
-  return { ...read, ...packed.input, files: read.files };
+  const read = await sbomInputFromProject(project.dir, { ...packed.spec, files: codeFolders(project) }, { known, ...opts });
+  return { ...read, ...packed, files: read.files };
 }

@@ -40,18 +40,20 @@ export async function sbomInputFromArtifact(target: ReadOnlyTarget, subject: Des
       throw new ModelshipError('SBOM_INVALID', `the ModelPack config ${manifest.config.digest} of ${reference} is not JSON: repack the model`, { cause: err });
     }
   }
+  return { input: sbomInputFromManifest(manifest, modelConfig, { reference, digest: subject.digest, mediaType: subject.mediaType }), manifest, subject };
+}
+
+/** The SBOM input of a manifest already read, with its ModelPack config (if it has one): no I/O. */
+export function sbomInputFromManifest(manifest: ImageManifest, modelConfig: unknown, artifact: SbomInput['artifact'] & object): SbomInput {
   const files = filesFromManifest(manifest);
   if (files.length === 0) {
-    throw new ModelshipError('SBOM_INVALID', `${reference} has no ModelPack layers (application/vnd.cncf.model.*): it is not a packed model`);
+    throw new ModelshipError('SBOM_INVALID', `${artifact.reference} has no ModelPack layers (application/vnd.cncf.model.*): it is not a packed model`);
   }
-  const descriptor = rec(modelConfig?.['descriptor']) as ModelSpec['descriptor'];
-  const config = rec(modelConfig?.['config']) as ModelSpec['config'];
-  const spec: SbomSpec = { descriptor, config, files: [] };
-  const input: SbomInput = {
-    spec,
-    files,
-    artifact: { reference, digest: subject.digest, mediaType: subject.mediaType },
-    ...(modelConfig ? { modelConfig } : {}),
+  const config = modelConfig === undefined ? undefined : rec(modelConfig);
+  const spec: SbomSpec = {
+    descriptor: rec(config?.['descriptor']) as ModelSpec['descriptor'],
+    config: rec(config?.['config']) as ModelSpec['config'],
+    files: [],
   };
-  return { input, manifest, subject };
+  return { spec, files, artifact, ...(config ? { modelConfig: config } : {}) };
 }

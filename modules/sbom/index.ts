@@ -24,7 +24,7 @@ export { filesFromManifest } from './files.js';
 export { sbomAttachment, serializeSbom, SBOM_ARTIFACT_TYPES, SBOM_FORMATS } from './attach.js';
 export type { SbomAttachment, SbomFormat } from './attach.js';
 export { sbomInputFromProject } from './project.js';
-export { sbomInputFromArtifact } from './artifact.js';
+export { sbomInputFromArtifact, sbomInputFromManifest } from './artifact.js';
 export type { PackedModel } from './artifact.js';
 export type { ProjectInputOptions } from './project.js';
 export { readReadme, evaluationRows } from './model-card.js';

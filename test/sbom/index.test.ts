@@ -15,6 +15,7 @@ describe('modules/sbom public face', () => {
       'sbomAttachment',
       'sbomInputFromProject',
       'sbomInputFromArtifact',
+      'sbomInputFromManifest',
       'readDependencies',
     ]) {
       expect(typeof (sbom as Record<string, unknown>)[name], name).toBe('function');

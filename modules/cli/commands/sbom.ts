@@ -84,7 +84,7 @@ Examples:
     }
     const opened = await openReference(source.reference, openContextOf(ctx));
     return withArtifactProject(opened.target, opened.selector, opened.display, async (project) => {
-      const input = await sbomInputOfArtifact(opened.target, project, timestampOf(ctx));
+      const input = await sbomInputOfArtifact(project, timestampOf(ctx));
       const built = buildSbom(input, format);
       const result = await deliver(ctx, built, `${input.files.length} files, ${input.dependencies?.length ?? 0} dependencies`);
       if (!flagBoolean(ctx, 'attach')) return result;
