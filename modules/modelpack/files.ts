@@ -7,7 +7,7 @@ import { lstat, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ModelshipError } from '../errors/index.js';
 import type { FileKind, ModelSpec, SpecFileEntry } from '../spec/model-spec.js';
-import { normalizeSpecPath, specPathMatcher } from '../spec/paths.js';
+import { normalizeSpecPath, specPathMatcher, specPathSpecificity } from '../spec/paths.js';
 import { hasGlob, ignoreDialectOf, isIgnored, parsePatterns } from '../spec/ignore.js';
 
 export interface ResolvedFile {
@@ -57,9 +57,7 @@ interface Matcher {
 function matcherFor(entry: SpecFileEntry, order: number, where: string): Matcher {
   const normal = normalizeSpecPath(entry.path);
   if ('error' in normal) throw new ModelshipError('SPEC_INVALID', `${where}: path ${normal.error}`, { details: { path: entry.path } });
-  const path = normal.path;
-  const specificity = path === '.' ? 0 : hasGlob(path) ? -1 : path.split('/').length;
-  return { entry, order, specificity, test: specPathMatcher(path) };
+  return { entry, order, specificity: specPathSpecificity(normal.path), test: specPathMatcher(normal.path) };
 }
 
 /** Every file the spec packs, sorted by path (code-point order). */

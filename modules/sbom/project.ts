@@ -8,7 +8,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ModelshipError } from '../errors/index.js';
-import { listProjectFiles, specPathMatcher } from '../spec/index.js';
+import { listProjectFiles, specEntryMatcher } from '../spec/index.js';
 import { readDependencies } from './deps/index.js';
 import { readEvaluationFile } from './evaluation.js';
 import type { EvaluationResult, SbomFile, SbomInput, SbomSpec } from './input.js';
@@ -24,12 +24,12 @@ export interface ProjectInputOptions {
 export async function sbomInputFromProject(dir: string, spec: SbomSpec, options: ProjectInputOptions = {}): Promise<SbomInput> {
   const root = path.resolve(dir);
   if (!existsSync(root)) throw new ModelshipError('SBOM_INVALID', `${dir} does not exist: give the model project folder`);
-  const entries = spec.files.map((e) => ({ kind: e.kind, matches: specPathMatcher(e.path) }));
+  const entryFor = specEntryMatcher(spec.files);
   const known = new Map((options.known ?? []).map((f) => [f.path, f]));
   const files: SbomFile[] = [];
   for (const { path: rel, kind: named } of await listProjectFiles(root, spec.ignore ?? [])) {
     // The spec's entries decide; a spec that lists nothing leaves it to the file names.
-    const kind = entries.length ? entries.find((e) => e.matches(rel))?.kind : named;
+    const kind = spec.files.length ? entryFor(rel)?.kind : named;
     if (!kind) continue;
     const done = known.get(rel);
     if (done) {

@@ -14,7 +14,7 @@ export type { Detection, ProjectFile } from './detect.js';
 export { classifyFile, weightFormat } from './classify.js';
 export { createIgnoreMatcher, readIgnoreFiles, IGNORE_FILES } from './ignore.js';
 export type { IgnoreMatcher, PatternDialect } from './ignore.js';
-export { normalizeSpecPath, specPathMatcher } from './paths.js';
+export { normalizeSpecPath, specEntryMatcher, specPathMatcher, specPathSpecificity } from './paths.js';
 export { PARAM_SIZE_PATTERN, formatParamCount } from './param-size.js';
 export { readSafetensorsHeader, dominantPrecision } from './safetensors.js';
 export type { SafetensorsInfo } from './safetensors.js';

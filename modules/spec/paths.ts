@@ -32,3 +32,24 @@ export function specPathMatcher(raw: string): (file: string) => boolean {
   }
   return (file) => file === p || file.startsWith(`${p}/`);
 }
+
+/** How closely a spec path names a file: an exact file beats a deeper folder beats a shallower one beats "."; globs lose to all. */
+export function specPathSpecificity(raw: string): number {
+  const normal = normalizeSpecPath(raw);
+  if ('error' in normal) return -2;
+  const p = normal.path;
+  return p === '.' ? 0 : hasGlob(p) ? -1 : p.split('/').length;
+}
+
+/**
+ * The spec entry that claims a file, the one rule every step uses (packing, SBOM, MOF): the most
+ * specific matching path wins, and among equals the first listed.
+ */
+export function specEntryMatcher<E extends { path: string }>(entries: readonly E[]): (file: string) => E | undefined {
+  const ranked = entries.map((entry) => ({ entry, specificity: specPathSpecificity(entry.path), matches: specPathMatcher(entry.path) }));
+  return (file) => {
+    let best: (typeof ranked)[number] | undefined;
+    for (const r of ranked) if (r.matches(file) && (!best || r.specificity > best.specificity)) best = r;
+    return best?.entry;
+  };
+}

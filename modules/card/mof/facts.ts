@@ -6,7 +6,7 @@
 import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { listProjectFiles } from '../../spec/detect.js';
-import { specPathMatcher } from '../../spec/paths.js';
+import { specEntryMatcher } from '../../spec/paths.js';
 import type { FileKind, ModelSpec } from '../../spec/model-spec.js';
 import { frontMatterKeyLine, parseCard } from '../card/front-matter.js';
 import { detectLicense, isLicenseFileName } from './license-file.js';
@@ -67,18 +67,18 @@ export async function scanProject(dir: string, spec?: ModelSpec): Promise<Projec
   const root = path.resolve(dir);
   const listed = await listProjectFiles(root, spec?.ignore ?? []);
   const specName = spec?.source.file ? path.basename(spec.source.file) : 'spec';
-  const entries = (spec?.files ?? []).map((entry) => ({ entry, matches: specPathMatcher(entry.path) }));
+  const entryFor = specEntryMatcher(spec?.files ?? []);
   const files: ProjectFile[] = [];
   for (const f of listed) {
     const file: ProjectFile = { path: f.path, size: f.size, ...(f.kind ? { kind: f.kind } : {}) };
-    entries.forEach(({ entry, matches }) => {
-      if (!matches(f.path)) return;
+    const entry = entryFor(f.path);
+    if (entry) {
       file.kind = entry.kind;
       if (entry.license) {
         file.license = entry.license;
         file.licenseSource = `${specName} (license of "${entry.path}")`;
       }
-    });
+    }
     const base = path.posix.basename(f.path);
     if (isLicenseFileName(base)) {
       const declared = detectLicense(base, await readHead(path.join(root, f.path)));
