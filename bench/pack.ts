@@ -13,7 +13,7 @@ import { LayoutTarget } from '../modules/oci/layout.js';
 import { copy } from '../modules/oci/copy.js';
 import { openReference } from '../modules/oci/open.js';
 import { PackCache, packModel } from '../modules/modelpack/index.js';
-import type { ModelSpec } from '../modules/spec/model-spec.js';
+import type { ModelSpec } from '../modules/project/model-spec.js';
 import { startRegistry } from '../test/helpers/registry.js';
 import { randomFile, timed } from './lib/measure.js';
 

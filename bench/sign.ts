@@ -13,7 +13,7 @@ import { LayoutTarget } from '../modules/oci/layout.js';
 import { packModel } from '../modules/modelpack/index.js';
 import { generateSigningKeyPair, loadPrivateKey } from '../modules/sign/index.js';
 import { signArtifact } from '../modules/sign/artifact/index.js';
-import type { ModelSpec } from '../modules/spec/model-spec.js';
+import type { ModelSpec } from '../modules/project/model-spec.js';
 import { randomFile } from './lib/measure.js';
 
 const run = promisify(execFile);

@@ -18,7 +18,7 @@ import {
   type ModelPackConfig,
 } from '../modelpack/index.js';
 import type { ReadOnlyTarget } from '../oci/index.js';
-import type { ModelSpec } from '../spec/index.js';
+import type { ModelSpec } from '../project/index.js';
 
 /** Documents and code are small; a layer larger than this is not read for facts (it stays listed). */
 export const MAX_FETCHED_LAYER_BYTES = 16 * 1024 * 1024;

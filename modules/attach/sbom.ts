@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { packedFilesOf } from '../modelpack/index.js';
 import { sbomInputFromManifest, sbomInputFromProject, type SbomFile, type SbomInput } from '../sbom/index.js';
-import type { SpecFileEntry } from '../spec/index.js';
+import type { SpecFileEntry } from '../project/index.js';
 import { layerPath, type ArtifactProject } from './artifact.js';
 
 /** Per-file SHA-256 for tar layers where packing recorded it, so every entry names one file's hash. */

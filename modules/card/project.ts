@@ -5,7 +5,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelshipError } from '../errors/index.js';
-import type { ModelSpec } from '../spec/model-spec.js';
+import type { ModelSpec } from '../project/model-spec.js';
 import { fromModelIndex, isEvalResultsFile, parseEvalResults, type EvalResult } from './card/eval-results.js';
 import { deriveMof, type MofDerivation } from './mof/derive.js';
 import { scanProject, type ProjectFacts } from './mof/facts.js';

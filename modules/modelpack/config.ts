@@ -10,9 +10,9 @@ import { z } from 'zod';
 import { ModelshipError } from '../errors/index.js';
 import { isDigest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/types.js';
-import { ModelConfigFields, ModelDescriptorFields, type ModelSpec } from '../spec/model-spec.js';
-import { PARAM_SIZE_PATTERN } from '../spec/param-size.js';
-import { schemaFilePath } from '../spec/schema-files.js';
+import { ModelConfigFields, ModelDescriptorFields, type ModelSpec } from '../project/model-spec.js';
+import { PARAM_SIZE_PATTERN } from '../project/param-size.js';
+import { schemaFilePath } from '../project/schema-files.js';
 import { parseLayerMediaType } from './mediatypes.js';
 
 export const ModelPackDescriptor = ModelDescriptorFields.extend({

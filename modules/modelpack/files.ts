@@ -6,9 +6,9 @@
 import { lstat, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ModelshipError } from '../errors/index.js';
-import type { FileKind, ModelSpec, SpecFileEntry } from '../spec/model-spec.js';
-import { normalizeSpecPath, specPathMatcher, specPathSpecificity } from '../spec/paths.js';
-import { hasGlob, ignoreDialectOf, isIgnored, parsePatterns } from '../spec/ignore.js';
+import type { FileKind, ModelSpec, SpecFileEntry } from '../project/model-spec.js';
+import { normalizeSpecPath, specPathMatcher, specPathSpecificity } from '../project/paths.js';
+import { hasGlob, ignoreDialectOf, isIgnored, parsePatterns } from '../project/ignore.js';
 
 export interface ResolvedFile {
   /** `/`-separated path relative to the context directory. */

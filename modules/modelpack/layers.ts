@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { silentReporter, type Reporter } from '../progress/index.js';
 import type { Descriptor, Target } from '../oci/types.js';
-import type { FileKind } from '../spec/model-spec.js';
+import type { FileKind } from '../project/model-spec.js';
 import { PackCache, type CachedLayer } from './cache.js';
 import { compressionOf, compressor } from './compress.js';
 import type { ResolvedFile } from './files.js';

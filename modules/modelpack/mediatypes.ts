@@ -3,7 +3,7 @@
  * `cnai` names that v0.0.6 and modctl < 0.2 wrote: emit only the cncf names, read both.
  */
 import { ModelshipError } from '../errors/index.js';
-import type { FileKind } from '../spec/model-spec.js';
+import type { FileKind } from '../project/model-spec.js';
 
 export const MODEL_ARTIFACT_TYPE = 'application/vnd.cncf.model.manifest.v1+json';
 export const MODEL_CONFIG_MEDIA_TYPE = 'application/vnd.cncf.model.config.v1+json';

@@ -5,8 +5,8 @@
 import { parse as parseYaml } from 'yaml';
 import { ANNOTATION_CREATED, MEDIA_TYPE, type Descriptor, type ImageManifest, type Target } from '../oci/types.js';
 import { silentReporter, type Reporter } from '../progress/index.js';
-import type { FileKind, ModelSpec } from '../spec/model-spec.js';
-import { normalizeSpecPath } from '../spec/paths.js';
+import type { FileKind, ModelSpec } from '../project/model-spec.js';
+import { normalizeSpecPath } from '../project/paths.js';
 import { pushBytes, pushManifest } from './content.js';
 import type { ResolvedFile } from './files.js';
 import { hashTap } from './hashing.js';

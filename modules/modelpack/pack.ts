@@ -6,7 +6,7 @@ import { ModelshipError } from '../errors/index.js';
 import { ANNOTATION_CREATED, MEDIA_TYPE, type Descriptor, type ImageManifest, type Target } from '../oci/types.js';
 import { pushBytes, pushManifest } from './content.js';
 import { silentReporter, type Reporter } from '../progress/index.js';
-import type { ModelSpec } from '../spec/model-spec.js';
+import type { ModelSpec } from '../project/model-spec.js';
 import { PackCache, type PackCacheStats } from './cache.js';
 import { buildModelConfig, serializeConfig, validateModelConfig, type ModelPackConfig } from './config.js';
 import { resolveSpecFiles } from './files.js';

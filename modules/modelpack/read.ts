@@ -5,7 +5,7 @@
 import { ModelshipError } from '../errors/index.js';
 import { fetchManifest, fetchManifestBytes } from '../oci/manifest.js';
 import { MEDIA_TYPE, type Descriptor, type ImageManifest, type ReadOnlyTarget } from '../oci/types.js';
-import type { FileKind } from '../spec/model-spec.js';
+import type { FileKind } from '../project/model-spec.js';
 import { parseModelConfig } from './config.js';
 import {
   ANNOTATION_FILEPATH,

@@ -15,7 +15,7 @@ import { extract as tarExtract } from 'tar-stream';
 import { ModelshipError, isModelshipError } from '../errors/index.js';
 import type { ReadOnlyTarget } from '../oci/types.js';
 import { silentReporter, type Reporter } from '../progress/index.js';
-import type { FileKind } from '../spec/model-spec.js';
+import type { FileKind } from '../project/model-spec.js';
 import { compressionOf, decompressor } from './compress.js';
 import { ANNOTATION_FILE_METADATA, LEGACY_ANNOTATION_FILE_METADATA } from './mediatypes.js';
 import { readArtifact, type ArtifactFile, type ModelArtifactView } from './read.js';

@@ -10,7 +10,7 @@ import {
   type ImageManifest,
   type ReadOnlyTarget,
 } from '../oci/index.js';
-import type { ModelSpec } from '../spec/model-spec.js';
+import type { ModelSpec } from '../project/model-spec.js';
 import { filesFromManifest } from './files.js';
 import type { SbomInput, SbomSpec } from './input.js';
 

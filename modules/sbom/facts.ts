@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { specPathMatcher } from '../spec/paths.js';
+import { specPathMatcher } from '../project/paths.js';
 import type { SbomFile, SbomInput } from './input.js';
 
 export interface DatasetFacts {

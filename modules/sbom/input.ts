@@ -2,7 +2,7 @@
  * What an SBOM is built from: the spec and what packing produced (file digests, the artifact,
  * the ModelPack config), never the weights themselves.
  */
-import type { FileKind, ModelSpec } from '../spec/model-spec.js';
+import type { FileKind, ModelSpec } from '../project/model-spec.js';
 
 /** The parts of a ModelSpec an SBOM reads; a full ModelSpec fits. */
 export type SbomSpec = Pick<ModelSpec, 'descriptor' | 'config' | 'files'> & Partial<Pick<ModelSpec, 'ignore'>>;

@@ -8,7 +8,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ModelshipError } from '../errors/index.js';
-import { listProjectFiles, specEntryMatcher } from '../spec/index.js';
+import { listProjectFiles, specEntryMatcher } from '../project/index.js';
 import { readDependencies } from './deps/index.js';
 import { readEvaluationFile } from './evaluation.js';
 import type { EvaluationResult, SbomFile, SbomInput, SbomSpec } from './input.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ggufModelInfo, readGgufHeader, validateGguf, writeTinyModel } from '../../modules/gguf/index.js';
 import { isModelshipError } from '../../modules/errors/index.js';
-import { ggufBytes, LLAMA_METADATA, writeGguf } from '../spec/gguf-fixture.js';
+import { ggufBytes, LLAMA_METADATA, writeGguf } from '../project/gguf-fixture.js';
 
 let dir: string;
 beforeAll(async () => {

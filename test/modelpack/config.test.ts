@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildModelConfig, modelConfigProblems, parseModelConfig, serializeConfig, validateModelConfig } from '../../modules/modelpack/config.js';
 import { layerMediaType, parseLayerMediaType } from '../../modules/modelpack/mediatypes.js';
-import { ModelSpec } from '../../modules/spec/model-spec.js';
+import { ModelSpec } from '../../modules/project/model-spec.js';
 import { hasCode } from '../../modules/errors/index.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');

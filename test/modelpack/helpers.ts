@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FileKind, ModelSpec } from '../../modules/spec/model-spec.js';
+import type { FileKind, ModelSpec } from '../../modules/project/model-spec.js';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const sharedDir = resolve(repoRoot, '..', 'shared');

@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { LayoutTarget } from '../../modules/oci/layout.js';
 import { packModel, unpack } from '../../modules/modelpack/index.js';
-import { loadSpec } from '../../modules/spec/index.js';
+import { loadSpec } from '../../modules/project/index.js';
 import { sharedDir, tempDir, writeTree } from './helpers.js';
 
 interface PackUnpackCase {

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { ModelSpec } from '../../modules/spec/model-spec.js';
+import type { ModelSpec } from '../../modules/project/model-spec.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 export const sharedDir = path.resolve(repoRoot, '..', 'shared');

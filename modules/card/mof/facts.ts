@@ -5,9 +5,9 @@
  */
 import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { listProjectFiles } from '../../spec/detect.js';
-import { specEntryMatcher } from '../../spec/paths.js';
-import type { FileKind, ModelSpec } from '../../spec/model-spec.js';
+import { listProjectFiles } from '../../project/detect.js';
+import { specEntryMatcher } from '../../project/paths.js';
+import type { FileKind, ModelSpec } from '../../project/model-spec.js';
 import { frontMatterKeyLine, parseCard } from '../card/front-matter.js';
 import { detectLicense, isLicenseFileName } from './license-file.js';
 

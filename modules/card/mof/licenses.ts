@@ -3,7 +3,7 @@
  * the MOT's LicenseHandler answers them, plus turning the ids people write (Hugging Face ids,
  * lower-case SPDX, LicenseRef-) into SPDX ids.
  */
-import { HF_LICENSE_IDS } from '../../spec/huggingface.js';
+import { HF_LICENSE_IDS } from '../../project/huggingface.js';
 import { LICENSES, OPEN_DATA_LICENSES, TYPE_APPROPRIATE, type ContentType } from './license-data.js';
 
 /** Open as the MOT means it: FSF libre, on its open-data list, or OSI approved. Exact, case-sensitive ids. */

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { ModelshipError } from '../../errors/index.js';
 import { writeFileAtomic } from '../../fs/atomic.js';
 import { pathExists } from '../../fs/exists.js';
-import { detectProject, MODELSHIP_FILE, MODELSHIP_SCHEMA_FILE, renderModelshipYaml, schemaFilePath } from '../../spec/index.js';
+import { detectProject, MODELSHIP_FILE, MODELSHIP_SCHEMA_FILE, renderModelshipYaml, schemaFilePath } from '../../project/index.js';
 import { flagBoolean, type Command, type CommandContext, type CommandResult } from '../command.js';
 
 /** Editors find the schema through a path relative to the new file; the installed copy is offline. */

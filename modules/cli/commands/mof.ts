@@ -8,13 +8,13 @@ import { attachDocument, attachedLine, attachNeedsReference, documentSource, pro
 import { classifyMot, mofReportDocument, readProject, writeFileAtomic, type MofDerivation, type MofEvaluation, type ProjectView, type SpecLoader } from '../../card/index.js';
 import { EXIT_STATUS, ModelshipError, UsageError } from '../../errors/index.js';
 import { openReference } from '../../oci/index.js';
-import { loadSpec } from '../../spec/index.js';
+import { loadSpec } from '../../project/index.js';
 import { flagBoolean, flagString, type Command, type CommandContext, type CommandResult } from '../command.js';
 import { openContextOf, REFERENCE_FORMS_HELP, REGISTRY_OPTIONS } from './copy.js';
 
 const ROMAN = ['0', 'I', 'II', 'III'] as const;
 
-/** modules/spec's loader; a folder with no spec file is still a project (described from its files). */
+/** modules/project's loader; a folder with no spec file is still a project (described from its files). */
 export const projectSpecLoader: SpecLoader = async (dir) => {
   try {
     return await loadSpec(dir);

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { UsageError } from '../../errors/index.js';
 import { packModel, LAYER_FORMATS, type LayerFormat, type ModelCarBase } from '../../modelpack/index.js';
 import { openReference } from '../../oci/open.js';
-import { loadSpec } from '../../spec/index.js';
+import { loadSpec } from '../../project/index.js';
 import { openStore, storeReference, type LocalStore } from '../../store/index.js';
 import { flagBoolean, flagString, type Command, type CommandContext } from '../command.js';
 import { REGISTRY_OPTIONS, openContextOf } from './copy.js';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { attachDocument, attachedLine, attachNeedsReference, documentSource, sbomInputOfArtifact, withArtifactProject } from '../../attach/index.js';
 import { UsageError } from '../../errors/index.js';
 import { writeFileAtomic } from '../../card/index.js';
-import { loadSpec } from '../../spec/index.js';
+import { loadSpec } from '../../project/index.js';
 import { openReference } from '../../oci/index.js';
 import {
   buildSbom,

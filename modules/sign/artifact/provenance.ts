@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { promisify } from 'node:util';
 import { ModelshipError, describeError } from '../../errors/index.js';
-import { findSpecFile } from '../../spec/load.js';
+import { findSpecFile } from '../../project/load.js';
 import { buildPackProvenance, type BuilderKind } from '../slsa.js';
 import type { InTotoStatement } from '../oms/statement.js';
 import type { ManifestSubject } from './statements.js';

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { findSpecFile, loadSpec } from '../../modules/spec/index.js';
+import { findSpecFile, loadSpec } from '../../modules/project/index.js';
 import { hasCode } from '../../modules/errors/index.js';
 
 let dir: string;

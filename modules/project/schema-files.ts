@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ModelshipError } from '../errors/index.js';
 
-/** Absolute path of schemas/<name>, from the sources (modules/spec) or the build (dist/modules/spec). */
+/** Absolute path of schemas/<name>, from the sources (modules/project) or the build (dist/modules/project). */
 export function schemaFilePath(name: string): string {
   for (const up of ['../../schemas/', '../../../schemas/']) {
     const candidate = fileURLToPath(new URL(up + name, import.meta.url));

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { classifyFile, createIgnoreMatcher, parseKitfile } from '../../modules/spec/index.js';
+import { classifyFile, createIgnoreMatcher, parseKitfile } from '../../modules/project/index.js';
 import { hasCode } from '../../modules/errors/index.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');

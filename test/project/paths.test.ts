@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseModelshipYaml, specEntryMatcher } from '../../modules/spec/index.js';
+import { parseModelshipYaml, specEntryMatcher } from '../../modules/project/index.js';
 import { resolveSpecFiles } from '../../modules/modelpack/index.js';
 import { sbomInputFromProject } from '../../modules/sbom/index.js';
 import { scanProject } from '../../modules/card/index.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse as parseYaml } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { modelshipJsonSchema, parseModelshipYaml, renderModelshipYaml, schemaFilePath } from '../../modules/spec/index.js';
+import { modelshipJsonSchema, parseModelshipYaml, renderModelshipYaml, schemaFilePath } from '../../modules/project/index.js';
 import { hasCode } from '../../modules/errors/index.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
@@ -141,7 +141,7 @@ describe('modelship.yaml errors', () => {
 describe('the published JSON Schema', () => {
   it('schemas/modelship.schema.json is the one generated from the zod schema', () => {
     const committed = JSON.parse(readFileSync(path.join(repoRoot, 'schemas', 'modelship.schema.json'), 'utf8'));
-    // Regenerate with: npx tsx -e "import('./modules/spec/modelship-yaml.ts').then(m=>require('fs').writeFileSync('schemas/modelship.schema.json', JSON.stringify(m.modelshipJsonSchema(),null,2)+'\n'))"
+    // Regenerate with: npx tsx -e "import('./modules/project/modelship-yaml.ts').then(m=>require('fs').writeFileSync('schemas/modelship.schema.json', JSON.stringify(m.modelshipJsonSchema(),null,2)+'\n'))"
     expect(committed).toEqual(modelshipJsonSchema());
     expect(schemaFilePath('modelship.schema.json')).toBe(path.join(repoRoot, 'schemas', 'modelship.schema.json'));
   });

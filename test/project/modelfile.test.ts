@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseModelfile } from '../../modules/spec/index.js';
+import { parseModelfile } from '../../modules/project/index.js';
 import { hasCode } from '../../modules/errors/index.js';
 
 const ctx = { file: '/proj/Modelfile', contextDir: '/proj' };

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { detectProject, loadSpec, readSafetensorsHeader } from '../../modules/spec/index.js';
+import { detectProject, loadSpec, readSafetensorsHeader } from '../../modules/project/index.js';
 import { runCli } from '../helpers/cli.js';
 import { writeGguf, LLAMA_METADATA } from './gguf-fixture.js';
 

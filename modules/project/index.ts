@@ -1,5 +1,5 @@
 /**
- * modules/spec: one typed ModelSpec from modelship.yaml, a KitOps Kitfile or a modctl Modelfile,
+ * modules/project: one typed ModelSpec from modelship.yaml, a KitOps Kitfile or a modctl Modelfile,
  * or from the files of a folder that has none.
  */
 export { ModelSpec, FileKind, SpecFileEntry, ModelCapabilities, ModelDescriptorFields, ModelConfigFields, PipelineSettings } from './model-spec.js';
