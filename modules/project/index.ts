@@ -20,5 +20,5 @@ export { readSafetensorsHeader, dominantPrecision } from './safetensors.js';
 export type { SafetensorsInfo } from './safetensors.js';
 export { hfLicenseToSpdx, readHfConfig, readModelCard } from './huggingface.js';
 export type { HfConfigFacts, ModelCardFacts } from './huggingface.js';
-export { schemaFilePath } from './schema-files.js';
+export { schemaFilePath, publishedSchemaUrl } from './schema-files.js';
 export { MODELSHIP_FILE, SPEC_FILE_NAMES, KITFILE_NAMES, MODELFILE_NAMES } from './spec-files.js';

@@ -5,15 +5,14 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { parseCard, unfilledSections } from '../../modules/card/index.js';
 import { makeProject } from './projects.js';
+import { vectorPath } from '../helpers/vectors.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const MOF = path.resolve(repoRoot, '..', 'shared', 'specs', 'mof');
+const MOF = vectorPath('mof');
 
 function run(argv: string[], cwd = process.cwd()): Promise<{ code: number; stdout: string; stderr: string }> {
   return runCli(argv, { cwd, env: { CI: '1' } });

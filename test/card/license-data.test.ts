@@ -3,13 +3,12 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { LICENSES, TYPE_APPROPRIATE } from '../../modules/card/mof/license-data.js';
 import { detectLicense, hfLicenseFor, isOpenLicense, isTypeAppropriate, normalizeLicenseId } from '../../modules/card/index.js';
+import { vectorPath } from '../helpers/vectors.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const MOF = path.resolve(repoRoot, '..', 'shared', 'specs', 'mof');
+const MOF = vectorPath('mof');
 
 interface Upstream { licenseId: string; isOsiApproved?: boolean; isFsfLibre?: boolean; isDeprecatedLicenseId?: boolean; ContentType?: string | string[] }
 

@@ -4,14 +4,13 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { classifyMot, parseMotYaml } from '../../modules/card/index.js';
 import { hasCode } from '../../modules/errors/index.js';
+import { vectorPath } from '../helpers/vectors.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const MOF = path.resolve(repoRoot, '..', 'shared', 'specs', 'mof');
+const MOF = vectorPath('mof');
 const TEST_DATA = path.join(MOF, 'test_data');
 
 interface Expected { class: number; progress: Record<'1' | '2' | '3', number> }

@@ -5,9 +5,9 @@ import { buildModelConfig, modelConfigProblems, parseModelConfig, serializeConfi
 import { layerMediaType, parseLayerMediaType } from '../../modules/modelpack/mediatypes.js';
 import { ModelSpec } from '../../modules/project/model-spec.js';
 import { hasCode } from '../../modules/errors/index.js';
+import { vectorPath } from '../helpers/vectors.js';
 
-const repoRoot = path.resolve(import.meta.dirname, '..', '..');
-const specs = path.resolve(repoRoot, '..', 'shared', 'specs', 'modelpack');
+const specs = vectorPath('modelpack');
 const vectors = JSON.parse(readFileSync(path.join(specs, 'config-test-vectors.json'), 'utf8')) as {
   vectors: { description: string; shouldFail: boolean; config: unknown }[];
 };

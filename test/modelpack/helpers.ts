@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { FileKind, ModelSpec } from '../../modules/project/model-spec.js';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const sharedDir = resolve(repoRoot, '..', 'shared');
+
 
 export async function tempDir(prefix = 'modelship-mp-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));

@@ -1,11 +1,12 @@
 import { readFile, readdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { LayoutTarget } from '../../modules/oci/layout.js';
 import { packModel, unpack } from '../../modules/modelpack/index.js';
 import { loadSpec } from '../../modules/project/index.js';
-import { sharedDir, tempDir, writeTree } from './helpers.js';
+import { tempDir, writeTree } from './helpers.js';
+import { vectorPath } from '../helpers/vectors.js';
 
 interface PackUnpackCase {
   description: string;
@@ -25,7 +26,7 @@ async function listFiles(root: string, rel = ''): Promise<string[]> {
   return out.sort();
 }
 
-const dir = resolve(sharedDir, 'interop', 'kitops');
+const dir = vectorPath('kitops');
 const cases = (await readdir(dir)).filter((n) => n.startsWith('pack-unpack__') && n.endsWith('.yaml')).sort();
 
 describe("KitOps' pack/unpack cases (paths, ignores, intersecting paths)", () => {

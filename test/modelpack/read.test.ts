@@ -1,11 +1,12 @@
 import { readFile, readdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { pack as tarPack } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { LayoutTarget } from '../../modules/oci/layout.js';
 import type { ImageManifest } from '../../modules/oci/types.js';
 import { artifactFiles, detectFormat, packModel, readArtifact, unpack } from '../../modules/modelpack/index.js';
-import { bytesOf, json, pushArtifact, sharedDir, specFor, tempDir, writeTree } from './helpers.js';
+import { bytesOf, json, pushArtifact, specFor, tempDir, writeTree } from './helpers.js';
+import { vectorPath } from '../helpers/vectors.js';
 
 async function tarOf(entries: { name: string; body: string }[]): Promise<Buffer> {
   const p = tarPack();
@@ -16,7 +17,7 @@ async function tarOf(entries: { name: string; body: string }[]): Promise<Buffer>
   return Buffer.concat(chunks);
 }
 
-const kitopsDir = resolve(sharedDir, 'interop', 'kitops');
+const kitopsDir = vectorPath('kitops');
 
 describe('reading every model artifact format into one view', () => {
   it("reads KitOps' own recorded ModelKit manifests (no artifactType)", async () => {

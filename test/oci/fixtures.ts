@@ -41,5 +41,3 @@ export async function tempDir(prefix = 'modelship-oci-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
 }
 
-/** test/oci -> repository root -> ../shared */
-export const sharedDir = join(import.meta.dirname, '..', '..', '..', 'shared');

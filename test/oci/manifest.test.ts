@@ -4,9 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { Ajv } from 'ajv';
 import { encodeManifest, parseImageManifest, parseManifestContent, successors, MAX_MANIFEST_BYTES, MEDIA_TYPE, descriptorOf } from '../../modules/oci/index.js';
 import type { ModelshipError } from '../../modules/errors/index.js';
-import { sampleImage, sharedDir } from './fixtures.js';
+import { sampleImage } from './fixtures.js';
+import { vectorPath } from '../helpers/vectors.js';
 
-const specs = join(sharedDir, 'specs', 'oci');
+const specs = vectorPath('oci');
 
 /** Drop draft-04 `id`s so relative $refs resolve against the names each file is registered under. */
 function withoutIds(value: unknown): unknown {

@@ -134,7 +134,9 @@ describe('modelship init', () => {
     expect(first.stdout).toMatch(/wrote .*modelship\.yaml\nfiles: 2 weight, 3 weightConfig, 1 doc, 2 code, 1 dataset/);
     expect(first.stdout).toMatch(/fill in by hand:\n  version/);
     const yaml = await readFile(path.join(dir, 'modelship.yaml'), 'utf8');
-    expect(yaml).toMatch(/^# yaml-language-server: \$schema=.*schemas\/modelship\.schema\.json\n/);
+    // The same schema URL on every machine: the published copy of this version, not a path into this installation.
+    const { version } = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(yaml.split('\n')[0]).toBe(`# yaml-language-server: $schema=https://unpkg.com/modelship@${version}/schemas/modelship.schema.json`);
     const loaded = await loadSpec(dir);
     const detected = (await detectProject(dir)).spec;
     expect(loaded.source.format).toBe('modelship');

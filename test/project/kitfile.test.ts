@@ -4,10 +4,9 @@ import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { classifyFile, createIgnoreMatcher, parseKitfile } from '../../modules/project/index.js';
 import { hasCode } from '../../modules/errors/index.js';
+import { vectorPath } from '../helpers/vectors.js';
 
-const repoRoot = path.resolve(import.meta.dirname, '..', '..');
-const shared = path.resolve(repoRoot, '..', 'shared');
-const interop = path.join(shared, 'interop', 'kitops');
+const interop = vectorPath('kitops');
 const ctx = { file: '/proj/Kitfile', contextDir: '/proj' };
 
 function expectSpecError(fn: () => unknown, ...patterns: RegExp[]) {
@@ -21,7 +20,7 @@ function expectSpecError(fn: () => unknown, ...patterns: RegExp[]) {
 }
 
 describe('the upstream example Kitfile', () => {
-  const text = readFileSync(path.join(shared, 'specs', 'kitops', 'Kitfile.example.yaml'), 'utf8');
+  const text = readFileSync(vectorPath('kitops', 'Kitfile.example.yaml'), 'utf8');
   const spec = () => parseKitfile(text, ctx);
   it('maps package and model onto the descriptor, keeping 1.0 and 1.2.3 as text', () => {
     expect(spec().source).toEqual({ format: 'kitfile', file: '/proj/Kitfile' });

@@ -10,7 +10,8 @@ import {
   type SbomInput,
 } from '../../modules/sbom/index.js';
 import { hasCode } from '../../modules/errors/index.js';
-import { chatProject, codeProject, safetensorsProject, sharedDir, type Project } from './fixtures.js';
+import { chatProject, codeProject, safetensorsProject, type Project } from './fixtures.js';
+import { vectorPath } from '../helpers/vectors.js';
 
 const artifact = {
   reference: '127.0.0.1:5000/team/tiny-chat:1.0.0',
@@ -208,7 +209,7 @@ describe('sbomInputFromProject with known digests', () => {
 });
 
 describe('validateCycloneDx and readCycloneDx', () => {
-  const dir = path.join(sharedDir, 'interop', 'cyclonedx');
+  const dir = vectorPath('cyclonedx');
   const examples = readdirSync(dir).filter((f) => f.endsWith('.json'));
 
   it('finds the official examples', () => expect(examples.length).toBeGreaterThanOrEqual(8));

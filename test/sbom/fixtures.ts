@@ -9,7 +9,6 @@ import path from 'node:path';
 import type { ModelSpec } from '../../modules/project/model-spec.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
-export const sharedDir = path.resolve(repoRoot, '..', 'shared');
 
 export interface Project {
   dir: string;

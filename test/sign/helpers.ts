@@ -1,9 +1,10 @@
 import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { vectorPath } from '../helpers/vectors.js';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
-export const interop = resolve(repoRoot, '..', 'shared', 'interop');
+export const interop = vectorPath();
 export const omsInterop = join(interop, 'oms');
 
 /** A small model folder with a nested file, in its own temp dir. */

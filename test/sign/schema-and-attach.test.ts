@@ -12,9 +12,10 @@ import {
   loadPrivateKey,
   signModelFolder,
 } from '../../modules/sign/index.js';
-import { makeModel, omsInterop, repoRoot } from './helpers.js';
+import { makeModel, omsInterop } from './helpers.js';
+import { vectorPath } from '../helpers/vectors.js';
 
-const schemas = join(repoRoot, '..', 'shared', 'specs', 'oms', 'schemas-v1.0');
+const schemas = vectorPath('oms', 'schemas-v1.0');
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
 
 function omsValidator(id: 'bundle' | 'statement') {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mkdtemp, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import {
   buildOmsStatement,
@@ -14,9 +14,9 @@ import {
 } from '../../modules/sign/index.js';
 import { hasCode } from '../../modules/errors/index.js';
 import type { ImageManifest } from '../../modules/oci/types.js';
+import { vectorPath } from '../helpers/vectors.js';
 
-const repoRoot = resolve(import.meta.dirname, '..', '..');
-const testdata = resolve(repoRoot, '..', 'shared', 'interop', 'oms', 'payload-testdata');
+const testdata = vectorPath('oms', 'payload-testdata');
 
 /** The model_signing test fixtures, rebuilt from their documented contents. */
 async function buildFixture(kind: string): Promise<string> {

@@ -6,14 +6,8 @@ import path from 'node:path';
 import { ModelshipError } from '../../errors/index.js';
 import { writeFileAtomic } from '../../fs/atomic.js';
 import { pathExists } from '../../fs/exists.js';
-import { detectProject, MODELSHIP_FILE, MODELSHIP_SCHEMA_FILE, renderModelshipYaml, schemaFilePath } from '../../project/index.js';
+import { detectProject, MODELSHIP_FILE, MODELSHIP_SCHEMA_FILE, renderModelshipYaml, publishedSchemaUrl } from '../../project/index.js';
 import { flagBoolean, type Command, type CommandContext, type CommandResult } from '../command.js';
-
-/** Editors find the schema through a path relative to the new file; the installed copy is offline. */
-function schemaRef(dir: string): string {
-  const rel = path.relative(dir, schemaFilePath(MODELSHIP_SCHEMA_FILE)).split(path.sep).join('/');
-  return rel.startsWith('.') ? rel : `./${rel}`;
-}
 
 async function run(ctx: CommandContext): Promise<CommandResult> {
   const dir = path.resolve(ctx.cwd, ctx.args[0] ?? '.');
@@ -24,7 +18,7 @@ async function run(ctx: CommandContext): Promise<CommandResult> {
   const dryRun = flagBoolean(ctx, 'dry-run');
   const force = flagBoolean(ctx, 'force');
   const detection = await detectProject(dir);
-  const yaml = renderModelshipYaml(detection.spec, { schemaRef: schemaRef(dir) });
+  const yaml = renderModelshipYaml(detection.spec, { schemaRef: publishedSchemaUrl(MODELSHIP_SCHEMA_FILE) });
   if (dryRun) return { json: { spec: detection.spec, yaml, findings: detection.findings, missing: detection.missing }, text: yaml };
   if (!force && (await pathExists(target))) {
     throw new ModelshipError('SPEC_EXISTS', `${target} already exists: edit it, or run "modelship init --force" to replace it`);

@@ -4,10 +4,11 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { vectorPath } from '../../helpers/vectors.js';
 
 const run = promisify(execFile);
 export const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
-export const notationInterop = resolve(repoRoot, '..', 'shared', 'interop', 'notation');
+export const notationInterop = vectorPath('notation');
 
 export type KeySpec = 'P-256' | 'P-384' | 'RSA-2048';
 
