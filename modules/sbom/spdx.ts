@@ -105,7 +105,7 @@ export function buildSpdx(input: SbomInput): Json {
   const manifest = input.artifact?.modelManifest;
   if (input.artifact && manifest) {
     // A ModelCar: the reference resolves to the index; the ModelPack manifest is a part of it.
-    const manifestId = ids.mint('package', `modelpack-manifest-${manifest.digest}`);
+    const manifestId = ids.mint('package', 'modelpack-manifest');
     graph.push({
       type: 'software_Package',
       spdxId: manifestId,
@@ -116,6 +116,7 @@ export function buildSpdx(input: SbomInput): Json {
       software_primaryPurpose: 'model',
       comment: `${manifest.mediaType} listed in the index ${input.artifact.digest}`,
     });
+    licensed(manifestId, licenseExpression(f.licenses));
     relate(modelId, 'contains', [manifestId]);
   }
 
