@@ -162,4 +162,17 @@ describe('a ModelCar tag as clusters see it', () => {
     expect(verified.code).toBe(8);
     expect(verified.json().reason).toContain(indexDigest);
   });
+
+  it('fails fast on an unreachable ModelCar base, naming --modelcar-base and the layout alternative', async () => {
+    const base = await tempDir('modelcar-offline-');
+    const project = await makeProject('class3');
+    // Port 1 on loopback refuses connections: what an offline Docker Hub looks like, without the network.
+    const r = await runCli(['pack', project, '-t', 'car:v1', '--modelcar', '--modelcar-base', '127.0.0.1:1/library/busybox:1.37', '--plain-http'], {
+      env: { MODELSHIP_HOME: join(base, 'home') },
+      cwd: base,
+    });
+    expect(r.code).toBe(6);
+    expect(r.stderr).toContain('the ModelCar base 127.0.0.1:1/library/busybox:1.37 could not be read');
+    expect(r.stderr).toContain('--modelcar-base oci:./busybox:latest');
+  });
 });

@@ -63,6 +63,9 @@ when set). Unchanged files are not read again on a re-pack.
 
 --modelcar also writes a runnable image (busybox base, the model under /models) for KServe's
 oci:// ModelCar mode, sharing the layer blobs; the tag then names an index holding both.
+The base defaults to docker.io/library/busybox:1.37, which needs Docker Hub: offline, give
+--modelcar-base a mirror (HOST/library/busybox:1.37) or a layout (oci:./busybox:latest, made once
+with "skopeo copy docker://busybox:1.37 oci:./busybox:latest").
 --format modelkit also writes a KitOps ModelKit tagged <TAG>-modelkit.
 
 Examples:
