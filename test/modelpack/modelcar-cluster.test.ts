@@ -5,6 +5,7 @@
  */
 import { appendFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, inject, it } from 'vitest';
 import { BUNDLE_V03_MEDIA_TYPE, generateSigningKeyPair, parseBundle } from '../../modules/sign/index.js';
 import { COSIGN_SIGN_PREDICATE_TYPE } from '../../modules/sign/artifact/statements.js';
@@ -119,9 +120,18 @@ describe('a ModelCar tag as clusters see it', () => {
     expect(referrerManifest.subject).toEqual({ mediaType: index.mediaType, digest: index.digest, size: index.size });
     expect(referrerManifest.artifactType).toBe(BUNDLE_V03_MEDIA_TYPE);
     expect((await statementOf(opened.target, signatures[0]!)).subject[0]!.digest).toEqual({ sha256: indexDigest.slice(7) });
+    expect(referrerManifest.annotations?.['dev.sigstore.bundle.content']).toBe('dsse-envelope');
+    expect(referrerManifest.config).toMatchObject({ mediaType: 'application/vnd.oci.empty.v1+json', size: 2 });
     const listed = (await fetchManifest(opened.target, index, 'test')) as ImageIndex;
     const image = listed.manifests.find((m) => m.platform)!;
     expect(await referrers(opened.target, image, BUNDLE_V03_MEDIA_TYPE)).toHaveLength(1);
+
+    // podman resolves the tag to the index and takes the platform image from it: the image it stores is ours.
+    const podmanRoot = await tempDir('modelcar-podman-');
+    const podman = (args: string[]) => execa('podman', ['--root', join(podmanRoot, 'root'), '--runroot', join(podmanRoot, 'run'), '--storage-driver', 'vfs', ...args]);
+    await podman(['pull', '-q', '--tls-verify=false', remote]);
+    const imageManifest = (await fetchManifest(opened.target, image, 'test')) as ImageManifest;
+    expect((await podman(['image', 'inspect', '--format', '{{.ID}}', remote])).stdout.trim()).toBe(imageManifest.config.digest.slice(7));
 
     // discover on the tag shows the index's referrers and each manifest's; by digest the heading names it once.
     const discovered = await cli(['discover', remote, '--plain-http', '--json']);
