@@ -52,6 +52,9 @@ export interface ModelArtifactView {
 
 const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 
+/** Where a ModelCar image holds the model (KServe links it to /mnt/models); ModelCar paths start with it. */
+export const MODELCAR_PREFIX = 'models/';
+
 /** Format of a layer media type's suffix: `.tar`, `.tar+gzip`, `.tar.gzip`… */
 function tarFormatOf(mediaType: string): LayerFormat | undefined {
   if (/\.tar\+gzip$|\.tar\.gzip$|\.tar\.gz$/.test(mediaType)) return 'tar+gzip';
@@ -211,7 +214,7 @@ export async function readArtifact(target: ReadOnlyTarget, reference: string): P
  * The folder a ModelCar's model files sit under (`models/`), or "" for any other artifact. Packing
  * for a ModelCar prefixes every path, so documents are read relative to it, as in the plain pack.
  */
-export function modelRootOf(view: Pick<ModelArtifactView, 'files' | 'images'>, prefix = 'models/'): string {
+export function modelRootOf(view: Pick<ModelArtifactView, 'files' | 'images'>, prefix = MODELCAR_PREFIX): string {
   const names = view.files.map((f) => f.name);
   if (names.length === 0 || !names.every((n) => n?.startsWith(prefix))) return '';
   // Through the index the image says so; by the model manifest's own digest, tar layers under models/ do.
