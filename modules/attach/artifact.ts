@@ -11,6 +11,7 @@ import { ModelshipError } from '../errors/index.js';
 import {
   ANNOTATION_FILEPATH,
   LEGACY_ANNOTATION_FILEPATH,
+  modelRootOf,
   readArtifact,
   unpackView,
   type ArtifactFile,
@@ -30,14 +31,22 @@ export interface ArtifactProject {
   config: ModelPackConfig;
   /** The config as a ModelSpec with no file entries (kinds come from the layers). */
   spec: ModelSpec;
-  /** Scratch folder with the fetched documents and code, laid out by their paths. */
+  /** Scratch folder with the fetched documents and code, laid out by their paths below `root`. */
   dir: string;
+  /** The folder the model's files sit under in the artifact: `models/` in a ModelCar, else "". */
+  root: string;
 }
 
 /** The path a layer's file has in the artifact, from its annotation (tar layers unpack at "."). */
 export function layerPath(file: ArtifactFile): string {
   const a = file.layer.annotations ?? {};
   return a[ANNOTATION_FILEPATH] ?? a[LEGACY_ANNOTATION_FILEPATH] ?? file.path;
+}
+
+/** The file's path in the model, as in the plain pack: a ModelCar's `models/` prefix is dropped. */
+export function modelPath(project: Pick<ArtifactProject, 'root'>, file: ArtifactFile): string {
+  const at = layerPath(file);
+  return project.root && at.startsWith(project.root) ? at.slice(project.root.length) : at;
 }
 
 /** Docs, code and evaluation results are read; weights and datasets never are. */
@@ -76,7 +85,10 @@ export async function withArtifactProject<T>(target: ReadOnlyTarget, selector: s
     const wanted = view.files.filter(isFetchedForFacts);
     // Only the chosen layers are fetched: unpackView reads every layer of the view it is given.
     if (wanted.length) await unpackView(target, { ...view, files: wanted }, dir);
-    return await use({ reference, view, config, spec: specOf(config, reference, dir), dir });
+    // A ModelCar's documents are read from its model folder, never from the image's root.
+    const root = modelRootOf(view);
+    const modelDir = root ? path.join(dir, root) : dir;
+    return await use({ reference, view, config, spec: specOf(config, reference, modelDir), dir: modelDir, root });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -4,7 +4,7 @@
  */
 import { deriveMof, readProject, type ProjectFile, type ProjectView } from '../card/index.js';
 import { ANNOTATION_FILE_METADATA, LEGACY_ANNOTATION_FILE_METADATA, type ArtifactFile } from '../modelpack/index.js';
-import { layerPath, type ArtifactProject } from './artifact.js';
+import { modelPath, type ArtifactProject } from './artifact.js';
 
 /** The file's own size: packing records it in the layer's file metadata; a raw layer is the file. */
 function fileSize(file: ArtifactFile): number {
@@ -34,7 +34,7 @@ export async function projectViewOfArtifact(project: ArtifactProject, opts: { da
   const view = await readProject(project.dir, { spec: project.spec, ...(date ? { date } : {}) });
   const scanned = new Map(view.facts.files.map((f) => [f.path, f]));
   const files: ProjectFile[] = project.view.files.map((file) => {
-    const at = layerPath(file);
+    const at = modelPath(project, file);
     return { ...scanned.get(at), path: at, size: fileSize(file), kind: file.kind };
   });
   const facts = { ...view.facts, files };

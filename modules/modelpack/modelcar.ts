@@ -7,6 +7,7 @@
 import { ModelshipError } from '../errors/index.js';
 import { copyGraph } from '../oci/copy.js';
 import { fetchManifest, fetchManifestBytes } from '../oci/manifest.js';
+import { DEFAULT_PLATFORM, selectPlatform } from '../oci/platform.js';
 import { MEDIA_TYPE, type Descriptor, type ImageIndex, type ImageManifest, type Platform, type ReadOnlyTarget, type Target } from '../oci/types.js';
 import type { PackedFile } from './layers.js';
 import { parseLayerMediaType } from './mediatypes.js';
@@ -46,17 +47,8 @@ const IMAGE_LAYER_BY_FORMAT = { tar: MEDIA_TYPE.ociLayer, 'tar+gzip': MEDIA_TYPE
 
 async function baseImage(base: ModelCarBase): Promise<{ desc: Descriptor; manifest: ImageManifest }> {
   const where = `${base.target.location} (${base.reference})`;
-  let desc = await base.target.resolve(base.reference);
-  let parsed = await fetchManifest(base.target, desc, where);
-  if ('manifests' in parsed) {
-    const want = base.platform ?? { os: 'linux', architecture: 'amd64' };
-    const pick = parsed.manifests.find((m) => m.platform?.os === want.os && m.platform?.architecture === want.architecture);
-    if (!pick) {
-      throw new ModelshipError('OCI_NOT_FOUND', `base image ${where} has no ${want.os}/${want.architecture} manifest; choose another base or platform`);
-    }
-    desc = pick;
-    parsed = await fetchManifest(base.target, desc, where);
-  }
+  const desc = await selectPlatform(base.target, await base.target.resolve(base.reference), base.platform ?? DEFAULT_PLATFORM, `base image ${where}`);
+  const parsed = await fetchManifest(base.target, desc, where);
   if ('manifests' in parsed) throw new ModelshipError('OCI_INVALID_MANIFEST', `base image ${where} is a nested index; give a single-platform image`);
   return { desc, manifest: parsed };
 }

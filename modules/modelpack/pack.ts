@@ -15,9 +15,10 @@ import { buildModelCar, type ModelCarBase, type ModelCarResult } from './modelca
 import { packModelKit, type ModelKitResult } from './modelkit.js';
 import { ANNOTATION_MODCTL_MODELFILE, LAYER_FORMATS, MODEL_ARTIFACT_TYPE, MODEL_CONFIG_MEDIA_TYPE, type LayerFormat } from './mediatypes.js';
 
+import { MODELCAR_PREFIX } from './read.js';
+
 export { ANNOTATION_CREATED } from '../oci/types.js';
-/** In a ModelCar view the model lives under this directory of the image. */
-export const MODELCAR_PREFIX = 'models/';
+export { MODELCAR_PREFIX };
 
 /** Stands in for the real diffIds when the spec's fields are checked before any file is read. */
 const PLACEHOLDER_DIFF_ID = `sha256:${'0'.repeat(64)}`;

@@ -32,6 +32,8 @@ export interface ArtifactFile {
   layerFormat: LayerFormat;
   /** The layer descriptor as the manifest lists it. */
   layer: Descriptor;
+  /** The file's path in the artifact as its annotation names it (a tar layer's `path` is the unpack root "."). */
+  name?: string;
 }
 
 export interface ModelArtifactView {
@@ -42,9 +44,16 @@ export interface ModelArtifactView {
   /** The manifest that was read (inside an index, the one chosen). */
   descriptor: Descriptor;
   manifest: ImageManifest;
+  /** What the reference resolved to: a ModelCar's index (the digest clusters pin), else `descriptor`. */
+  resolved: Descriptor;
+  /** The runnable images listed beside the model in that index (a ModelCar's platform image). */
+  images: Descriptor[];
 }
 
 const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
+/** Where a ModelCar image holds the model (KServe links it to /mnt/models); ModelCar paths start with it. */
+export const MODELCAR_PREFIX = 'models/';
 
 /** Format of a layer media type's suffix: `.tar`, `.tar+gzip`, `.tar.gzip`… */
 function tarFormatOf(mediaType: string): LayerFormat | undefined {
@@ -83,7 +92,7 @@ function modelpackFiles(manifest: ImageManifest, where: string): ArtifactFile[] 
       throw new ModelshipError('MODEL_INVALID', `${where}: raw layer ${i} (${layer.digest}) has no ${ANNOTATION_FILEPATH} annotation, so its file name is unknown`);
     }
     // A tar layer unpacks at the root; its entries carry the paths.
-    return { path: parsed.format === 'raw' ? path! : '.', kind: parsed.kind, digest: layer.digest, size: layer.size, mediaType: layer.mediaType, layerFormat: parsed.format, layer };
+    return { path: parsed.format === 'raw' ? path! : '.', ...(path === undefined ? {} : { name: path }), kind: parsed.kind, digest: layer.digest, size: layer.size, mediaType: layer.mediaType, layerFormat: parsed.format, layer };
   });
 }
 
@@ -96,7 +105,8 @@ function modelkitFiles(manifest: ImageManifest, where: string): ArtifactFile[] {
     const format: LayerFormat = m[2] === 'raw' ? 'raw' : m[3] ? (`tar+${m[3]}` as LayerFormat) : 'tar';
     const path = format === 'raw' ? pathAnnotation(layer) : '.';
     if (path === undefined) throw new ModelshipError('MODEL_INVALID', `${where}: raw ModelKit layer ${i} (${layer.digest}) has no title annotation`);
-    return { path, kind: KIT_KIND[m[1]!] ?? 'doc', digest: layer.digest, size: layer.size, mediaType: layer.mediaType, layerFormat: format, layer };
+    const name = pathAnnotation(layer);
+    return { path, ...(name === undefined ? {} : { name }), kind: KIT_KIND[m[1]!] ?? 'doc', digest: layer.digest, size: layer.size, mediaType: layer.mediaType, layerFormat: format, layer };
   });
 }
 
@@ -183,10 +193,13 @@ export function artifactFiles(manifest: ImageManifest, format: ArtifactFormat = 
 /** Read `reference` on `target` into the common view. */
 export async function readArtifact(target: ReadOnlyTarget, reference: string): Promise<ModelArtifactView> {
   const where = `${target.location} (${reference})`;
-  let descriptor = await target.resolve(reference);
+  const resolved = await target.resolve(reference);
+  let descriptor = resolved;
+  let images: Descriptor[] = [];
   let parsed = await fetchManifest(target, descriptor, where);
   if ('manifests' in parsed) {
     descriptor = chooseFromIndex(parsed.manifests, where);
+    images = parsed.manifests.filter((m) => m.platform && m.digest !== descriptor.digest);
     parsed = await fetchManifest(target, descriptor, where);
     if ('manifests' in parsed) throw new ModelshipError('MODEL_INVALID', `${where}: nested indexes are not a model artifact`);
   }
@@ -194,5 +207,16 @@ export async function readArtifact(target: ReadOnlyTarget, reference: string): P
   const format = detectFormat(manifest);
   const config = await readConfig(target, manifest, where);
   const files = artifactFiles(manifest, format, where);
-  return { format, config, files, descriptor, manifest };
+  return { format, config, files, descriptor, manifest, resolved, images };
+}
+
+/**
+ * The folder a ModelCar's model files sit under (`models/`), or "" for any other artifact. Packing
+ * for a ModelCar prefixes every path, so documents are read relative to it, as in the plain pack.
+ */
+export function modelRootOf(view: Pick<ModelArtifactView, 'files' | 'images'>, prefix = MODELCAR_PREFIX): string {
+  const names = view.files.map((f) => f.name);
+  if (names.length === 0 || !names.every((n) => n?.startsWith(prefix))) return '';
+  // Through the index the image says so; by the model manifest's own digest, tar layers under models/ do.
+  return view.images.length > 0 || view.files.every((f) => f.layerFormat !== 'raw') ? prefix : '';
 }

@@ -6,15 +6,18 @@ import { Transform, type Readable } from 'node:stream';
 import { ModelshipError, describeError, isModelshipError } from '../errors/index.js';
 import { silentReporter, type Reporter } from '../progress/index.js';
 import { isDigest } from './digest.js';
-import { fetchManifestBytes, successors } from './manifest.js';
+import { fetchManifest, fetchManifestBytes, successors } from './manifest.js';
+import { selectPlatform } from './platform.js';
 import { recordReferrer, referrers as listReferrers } from './referrers.js';
 import {
   ANNOTATION_TITLE,
+  isIndexMediaType,
   isManifestMediaType,
   isMounter,
   isRangeFetcher,
   type Content,
   type Descriptor,
+  type Platform,
   type ReadOnlyStorage,
   type ReadOnlyTarget,
   type Storage,
@@ -36,6 +39,8 @@ export interface CopyGraphOptions {
 export interface CopyOptions extends CopyGraphOptions {
   /** Also copy the manifests that refer to the copied ones (signatures, SBOMs, and theirs), recursively. */
   referrers?: boolean;
+  /** From an index, copy only this platform's image (what container tools unpack), tagged in its place. */
+  platform?: Platform;
 }
 
 export interface CopyResult {
@@ -278,9 +283,10 @@ export async function copyGraph(src: ReadOnlyStorage, dst: Storage, root: Descri
  * names incomplete content). With `referrers`, the referrers graph follows, recorded through referrers.ts.
  */
 export async function copy(src: ReadOnlyTarget, srcRef: string, dst: Target, dstRef: string, opts: CopyOptions = {}): Promise<CopyResult> {
-  const root = await src.resolve(srcRef).catch((err: unknown) => {
+  const resolved = await src.resolve(srcRef).catch((err: unknown) => {
     throw new CopyError('resolve', 'source', src.location, srcRef, err);
   });
+  const root = opts.platform ? await selectPlatform(src, resolved, opts.platform, `${src.location} (${srcRef})`) : resolved;
   if (isDigest(dstRef) && dstRef !== root.digest) {
     throw new ModelshipError('OCI_INVALID_REFERENCE', `destination digest ${dstRef} differs from the source's ${root.digest}; give a tag or the same digest`);
   }
@@ -293,7 +299,19 @@ export async function copy(src: ReadOnlyTarget, srcRef: string, dst: Target, dst
   return { root, ...copier.result };
 }
 
-/** Walk referrers breadth-first (signatures of SBOMs of the model…), copying each graph and recording it on dst. */
+/** The manifests an index lists, read from the source: an index found at the destination was not walked. */
+async function indexChildren(src: ReadOnlyTarget, desc: Descriptor): Promise<Descriptor[]> {
+  if (!isIndexMediaType(desc.mediaType)) return [];
+  const parsed = await fetchManifest(src, desc, `${src.location} (${desc.digest})`).catch((err: unknown) => {
+    throw new CopyError('fetch', 'source', src.location, desc.digest, err);
+  });
+  return 'manifests' in parsed ? parsed.manifests.filter((m) => isManifestMediaType(m.mediaType)) : [];
+}
+
+/**
+ * Walk referrers breadth-first (signatures of SBOMs of the model…), copying each graph and recording it on dst.
+ * Every manifest of an index is a subject too, whether or not the index was already there.
+ */
 async function copyReferrers(src: ReadOnlyTarget, dst: Target, copier: GraphCopier, subjects: Descriptor[]): Promise<void> {
   const done = new Set<string>();
   let queue = subjects;
@@ -302,6 +320,7 @@ async function copyReferrers(src: ReadOnlyTarget, dst: Target, copier: GraphCopi
     for (const subject of queue) {
       if (done.has(subject.digest)) continue;
       done.add(subject.digest);
+      next.push(...(await indexChildren(src, subject)));
       const found = await listReferrers(src, subject).catch((err: unknown) => {
         throw new CopyError('list referrers of', 'source', src.location, subject.digest, err);
       });

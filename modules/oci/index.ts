@@ -32,6 +32,7 @@ export { copy, copyGraph, CopyError, DEFAULT_CONCURRENCY } from './copy.js';
 export type { CopyOptions, CopyGraphOptions, CopyResult, CopySide } from './copy.js';
 export { referrers, attach, recordReferrer, needsReferrersTag, referrerDescriptor, buildArtifactManifest, artifactManifest } from './referrers.js';
 export type { ArtifactBlob, ArtifactSpec, ArtifactManifestSpec } from './referrers.js';
+export { DEFAULT_PLATFORM, formatPlatform, parsePlatform, selectPlatform } from './platform.js';
 export { openReference } from './open.js';
 export type { OpenContext, OpenedReference } from './open.js';
 export * from './remote/index.js';

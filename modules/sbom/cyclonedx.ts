@@ -3,11 +3,11 @@
  * datasets as `data` components, every file with the SHA-256 packing recorded, and the code's
  * dependencies as `library` components with purls and a dependency graph.
  */
-import type { Dependency, SbomFile, SbomInput } from './input.js';
+import type { Dependency, SbomArtifact, SbomFile, SbomInput } from './input.js';
 import { isoSeconds, modelFacts, uuidFrom, type DatasetFacts, type ModelFacts } from './facts.js';
 import { cyclonedxLicenses } from './license.js';
 import { modelshipVersion } from './locate.js';
-import { ociPurl } from './purl.js';
+import { ociDownloadUri, ociPurl } from './purl.js';
 
 export const CYCLONEDX_MEDIA_TYPE = 'application/vnd.cyclonedx+json';
 export const CYCLONEDX_SPEC_VERSION = '1.6';
@@ -17,7 +17,7 @@ type Json = Record<string, unknown>;
 export function buildCycloneDx(input: SbomInput): Json {
   const facts = modelFacts(input);
   const tool = input.tool ?? { name: 'modelship', version: modelshipVersion() };
-  const modelRef = input.artifact ? ociPurl(input.artifact.reference, input.artifact.digest) : `model:${facts.name}${facts.version ? '@' + facts.version : ''}`;
+  const modelRef = input.artifact ? ociPurl(input.artifact, input.artifact.digest) : `model:${facts.name}${facts.version ? '@' + facts.version : ''}`;
   const datasetRefs = new Map(facts.datasets.map((d) => [d, `dataset:${d.name}`]));
   const libraries = input.dependencies ?? [];
 
@@ -26,7 +26,10 @@ export function buildCycloneDx(input: SbomInput): Json {
     tools: { components: [{ type: 'application', name: tool.name, version: tool.version }] },
     component: modelComponent(input, facts, modelRef, [...datasetRefs.values()]),
   };
+  const manifest = input.artifact?.modelManifest;
   const components = [
+    // A ModelCar: the reference resolves to the index; the ModelPack manifest is a part of it.
+    ...(input.artifact && manifest ? [manifestComponent(facts.name, ociPurl(input.artifact, manifest.digest), manifest)] : []),
     ...facts.modelFiles.map(fileComponent),
     ...facts.datasets.map((d) => dataComponent(d, datasetRefs.get(d)!)),
     ...libraries.map(libraryComponent),
@@ -48,10 +51,22 @@ export function buildCycloneDx(input: SbomInput): Json {
   };
 }
 
+function manifestComponent(name: string, ref: string, manifest: NonNullable<SbomArtifact['modelManifest']>): Json {
+  return {
+    type: 'file',
+    'bom-ref': ref,
+    name: `${name} ModelPack manifest`,
+    description: manifest.mediaType,
+    hashes: [{ alg: 'SHA-256', content: manifest.digest.replace(/^sha256:/, '') }],
+    purl: ref,
+  };
+}
+
 function modelComponent(input: SbomInput, f: ModelFacts, ref: string, datasetRefs: string[]): Json {
   const licenses = cyclonedxLicenses(f.licenses);
   const externalReferences: Json[] = [];
-  if (input.artifact) externalReferences.push({ type: 'distribution', url: input.artifact.reference, comment: `OCI artifact ${input.artifact.digest}` });
+  const download = input.artifact ? ociDownloadUri(input.artifact) : undefined;
+  if (download) externalReferences.push({ type: 'distribution', url: download, comment: `OCI artifact ${input.artifact!.reference}` });
   if (f.docURL) externalReferences.push({ type: 'documentation', url: f.docURL });
   if (f.sourceURL) externalReferences.push({ type: 'vcs', url: f.sourceURL });
   const properties = (

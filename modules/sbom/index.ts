@@ -33,5 +33,5 @@ export { parseEvaluation, readEvaluationFile, EVALUATION_FILES } from './evaluat
 export { readDependencies, DEPENDENCY_FILES } from './deps/index.js';
 export { classifyLicense, licenseExpression, cyclonedxLicenses, licenseRefFor } from './license.js';
 export type { LicenseTerm } from './license.js';
-export { pypiPurl, npmPurl, ociPurl, normalizePypiName } from './purl.js';
+export { pypiPurl, npmPurl, ociPurl, ociDownloadUri, normalizePypiName } from './purl.js';
 export { taskFromCapabilities } from './facts.js';

@@ -23,9 +23,13 @@ export interface SbomFile {
 export interface SbomArtifact {
   /** e.g. `registry.example.com/team/model:1.0` or `./layout:1.0` */
   reference: string;
-  /** Manifest digest, `sha256:<hex>`. */
+  /** What the reference resolves to (a ModelCar's index), `sha256:<hex>`. */
   digest: string;
   mediaType: string;
+  /** Where it can be pulled from: only a registry reference has one (a store or layout name is local). */
+  registry?: { host: string; repository: string; tag?: string };
+  /** The ModelPack manifest, when `digest` names an index that lists it (a ModelCar). */
+  modelManifest?: { digest: string; mediaType: string; size: number };
 }
 
 export interface EvaluationResult {
@@ -86,6 +90,8 @@ export interface SbomInput {
   dependencies?: Dependency[];
   /** ISO 8601 time to record; absent keeps the document reproducible. */
   timestamp?: string;
+  /** SPDX's required creation time when there is no timestamp and the model records no createdAt (now, or SOURCE_DATE_EPOCH). */
+  created?: string;
   /** The tool to name as author; defaults to this modelship. */
   tool?: { name: string; version: string };
 }

@@ -2,6 +2,7 @@
  * Package URLs (github.com/package-url/purl-spec) for the ecosystems an SBOM names.
  */
 import { parseReference } from '../oci/index.js';
+import type { SbomArtifact } from './input.js';
 
 /** PEP 503: lowercase, runs of `-`, `_` and `.` become one `-`. */
 export function normalizePypiName(name: string): string {
@@ -27,20 +28,30 @@ export function npmPurl(name: string, version?: string): string {
 
 /**
  * `pkg:oci/<last path segment>@sha256%3A<hex>?repository_url=<registry>/<repository>&tag=<tag>`
- * as the purl spec's oci type defines it; a layout reference has no repository_url.
+ * as the purl spec's oci type defines it. Only a registry location gives a repository_url: a name
+ * in the local store or a layout is not on Docker Hub.
  */
-export function ociPurl(reference: string, digest: string): string {
-  const ref = parseReference(reference);
+export function ociPurl(artifact: Pick<SbomArtifact, 'reference' | 'registry'>, digest: string): string {
   const qualifiers: string[] = [];
   let name: string;
-  if (ref.kind === 'remote') {
-    name = ref.repository.split('/').pop()!.toLowerCase();
-    qualifiers.push(`repository_url=${encodeQualifier(`${ref.registry}/${ref.repository}`)}`);
+  let tag: string | undefined;
+  if (artifact.registry) {
+    name = artifact.registry.repository.split('/').pop()!.toLowerCase();
+    qualifiers.push(`repository_url=${encodeQualifier(`${artifact.registry.host}/${artifact.registry.repository}`)}`);
+    tag = artifact.registry.tag;
   } else {
-    name = ref.path.replace(/\/+$/, '').split('/').pop()!.toLowerCase() || 'model';
+    const ref = parseReference(artifact.reference);
+    const path = ref.kind === 'remote' ? ref.repository : ref.path;
+    name = path.replace(/\/+$/, '').split('/').pop()!.toLowerCase() || 'model';
+    tag = ref.tag;
   }
-  if (ref.tag) qualifiers.push(`tag=${encodeQualifier(ref.tag)}`);
+  if (tag) qualifiers.push(`tag=${encodeQualifier(tag)}`);
   return `pkg:oci/${encodeSegment(name)}@${encodeSegment(digest)}${qualifiers.length ? '?' + qualifiers.join('&') : ''}`;
+}
+
+/** An absolute URI to pull the artifact by digest (`oci://HOST/REPO@sha256:…`), for a registry location only. */
+export function ociDownloadUri(artifact: Pick<SbomArtifact, 'registry' | 'digest'>): string | undefined {
+  return artifact.registry ? `oci://${artifact.registry.host}/${artifact.registry.repository}@${artifact.digest}` : undefined;
 }
 
 // Qualifier values keep `/` and `:` readable, as the spec's own oci examples do.

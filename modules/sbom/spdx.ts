@@ -7,7 +7,7 @@ import type { Dependency, SbomFile, SbomInput } from './input.js';
 import { isoSeconds, modelFacts, uuidFrom, type ModelFacts } from './facts.js';
 import { licenseExpression } from './license.js';
 import { modelshipVersion } from './locate.js';
-import { ociPurl } from './purl.js';
+import { ociDownloadUri, ociPurl } from './purl.js';
 
 export const SPDX_MEDIA_TYPE = 'application/spdx+json';
 export const SPDX_CONTEXT = 'https://spdx.org/rdf/3.0.1/spdx-context.jsonld';
@@ -59,7 +59,7 @@ export function buildSpdx(input: SbomInput): Json {
     type: 'CreationInfo',
     '@id': ci,
     specVersion: SPDX_VERSION,
-    created: input.timestamp ? isoSeconds(input.timestamp) : REPRODUCIBLE_CREATED,
+    created: creationTime(input, f),
     createdBy: [agentId],
     createdUsing: [toolId],
   });
@@ -102,6 +102,23 @@ export function buildSpdx(input: SbomInput): Json {
     return id;
   });
   relate(modelId, 'contains', fileIds);
+  const manifest = input.artifact?.modelManifest;
+  if (input.artifact && manifest) {
+    // A ModelCar: the reference resolves to the index; the ModelPack manifest is a part of it.
+    const manifestId = ids.mint('package', 'modelpack-manifest');
+    graph.push({
+      type: 'software_Package',
+      spdxId: manifestId,
+      creationInfo: ci,
+      name: `${f.name} ModelPack manifest`,
+      verifiedUsing: [sha256(manifest.digest.replace(/^sha256:/, ''))],
+      software_packageUrl: ociPurl(input.artifact, manifest.digest),
+      software_primaryPurpose: 'model',
+      comment: `${manifest.mediaType} listed in the index ${input.artifact.digest}`,
+    });
+    licensed(manifestId, licenseExpression(f.licenses));
+    relate(modelId, 'contains', [manifestId]);
+  }
 
   const trained: string[] = [];
   const tested: string[] = [];
@@ -193,7 +210,8 @@ function aiPackage(input: SbomInput, f: ModelFacts, id: string, ci: string, supp
     ...(supplierId ? { suppliedBy: supplierId } : {}),
     ...(authorIds.length ? { originatedBy: authorIds } : {}),
     ...(f.version ? { software_packageVersion: f.version } : {}),
-    ...(input.artifact ? { software_downloadLocation: input.artifact.reference, software_packageUrl: ociPurl(input.artifact.reference, input.artifact.digest) } : {}),
+    ...(input.artifact ? { software_packageUrl: ociPurl(input.artifact, input.artifact.digest) } : {}),
+    ...(input.artifact && ociDownloadUri(input.artifact) ? { software_downloadLocation: ociDownloadUri(input.artifact) } : {}),
     ...(f.docURL ? { software_homePage: f.docURL } : {}),
     software_primaryPurpose: 'model',
     ...(typeOfModel.length ? { ai_typeOfModel: [...new Set(typeOfModel)] } : {}),
@@ -204,6 +222,17 @@ function aiPackage(input: SbomInput, f: ModelFacts, id: string, ci: string, supp
     ...(c.useCases?.length ? { ai_informationAboutApplication: c.useCases.join('\n') } : {}),
     ai_autonomyType: 'noAssertion',
   };
+}
+
+const SPDX_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
+
+/** An asked-for timestamp, else the artifact's creation time, else the caller's now (or SOURCE_DATE_EPOCH). */
+function creationTime(input: SbomInput, f: ModelFacts): string {
+  for (const t of [input.timestamp, f.createdAt, input.created]) {
+    const at = t === undefined ? undefined : isoSeconds(t);
+    if (at && SPDX_TIME.test(at)) return at;
+  }
+  return REPRODUCIBLE_CREATED;
 }
 
 function fileElement(file: SbomFile, id: string, ci: string): Json {

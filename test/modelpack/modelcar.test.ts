@@ -1,37 +1,14 @@
 import { readFile, readdir, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { pack as tarPack } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { LayoutTarget } from '../../modules/oci/layout.js';
 import { fetchManifest } from '../../modules/oci/manifest.js';
 import type { ImageIndex } from '../../modules/oci/types.js';
 import { packModel, readArtifact } from '../../modules/modelpack/index.js';
-import { bytesOf, json, pushArtifact, specFor, tempDir, writeTree } from './helpers.js';
-
-/** A tiny runnable base: Debian's static busybox with sh, ln and sleep linked to it. */
-async function busyboxBase(): Promise<LayoutTarget> {
-  const busybox = await readFile('/bin/busybox');
-  const p = tarPack();
-  p.entry({ name: 'bin/', type: 'directory', mode: 0o755, mtime: new Date(0) });
-  p.entry({ name: 'bin/busybox', mode: 0o755, mtime: new Date(0), size: busybox.length }, busybox);
-  for (const applet of ['sh', 'ln', 'sleep']) p.entry({ name: `bin/${applet}`, type: 'symlink', linkname: 'busybox', mode: 0o777, mtime: new Date(0) });
-  p.finalize();
-  const chunks: Buffer[] = [];
-  for await (const c of p) chunks.push(c as Buffer);
-  const layer = Buffer.concat(chunks);
-  const { createHash } = await import('node:crypto');
-  const diffId = `sha256:${createHash('sha256').update(layer).digest('hex')}`;
-  const base = new LayoutTarget(join(await tempDir('modelship-base-'), 'busybox'));
-  await pushArtifact(base, 'latest', {
-    config: {
-      mediaType: 'application/vnd.oci.image.config.v1+json',
-      bytes: json({ architecture: 'amd64', os: 'linux', config: { Cmd: ['sh'], Env: ['PATH=/bin'] }, rootfs: { type: 'layers', diff_ids: [diffId] } }),
-    },
-    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', bytes: layer }],
-  });
-  return base;
-}
+import { runCli } from '../helpers/cli.js';
+import { busyboxBase } from './busybox.js';
+import { bytesOf, specFor, tempDir, writeTree } from './helpers.js';
 
 describe('ModelCar view', () => {
   it('is a runnable image sharing the weight blob with the ModelPack manifest, both under one tag', async () => {
@@ -73,5 +50,52 @@ describe('ModelCar view', () => {
     expect(await readlink(join(rootfs, 'bin/sh'))).toBe('busybox');
     const { stdout } = await execa(join(rootfs, 'bin/busybox'), ['sh', '-c', 'echo ok']);
     expect(stdout).toBe('ok');
+  });
+});
+
+describe('ModelCar layouts and the container tools that read them', () => {
+  it('copy --platform writes a layout umoci unpacks by tag; the whole index is refused by umoci and rewritten by skopeo --all', async () => {
+    const src = await tempDir();
+    await writeTree(src, { 'model.gguf': bytesOf(50_000, 3), 'README.md': '# car\n' });
+    const root = join(await tempDir(), 'store');
+    const store = new LayoutTarget(root);
+    const packed = await packModel(specFor(src, [{ kind: 'weight', path: 'model.gguf' }, { kind: 'doc', path: 'README.md' }]), store, {
+      tag: 'car',
+      modelcar: { target: await busyboxBase(), reference: 'latest' },
+    });
+    const work = await tempDir();
+
+    // The whole index: two image manifests under one tag, which umoci 0.4 cannot choose between.
+    const whole = join(work, 'whole');
+    expect((await runCli(['copy', `oci:${root}:car`, `oci:${whole}:v1`])).code).toBe(0);
+    const refused = await execa('umoci', ['unpack', '--rootless', '--image', `${whole}:v1`, join(work, 'refused')], { reject: false });
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.stderr).toContain('tag is ambiguous');
+
+    // Narrowed to the platform image: one manifest under the tag, unpacked by umoci as a root filesystem.
+    const narrowed = join(work, 'narrowed');
+    const copied = await runCli(['copy', `oci:${root}:car`, `oci:${narrowed}:v1`, '--platform', 'linux/amd64', '--json']);
+    expect(copied.stderr).toBe('');
+    expect(copied.json().digest).toBe(packed.modelcar!.image.digest);
+    const layoutIndex = JSON.parse(await readFile(join(narrowed, 'index.json'), 'utf8')) as ImageIndex;
+    expect(layoutIndex.manifests.filter((m) => m.annotations?.['org.opencontainers.image.ref.name'] === 'v1').map((m) => m.digest)).toEqual([packed.modelcar!.image.digest]);
+    const bundle = join(work, 'bundle');
+    await execa('umoci', ['unpack', '--rootless', '--image', `${narrowed}:v1`, bundle]);
+    expect(Buffer.compare(await readFile(join(bundle, 'rootfs', 'models/model.gguf')), Buffer.from(bytesOf(50_000, 3)))).toBe(0);
+    const wrong = await runCli(['copy', `oci:${root}:car`, `oci:${join(work, 'arm')}:v1`, '--platform', 'linux/arm64']);
+    expect(wrong.code).toBe(4);
+    expect(wrong.stderr).toContain('has no linux/arm64 image (it lists linux/amd64)');
+    expect((await runCli(['copy', `oci:${root}:car`, `oci:${join(work, 'bad')}:v1`, '--platform', 'amd64'])).code).toBe(2);
+
+    // skopeo 1.9: --all keeps both manifests but rewrites the index without artifactType and gzips the layers.
+    const all = join(work, 'all');
+    await execa('skopeo', ['copy', '--quiet', '--all', `oci:${root}:car`, `oci:${all}:car`]);
+    const allIndex = (await fetchManifest(new LayoutTarget(all), await new LayoutTarget(all).resolve('car'), 'test')) as ImageIndex;
+    expect(allIndex.manifests).toHaveLength(2);
+    expect(allIndex.manifests.some((m) => m.artifactType)).toBe(false);
+    expect(allIndex.manifests.map((m) => m.digest)).not.toContain(packed.modelcar!.image.digest);
+    // --preserve-digests refuses to rewrite, and so refuses the copy.
+    const preserve = await execa('skopeo', ['copy', '--quiet', '--all', '--preserve-digests', `oci:${root}:car`, `oci:${join(work, 'preserve')}:car`], { reject: false });
+    expect(preserve.exitCode).not.toBe(0);
   });
 });

@@ -39,12 +39,18 @@ describe('modelship sbom', () => {
     expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
-  it('prints a valid SPDX document with --json, the same bytes each run', async () => {
-    const a = await run(['sbom', dir, '--format', 'spdx', '--json'], '/');
-    const b = await run(['sbom', dir, '--format', 'spdx', '--json'], '/');
-    expect(a.status).toBe(0);
+  it('prints a valid SPDX document with --json, the same bytes each run when SOURCE_DATE_EPOCH pins the time', async () => {
+    const pinned = { CI: '1', SOURCE_DATE_EPOCH: '1767225600' };
+    const a = await runCli(['sbom', dir, '--format', 'spdx', '--json'], { cwd: '/', env: pinned });
+    const b = await runCli(['sbom', dir, '--format', 'spdx', '--json'], { cwd: '/', env: pinned });
+    expect(a.code).toBe(0);
     expect(a.stdout).toBe(b.stdout);
     const doc = JSON.parse(a.stdout);
+    expect(doc['@graph'][0]).toMatchObject({ type: 'CreationInfo', created: '2026-01-01T00:00:00Z' });
+    // Without it the creation time is now, never the epoch.
+    const before = Date.now() - 1000;
+    const now = (await run(['sbom', dir, '--format', 'spdx', '--json'], '/')).stdout;
+    expect(Date.parse(JSON.parse(now)['@graph'][0].created)).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
     expect(validateSpdx(doc)).toEqual([]);
     expect(doc['@graph'].filter((e: { type: string }) => e.type === 'dataset_DatasetPackage')).toHaveLength(1);
   });

@@ -17,6 +17,7 @@ const artifact = {
   reference: '127.0.0.1:5000/team/tiny-chat:1.0.0',
   digest: 'sha256:' + '1f'.repeat(32),
   mediaType: 'application/vnd.oci.image.manifest.v1+json',
+  registry: { host: '127.0.0.1:5000', repository: 'team/tiny-chat', tag: '1.0.0' },
 };
 
 type Component = Record<string, any>;
@@ -53,7 +54,8 @@ describe('CycloneDX 1.6: GGUF chat model', () => {
     expect(model.purl).toBe(`pkg:oci/tiny-chat@sha256%3A${'1f'.repeat(32)}?repository_url=127.0.0.1:5000/team/tiny-chat&tag=1.0.0`);
     expect(model['bom-ref']).toBe(model.purl);
     expect(model.hashes).toEqual([{ alg: 'SHA-256', content: '1f'.repeat(32) }]);
-    expect(model.externalReferences[0]).toMatchObject({ type: 'distribution', url: artifact.reference });
+    // An absolute URI pinned to the digest, not the reference as typed.
+    expect(model.externalReferences[0]).toMatchObject({ type: 'distribution', url: `oci://127.0.0.1:5000/team/tiny-chat@${artifact.digest}` });
     expect(model.licenses).toEqual([{ license: { id: 'Apache-2.0' } }]);
     expect(bom.metadata.tools.components[0]).toMatchObject({ name: 'modelship' });
   });

@@ -8,6 +8,7 @@ import {
   filesFromManifest,
   licenseExpression,
   npmPurl,
+  ociDownloadUri,
   ociPurl,
   parseEvaluation,
   pypiPurl,
@@ -75,8 +76,13 @@ describe('purls', () => {
     expect(npmPurl('@angular/core', '17.0.0')).toBe('pkg:npm/%40angular/core@17.0.0');
     expect(npmPurl('left-pad', '1.3.0')).toBe('pkg:npm/left-pad@1.3.0');
     const d = 'sha256:' + '0'.repeat(64);
-    expect(ociPurl('ghcr.io/acme/models/llama:3.1', d)).toBe(`pkg:oci/llama@sha256%3A${'0'.repeat(64)}?repository_url=ghcr.io/acme/models/llama&tag=3.1`);
-    expect(ociPurl('oci:./store/chat:v1', d)).toBe(`pkg:oci/chat@sha256%3A${'0'.repeat(64)}?tag=v1`);
+    const registry = { host: 'ghcr.io', repository: 'acme/models/llama', tag: '3.1' };
+    expect(ociPurl({ reference: 'ghcr.io/acme/models/llama:3.1', registry }, d)).toBe(`pkg:oci/llama@sha256%3A${'0'.repeat(64)}?repository_url=ghcr.io/acme/models/llama&tag=3.1`);
+    expect(ociPurl({ reference: 'oci:./store/chat:v1' }, d)).toBe(`pkg:oci/chat@sha256%3A${'0'.repeat(64)}?tag=v1`);
+    // A local-store name is not a Docker Hub repository.
+    expect(ociPurl({ reference: 'models/plain:v1' }, d)).toBe(`pkg:oci/plain@sha256%3A${'0'.repeat(64)}?tag=v1`);
+    expect(ociDownloadUri({ registry, digest: d })).toBe(`oci://ghcr.io/acme/models/llama@${d}`);
+    expect(ociDownloadUri({ digest: d })).toBeUndefined();
   });
 });
 

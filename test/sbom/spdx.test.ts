@@ -8,7 +8,12 @@ const byType = (doc: Record<string, any>, type: string) => graphOf(doc).filter((
 const rels = (doc: Record<string, any>, from: string, type: string): string[] =>
   byType(doc, 'Relationship').filter((r) => r.from === from && r.relationshipType === type).flatMap((r) => r.to);
 
-const artifact = { reference: '127.0.0.1:5000/team/tiny-chat:1.0.0', digest: 'sha256:' + 'ab'.repeat(32), mediaType: 'application/vnd.oci.image.manifest.v1+json' };
+const artifact = {
+  reference: '127.0.0.1:5000/team/tiny-chat:1.0.0',
+  digest: 'sha256:' + 'ab'.repeat(32),
+  mediaType: 'application/vnd.oci.image.manifest.v1+json',
+  registry: { host: '127.0.0.1:5000', repository: 'team/tiny-chat', tag: '1.0.0' },
+};
 
 describe('SPDX 3.0.1: GGUF chat model', () => {
   let p: Project;
@@ -31,7 +36,7 @@ describe('SPDX 3.0.1: GGUF chat model', () => {
     expect(model).toMatchObject({
       name: 'tiny-chat',
       software_packageVersion: '1.0.0',
-      software_downloadLocation: artifact.reference,
+      software_downloadLocation: `oci://127.0.0.1:5000/team/tiny-chat@${artifact.digest}`,
       software_packageUrl: `pkg:oci/tiny-chat@sha256%3A${'ab'.repeat(32)}?repository_url=127.0.0.1:5000/team/tiny-chat&tag=1.0.0`,
       software_primaryPurpose: 'model',
       ai_typeOfModel: ['llama'],
@@ -62,6 +67,12 @@ describe('SPDX 3.0.1: GGUF chat model', () => {
     const timed = buildSpdx({ ...input, timestamp: '2026-03-04T05:06:07.890Z' });
     expect(byType(timed, 'CreationInfo')[0]!.created).toBe('2026-03-04T05:06:07Z');
     expect(validateSpdx(timed)).toEqual([]);
+  });
+
+  it('records the artifact creation time when packing recorded one, else the given now', () => {
+    const withCreated = { ...input, modelConfig: { ...input.modelConfig, descriptor: { ...(input.modelConfig?.['descriptor'] as object), createdAt: '2025-11-12T13:14:15Z' } } };
+    expect(byType(buildSpdx({ ...withCreated, created: '2026-01-01T00:00:00Z' }), 'CreationInfo')[0]!.created).toBe('2025-11-12T13:14:15Z');
+    expect(byType(buildSpdx({ ...input, created: '2026-01-01T00:00:00.123Z' }), 'CreationInfo')[0]!.created).toBe('2026-01-01T00:00:00Z');
   });
 });
 

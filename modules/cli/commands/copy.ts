@@ -5,7 +5,7 @@
 import { UsageError } from '../../errors/index.js';
 import { formatBytes } from '../../progress/index.js';
 import { openStore, storeResolver, type LocalStore } from '../../store/index.js';
-import { copy, openReference, type OpenContext, type OpenedReference } from '../../oci/index.js';
+import { copy, openReference, parsePlatform, type OpenContext, type OpenedReference } from '../../oci/index.js';
 import { flagBoolean, flagString, type Command, type CommandContext, type OptionSpec } from '../command.js';
 
 /** Flags every command that opens a registry reference accepts. */
@@ -56,7 +56,7 @@ function destinationSelector(src: OpenedReference, dst: OpenedReference): string
   return dst.reference.digest ?? dst.reference.tag ?? src.reference.tag ?? dst.selector;
 }
 
-const USAGE = 'copy SRC DST [--referrers] [--concurrency N] [--plain-http] [--ca-file F]';
+const USAGE = 'copy SRC DST [--referrers] [--platform OS/ARCH] [--concurrency N] [--plain-http] [--ca-file F]';
 
 export const command: Command = {
   name: 'copy',
@@ -67,22 +67,30 @@ Blobs DST already has are skipped, a sub-graph DST already has is skipped whole,
 mounted from the source repository when both are on the same registry. Content is verified
 against its digest as it streams; nothing unverified is left at the destination.
 With --referrers the signatures, SBOMs and other artifacts attached to it are copied too,
-recursively (the signatures of the SBOM...), through the referrers API or the referrers tag.
+recursively (the signatures of the SBOM...), through the referrers API or the referrers tag,
+for the index and every manifest in it.
+With --platform OS/ARCH, an index (a ModelCar tag) is narrowed to its image for that platform,
+which DST gets under the tag: tools that cannot choose from an index (umoci 0.4 refuses an index
+with two manifests as "tag is ambiguous") unpack that layout by tag.
 
 ${REFERENCE_FORMS_HELP}
 
 Examples:
   modelship copy oci:./build/layout:v1 127.0.0.1:5000/models/llama:v1 --plain-http
   modelship copy ghcr.io/acme/llama:v1 oci:./mirror:v1 --referrers
-  modelship copy registry.example.com/team/model@sha256:<hex> registry.example.com/prod/model:v1 --json`,
+  modelship copy registry.example.com/team/model@sha256:<hex> registry.example.com/prod/model:v1 --json
+  modelship copy ghcr.io/acme/llama-car:v1 oci:./rootfs-layout:v1 --platform linux/amd64`,
   options: {
     referrers: { type: 'boolean' },
+    platform: { type: 'string' },
     concurrency: { type: 'string' },
     ...REGISTRY_OPTIONS,
   },
   async run(ctx) {
     const [srcInput, dstInput] = requireArgs(ctx, ['SRC', 'DST'], USAGE);
     const concurrency = parseConcurrency(flagString(ctx, 'concurrency'));
+    const platformFlag = flagString(ctx, 'platform');
+    const platform = platformFlag === undefined ? undefined : parsePlatform(platformFlag);
     const openCtx = openContextOf(ctx);
     const src = await openReference(srcInput!, openCtx);
     const dst = await openReference(dstInput!, destinationContextOf(ctx));
@@ -91,6 +99,7 @@ Examples:
       reporter: ctx.reporter,
       referrers: flagBoolean(ctx, 'referrers'),
       ...(concurrency ? { concurrency } : {}),
+      ...(platform ? { platform } : {}),
     });
     const json = {
       source: src.display,

@@ -2,7 +2,7 @@
  * `modelship discover REF`: the artifacts attached to a manifest (signatures, SBOMs, cards), as a tree.
  */
 import { referrerKindName } from '../../attach/index.js';
-import { openReference, referrers, type Descriptor, type ReadOnlyTarget } from '../../oci/index.js';
+import { fetchManifest, formatPlatform, isIndexMediaType, openReference, referrers, type Descriptor, type Platform, type ReadOnlyTarget } from '../../oci/index.js';
 import { flagString, type Command } from '../command.js';
 import { UsageError } from '../../errors/index.js';
 import { openContextOf, REFERENCE_FORMS_HELP, REGISTRY_OPTIONS, requireArgs } from './copy.js';
@@ -46,6 +46,34 @@ function renderTree(nodes: ReferrerNode[], prefix: string): string[] {
   });
 }
 
+export interface ChildReferrers {
+  digest: string;
+  mediaType: string;
+  size: number;
+  artifactType?: string;
+  platform?: Platform;
+  referrers: ReferrerNode[];
+}
+
+/** The manifests an index lists (none for a manifest). */
+async function indexManifests(target: ReadOnlyTarget, subject: Descriptor, where: string): Promise<Omit<ChildReferrers, 'referrers'>[]> {
+  if (!isIndexMediaType(subject.mediaType)) return [];
+  const parsed = await fetchManifest(target, subject, where);
+  if (!('manifests' in parsed)) return [];
+  return parsed.manifests.map((m) => ({
+    digest: m.digest,
+    mediaType: m.mediaType,
+    size: m.size,
+    ...(m.artifactType ? { artifactType: m.artifactType } : {}),
+    ...(m.platform ? { platform: m.platform } : {}),
+  }));
+}
+
+function childLabel(child: Omit<ChildReferrers, 'referrers'>): string {
+  if (child.platform) return `in the index: ${formatPlatform(child.platform)} image`;
+  return `in the index: ${child.artifactType ?? child.mediaType}`;
+}
+
 const USAGE = 'discover REF [--artifact-type TYPE] [--plain-http] [--ca-file F]';
 
 export const command: Command = {
@@ -55,6 +83,8 @@ export const command: Command = {
   help: `Lists the manifests whose subject is REF, and theirs in turn, with artifactType and digest.
 Registries with the referrers API answer directly; others (and copies made by tools without the
 API) are read through the referrers tag "sha256-<hex>". --artifact-type filters the first level.
+For an index (a ModelCar tag), the referrers of the index come first, then those of each manifest
+it lists (the platform image, the ModelPack manifest), so a signature on any of them shows.
 
 ${REFERENCE_FORMS_HELP}
 
@@ -70,10 +100,20 @@ Examples:
     const opened = await openReference(input!, openContextOf(ctx));
     const subject = await opened.target.resolve(opened.selector);
     const tree = await referrerTree(opened.target, subject, artifactType);
-    const text = [`${opened.display}@${subject.digest}`, ...(tree.length ? renderTree(tree, '') : ['(no referrers)'])].join('\n');
+    // An index (a ModelCar) is one reference for several manifests; each may carry its own referrers.
+    const children: ChildReferrers[] = [];
+    for (const child of await indexManifests(opened.target, subject, opened.display)) {
+      children.push({ ...child, referrers: await referrerTree(opened.target, child, artifactType) });
+    }
+    // A reference given by digest already shows it.
+    const heading = opened.display.endsWith(`@${subject.digest}`) ? opened.display : `${opened.display}@${subject.digest}`;
+    const lines = [heading, ...(tree.length ? renderTree(tree, '') : children.length ? [] : ['(no referrers)'])];
+    for (const child of children) {
+      lines.push(`${childLabel(child)}  ${child.digest}`, ...(child.referrers.length ? renderTree(child.referrers, '  ') : ['  (no referrers)']));
+    }
     return {
-      json: { reference: opened.display, digest: subject.digest, mediaType: subject.mediaType, referrers: tree },
-      text,
+      json: { reference: opened.display, digest: subject.digest, mediaType: subject.mediaType, referrers: tree, ...(children.length ? { manifests: children } : {}) },
+      text: lines.join('\n'),
     };
   },
 };

@@ -55,7 +55,7 @@ function modelSummary(view: ModelArtifactView): string {
   const lines = [`  model (${view.format}):`];
   for (const [k, v] of Object.entries(modelFields(view))) lines.push(`    ${k.padEnd(13)} ${v}`);
   lines.push('    files:');
-  for (const f of view.files) lines.push(`      ${f.kind.padEnd(12)} ${formatBytes(f.size).padStart(10)}  ${f.path}${f.layerFormat === 'raw' ? '' : `  (${f.layerFormat})`}`);
+  for (const f of view.files) lines.push(`      ${f.kind.padEnd(12)} ${formatBytes(f.size).padStart(10)}  ${f.name ?? f.path}${f.layerFormat === 'raw' ? '' : `  (${f.layerFormat})`}`);
   return lines.join('\n');
 }
 
@@ -94,7 +94,7 @@ Examples:
     const model = view && {
       format: view.format,
       fields: modelFields(view),
-      files: view.files.map((f) => ({ path: f.path, kind: f.kind, digest: f.digest, size: f.size, layerFormat: f.layerFormat })),
+      files: view.files.map((f) => ({ path: f.name ?? f.path, kind: f.kind, digest: f.digest, size: f.size, layerFormat: f.layerFormat })),
     };
     return {
       json: { reference: opened.display, digest: desc.digest, mediaType: desc.mediaType, size: desc.size, manifest, ...(model ? { model } : {}) },

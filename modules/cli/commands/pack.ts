@@ -2,7 +2,7 @@
  * `modelship pack [DIR] -t NAME:TAG`: build a ModelPack artifact from a model folder into the local store.
  */
 import { resolve } from 'node:path';
-import { UsageError } from '../../errors/index.js';
+import { ModelshipError, UsageError, isModelshipError } from '../../errors/index.js';
 import { packModel, LAYER_FORMATS, type LayerFormat, type ModelCarBase } from '../../modelpack/index.js';
 import { openReference } from '../../oci/open.js';
 import { loadSpec } from '../../project/index.js';
@@ -26,9 +26,25 @@ async function modelCarBase(ctx: CommandContext, store: LocalStore): Promise<Mod
     if (flagString(ctx, 'modelcar-base')) throw new UsageError('--modelcar-base needs --modelcar');
     return undefined;
   }
-  const input = flagString(ctx, 'modelcar-base') ?? DEFAULT_MODELCAR_BASE;
+  const given = flagString(ctx, 'modelcar-base');
+  const input = given ?? DEFAULT_MODELCAR_BASE;
   const opened = await openReference(input, openContextOf(ctx, store));
-  return { target: opened.target, reference: opened.selector };
+  // Checked before any file is hashed: an unreachable base should fail fast and say what to use instead.
+  const resolved = await opened.target.resolve(opened.selector).catch((err: unknown) => {
+    throw baseUnreachable(err, input, given === undefined);
+  });
+  return { target: opened.target, reference: resolved.digest };
+}
+
+function baseUnreachable(err: unknown, input: string, isDefault: boolean): unknown {
+  if (!isModelshipError(err)) return err;
+  const why = isDefault ? `--modelcar without --modelcar-base uses ${input} from Docker Hub, which could not be read` : `the ModelCar base ${input} could not be read`;
+  return new ModelshipError(
+    err.code,
+    `${why}: ${err.message}\nGive a base you can reach with --modelcar-base: a mirror (--modelcar-base mirror.example.com/library/busybox:1.37), ` +
+      `the local store, or an OCI layout (skopeo copy docker://busybox:1.37 oci:./busybox:latest, then --modelcar-base oci:./busybox:latest). See docs/modelcar.md.`,
+    { cause: err, details: { ...err.details, base: input } },
+  );
 }
 
 export const command: Command = {
@@ -47,6 +63,9 @@ when set). Unchanged files are not read again on a re-pack.
 
 --modelcar also writes a runnable image (busybox base, the model under /models) for KServe's
 oci:// ModelCar mode, sharing the layer blobs; the tag then names an index holding both.
+The base defaults to docker.io/library/busybox:1.37, which needs Docker Hub: offline, give
+--modelcar-base a mirror (HOST/library/busybox:1.37) or a layout (oci:./busybox:latest, made once
+with "skopeo copy docker://busybox:1.37 oci:./busybox:latest").
 --format modelkit also writes a KitOps ModelKit tagged <TAG>-modelkit.
 
 Examples:

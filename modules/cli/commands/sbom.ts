@@ -7,21 +7,35 @@ import { attachDocument, attachedLine, attachNeedsReference, documentSource, sbo
 import { UsageError } from '../../errors/index.js';
 import { writeFileAtomic } from '../../card/index.js';
 import { loadSpec } from '../../project/index.js';
-import { openReference } from '../../oci/index.js';
+import { openReference, type OpenedReference } from '../../oci/index.js';
 import {
   buildSbom,
   sbomAttachment,
   sbomInputFromProject,
   serializeSbom,
   SBOM_FORMATS,
+  type SbomArtifact,
   type SbomDocument,
   type SbomFormat,
 } from '../../sbom/index.js';
 import { flagBoolean, flagString, type Command, type CommandContext, type CommandResult } from '../command.js';
 import { openContextOf, REFERENCE_FORMS_HELP, REGISTRY_OPTIONS } from './copy.js';
 
+/** Now, or SOURCE_DATE_EPOCH when a reproducible build pins it. */
+function nowOf(ctx: CommandContext): string {
+  const epoch = ctx.env['SOURCE_DATE_EPOCH'];
+  return (epoch && /^\d+$/.test(epoch) ? new Date(Number(epoch) * 1000) : new Date()).toISOString();
+}
+
 function timestampOf(ctx: CommandContext): { timestamp?: string } {
-  return flagBoolean(ctx, 'timestamp') ? { timestamp: new Date().toISOString() } : {};
+  return flagBoolean(ctx, 'timestamp') ? { timestamp: nowOf(ctx) } : {};
+}
+
+/** Where a registry reference can be pulled from; a store or layout name has no such place. */
+function registryOf(opened: OpenedReference): { registry?: NonNullable<SbomArtifact['registry']> } {
+  if (opened.kind !== 'remote' || opened.reference.kind !== 'remote') return {};
+  const { registry, repository, tag } = opened.reference;
+  return { registry: { host: registry, repository, ...(tag ? { tag } : {}) } };
 }
 
 /** The file name an attached SBOM carries (`org.opencontainers.image.title`), what `oras pull` writes. */
@@ -56,8 +70,10 @@ Options:
   -o, --output FILE         write the document to FILE instead of printing it
   --attach                  attach the SBOM to REF as a referrer (artifactType
                             application/vnd.cyclonedx+json or application/spdx+json)
-  --timestamp               record the current time (left out by default, so the same
-                            model always gives the same bytes)
+  --timestamp               record the current time (left out of CycloneDX by default, so the
+                            same model always gives the same bytes). SPDX requires a creation
+                            time: the model's createdAt when packing recorded one, else now;
+                            SOURCE_DATE_EPOCH pins "now" for reproducible builds
   --json                    print the document as JSON
 
 ${REFERENCE_FORMS_HELP}
@@ -79,12 +95,12 @@ Examples:
     const source = documentSource(ctx.cwd, ctx.args[0] ?? '.');
     if ('folder' in source) {
       if (flagBoolean(ctx, 'attach')) throw new UsageError(attachNeedsReference('sbom'));
-      const input = await sbomInputFromProject(source.folder, await loadSpec(source.folder), timestampOf(ctx));
+      const input = { ...(await sbomInputFromProject(source.folder, await loadSpec(source.folder), timestampOf(ctx))), created: nowOf(ctx) };
       return deliver(ctx, buildSbom(input, format), `${input.files.length} files, ${input.dependencies?.length ?? 0} dependencies`);
     }
     const opened = await openReference(source.reference, openContextOf(ctx));
     return withArtifactProject(opened.target, opened.selector, opened.display, async (project) => {
-      const input = await sbomInputOfArtifact(project, timestampOf(ctx));
+      const input = await sbomInputOfArtifact(project, { ...timestampOf(ctx), created: nowOf(ctx), ...registryOf(opened) });
       const built = buildSbom(input, format);
       const result = await deliver(ctx, built, `${input.files.length} files, ${input.dependencies?.length ?? 0} dependencies`);
       if (!flagBoolean(ctx, 'attach')) return result;

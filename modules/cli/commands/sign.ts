@@ -133,7 +133,7 @@ async function signReference(ctx: CommandContext, input: string): Promise<Comman
   });
   const subject = result.statement.subject[0]!;
   const lines = [`signed ${opened.display} (${result.descriptor.digest}): ${result.statement.predicate.resources.length} files, model ${subject.name}`];
-  for (const a of result.attached) lines.push(`  attached ${a.referrer.digest} ${a.predicateType ?? a.artifactType}`);
+  for (const a of result.attached) lines.push(`  attached ${a.referrer.digest} ${a.predicateType ?? a.artifactType}${a.subject.digest === result.descriptor.digest ? '' : ` to ${a.subject.digest}`}`);
   return {
     json: {
       reference: opened.display,
@@ -141,7 +141,7 @@ async function signReference(ctx: CommandContext, input: string): Promise<Comman
       method: signing.kind,
       subject: { name: subject.name, digest: subject.digest },
       resources: result.statement.predicate.resources.length,
-      attached: result.attached.map((a) => ({ digest: a.referrer.digest, artifactType: a.artifactType, ...(a.predicateType ? { predicateType: a.predicateType } : {}) })),
+      attached: result.attached.map((a) => ({ digest: a.referrer.digest, artifactType: a.artifactType, ...(a.predicateType ? { predicateType: a.predicateType } : {}), subject: a.subject.digest })),
     },
     text: lines.join('\n'),
   };

@@ -127,7 +127,7 @@ async function verifyNotationReference(ctx: CommandContext, input: string, polic
 function renderArtifact(result: ArtifactVerification, display: string): string {
   const lines: string[] = [];
   for (const b of result.bundles) {
-    lines.push(`${b.ok ? 'ok  ' : 'FAIL'} ${b.role} ${b.predicateType ?? '(unreadable)'} in ${b.referrer}`);
+    lines.push(`${b.ok ? 'ok  ' : 'FAIL'} ${b.role} ${b.predicateType ?? '(unreadable)'} in ${b.referrer}${b.subject === result.descriptor.digest ? '' : ` (on ${b.subject})`}`);
     for (const c of b.checks) lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(17)} ${c.detail}`);
   }
   lines.push(result.ok ? `verified: ${display} (${result.descriptor.digest})` : `verification failed: ${result.reason}`);

@@ -36,6 +36,8 @@ export interface AttachedBundle {
   predicateType?: string;
   /** The referrer manifest holding the bundle. */
   referrer: Descriptor;
+  /** The manifest it refers to: the model manifest, or a ModelCar's index or image. */
+  subject: Descriptor;
 }
 
 export interface SignArtifactResult {
@@ -65,14 +67,26 @@ export async function signArtifact(target: Target, ref: string, method: SigningM
   const statements: InTotoStatement[] = [statement, cosignSignStatement(subject)];
   if (opts.provenance) statements.push(await packProvenanceStatement(subject, opts.provenance));
   if (opts.attestDocuments !== false) statements.push(...(await documentStatements(target, view.descriptor, subject)));
-  const attached: AttachedBundle[] = [];
-  for (const s of statements) {
-    const bundle = await signStatement(s, method);
-    const referrer = await attachBundle(target, view.descriptor, new TextEncoder().encode(serializeBundle(bundle)), s.predicateType);
-    attached.push({ artifactType: BUNDLE_V03_MEDIA_TYPE, predicateType: s.predicateType, referrer });
+  const bySubject: [Descriptor, InTotoStatement[]][] = [[view.descriptor, statements]];
+  if (view.resolved.digest !== view.descriptor.digest) {
+    // A ModelCar: clusters pin the index and run the platform image, so cosign-style verifiers
+    // (Kyverno, policy-controller) look for referrers of those digests, as `cosign sign` makes them.
+    const documents = statements.filter((st) => Object.values(ATTESTED_DOCUMENTS).includes(st.predicateType));
+    const name = opts.repository ?? modelName;
+    const indexSubject: ManifestSubject = { name, digest: view.resolved.digest };
+    bySubject.push([view.resolved, [cosignSignStatement(indexSubject), ...documents.map((d) => documentStatement(indexSubject, d.predicateType, d.predicate as Record<string, unknown>))]]);
+    for (const image of view.images) bySubject.push([image, [cosignSignStatement({ name, digest: image.digest })]]);
   }
-  if (opts.notation) {
-    attached.push({ artifactType: NOTATION_SIGNATURE_ARTIFACT_TYPE, referrer: await attachNotationSignature(target, view.descriptor, opts.notation) });
+  const attached: AttachedBundle[] = [];
+  for (const [subjectDesc, list] of bySubject) {
+    for (const st of list) {
+      const bundle = await signStatement(st, method);
+      const referrer = await attachBundle(target, subjectDesc, new TextEncoder().encode(serializeBundle(bundle)), st.predicateType);
+      attached.push({ artifactType: BUNDLE_V03_MEDIA_TYPE, predicateType: st.predicateType, referrer, subject: subjectDesc });
+    }
+    if (opts.notation) {
+      attached.push({ artifactType: NOTATION_SIGNATURE_ARTIFACT_TYPE, referrer: await attachNotationSignature(target, subjectDesc, opts.notation), subject: subjectDesc });
+    }
   }
   return { descriptor: view.descriptor, statement, attached };
 }

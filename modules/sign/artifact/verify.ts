@@ -19,6 +19,8 @@ export type BundleRole = 'model-signature' | 'image-signature' | 'attestation';
 export interface BundleVerification {
   /** The referrer manifest's digest. */
   referrer: string;
+  /** The manifest it refers to: the model manifest, or a ModelCar's index or image. */
+  subject: string;
   predicateType?: string;
   role: BundleRole;
   /** The signature checked out under the policy (whatever its statement says). */
@@ -44,9 +46,28 @@ const ROLE_ORDER: Record<BundleRole, number> = { 'model-signature': 0, 'image-si
 export async function verifyArtifact(target: ReadOnlyTarget, ref: string, policy: VerificationPolicy): Promise<ArtifactVerification> {
   const view = await readArtifact(target, ref);
   const current = currentResources(view.manifest);
-  const found = await findBundles(target, view.descriptor);
-  const bundles = found.map((b) => verifyOne(b, policy, view.descriptor, current)).sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role]);
-  return { descriptor: view.descriptor, bundles, ...verdict(bundles, view.descriptor, `${target.location} (${ref})`) };
+  // A ModelCar's index (what clusters pin) and platform image carry signatures of their own.
+  const subjects = view.resolved.digest === view.descriptor.digest ? [view.descriptor] : [view.descriptor, view.resolved, ...view.images];
+  const bundles: BundleVerification[] = [];
+  for (const subject of subjects) {
+    for (const b of await findBundles(target, subject)) bundles.push(verifyOne(b, policy, subject, current, view.descriptor.digest));
+  }
+  bundles.sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role]);
+  const where = `${target.location} (${ref})`;
+  const modelVerdict = verdict(bundles.filter((b) => b.subject === view.descriptor.digest), view.descriptor, where);
+  const mismatched = bundles.find((b) => b.trusted && !b.ok);
+  const result = mismatched ? { ok: false, reason: mismatched.reason! } : modelVerdict.ok ? indexVerdict(bundles, view.resolved, view.descriptor, where) : modelVerdict;
+  return { descriptor: view.descriptor, bundles, ...result };
+}
+
+/** A ModelCar is verified by cosign-style admission on its index digest: that signature must be there too. */
+function indexVerdict(bundles: BundleVerification[], resolved: Descriptor, model: Descriptor, where: string): { ok: boolean; reason?: string } {
+  if (resolved.digest === model.digest) return { ok: true };
+  if (bundles.some((b) => b.subject === resolved.digest && b.role === 'image-signature' && b.ok)) return { ok: true };
+  return {
+    ok: false,
+    reason: `the model manifest is signed but no trusted signature refers to the index ${resolved.digest} that ${where} resolves to (what KServe pins and Kyverno or policy-controller verify); sign it again with "modelship sign"`,
+  };
 }
 
 function verdict(bundles: BundleVerification[], descriptor: Descriptor, where: string): { ok: boolean; reason?: string } {
@@ -78,29 +99,29 @@ function roleOf(predicateType: string | undefined): BundleRole {
   return 'attestation';
 }
 
-function finish(referrer: string, predicateType: string | undefined, trusted: boolean, checks: VerificationCheck[]): BundleVerification {
+function finish(referrer: string, subject: string, predicateType: string | undefined, trusted: boolean, checks: VerificationCheck[]): BundleVerification {
   const failed = checks.find((c) => !c.ok);
-  return { referrer, ...(predicateType ? { predicateType } : {}), role: roleOf(predicateType), trusted, ok: !failed, checks, ...(failed ? { reason: failed.detail } : {}) };
+  return { referrer, subject, ...(predicateType ? { predicateType } : {}), role: roleOf(predicateType), trusted, ok: !failed, checks, ...(failed ? { reason: failed.detail } : {}) };
 }
 
-function verifyOne(found: FoundBundle, policy: VerificationPolicy, manifest: Descriptor, current: Current): BundleVerification {
+function verifyOne(found: FoundBundle, policy: VerificationPolicy, manifest: Descriptor, current: Current, modelDigest = manifest.digest): BundleVerification {
   const digest = found.referrer.digest;
-  if (!found.bytes) return finish(digest, found.declaredPredicateType, false, [{ name: 'referrer', ok: false, detail: found.problem ?? `referrer ${digest} holds no bundle` }]);
+  if (!found.bytes) return finish(digest, manifest.digest, found.declaredPredicateType, false, [{ name: 'referrer', ok: false, detail: found.problem ?? `referrer ${digest} holds no bundle` }]);
   const verified = verifyBundle(found.bytes, policy, `the bundle in referrer ${digest}`);
   const statement = verified.statement;
   const signerChecks = verified.checks.filter((c) => !OMS_CONTENT_CHECKS.has(c.name));
   const trusted = statement !== undefined && signerChecks.every((c) => c.ok);
   const predicateType = statement?.predicateType ?? found.declaredPredicateType;
-  if (!trusted) return finish(digest, predicateType, false, verified.checks);
+  if (!trusted) return finish(digest, manifest.digest, predicateType, false, verified.checks);
   const checks = [...signerChecks, declaredTypeCheck(found, statement)];
-  if (roleOf(statement.predicateType) === 'model-signature') {
+  if (roleOf(statement.predicateType) === 'model-signature' && manifest.digest === modelDigest) {
     // verifyBundle already checked the OMS predicate and its subject digest.
     checks.push(...verified.checks.filter((c) => OMS_CONTENT_CHECKS.has(c.name)));
     if (verified.content) checks.push(layersCheck(verified.content.resources, current));
   } else {
     checks.push(subjectCheck(statement, manifest));
   }
-  return finish(digest, statement.predicateType, true, checks);
+  return finish(digest, manifest.digest, statement.predicateType, true, checks);
 }
 
 /** The annotation is unsigned: it must agree with the signed statement, or tools that filter on it are misled. */
