@@ -48,6 +48,8 @@ describe('which copy verify, inspect and sign act on', () => {
     const cli = (args: string[], e: NodeJS.ProcessEnv = env) => runCli([...args, '--plain-http'], { env: e, cwd: base });
 
     expect((await cli(['pack', model, '-t', ref])).code).toBe(0);
+    const sbom = await cli(['sbom', ref, '--attach']);
+    expect(sbom.stdout).toMatch(/^attached sha256:[0-9a-f]{64} \(application\/vnd\.cyclonedx\+json\) to the local store's copy of .* \(sha256:[0-9a-f]{64}\)\nattached to the local copy; push to publish\n?$/);
     const signed = await cli(['sign', ref, '--key', 'signing.key']);
     expect(signed.stderr).toBe('');
     expect(signed.code).toBe(0);
