@@ -168,8 +168,21 @@ export interface OpenedCopy {
  */
 export async function openCopy(input: string, ctx: OpenArtifactContext & { prefer: CopyChoice; compare?: boolean }): Promise<OpenedCopy> {
   const opened = await openArtifact(input, { ...ctx, pull: false });
-  const descriptor = await opened.target.resolve(opened.selector);
+  const descriptor = await opened.target.resolve(opened.selector).catch(async (err: unknown) => {
+    throw (await notPublished(err, input, opened, ctx)) ?? err;
+  });
   const other = ctx.compare ? await otherCopyOf(input, opened, ctx) : undefined;
   const warning = copiesDiffer(opened, descriptor.digest, other);
   return { opened, descriptor, where: copyLocation(opened), ...(other ? { other } : {}), ...(warning ? { warning } : {}) };
+}
+
+/** A registry that lacks what the store holds under the same name: say so, and how to go on. */
+async function notPublished(err: unknown, input: string, opened: OpenedReference, ctx: OpenArtifactContext): Promise<ModelshipError | undefined> {
+  if (opened.kind !== 'remote' || !hasCode(err, 'OCI_NOT_FOUND')) return undefined;
+  const local = await storeResolver(ctx.store, 'local-first')(input, ctx).catch(() => undefined);
+  if (!local) return undefined;
+  return new ModelshipError('OCI_NOT_FOUND', `${(err as Error).message}; the local store holds ${local.display}, which is not published: push it ("modelship push ${input}"), or pass --local to use the local copy`, {
+    cause: err,
+    details: { reference: input },
+  });
 }

@@ -55,6 +55,9 @@ describe('which copy verify, inspect and sign act on', () => {
     expect(signed.code).toBe(0);
     expect(signed.stdout).toMatch(/^signed the local store's copy of .*tiny-\w+:v1 \(sha256:[0-9a-f]{64}\)/);
     expect(signed.stdout).toContain('signed the local copy; push to publish');
+    const unpublished = await cli(['verify', ref, '--key', 'signing.pub']);
+    expect(unpublished.code).toBe(4);
+    expect(unpublished.stderr).toMatch(/the local store holds .*, which is not published: push it .*or pass --local/);
     expect((await cli(['push', ref])).code).toBe(0);
 
     const published = await cli(['verify', ref, '--key', 'signing.pub', '--json']);
