@@ -1,11 +1,12 @@
 import { describe, expect, inject, it } from 'vitest';
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
-import { encodeManifest, fetchManifest, jsonContent, openReference } from '../../modules/oci/index.js';
+import { MemoryTarget, encodeManifest, fetchManifest, jsonContent, openReference } from '../../modules/oci/index.js';
 import type { Descriptor, ImageManifest, Target } from '../../modules/oci/types.js';
 import { OMS_PREDICATE_TYPE, generateSigningKeyPair } from '../../modules/sign/index.js';
-import { attachBundle, findBundles } from '../../modules/sign/artifact/index.js';
+import { attachBundle, findBundles, signArtifact, verifyArtifact } from '../../modules/sign/artifact/index.js';
 import { openStore, storeReference } from '../../modules/store/index.js';
 import { sampleModel, tempDir } from '../modelpack/helpers.js';
 
@@ -175,5 +176,32 @@ describe('sign refuses what its own verify would fail', () => {
       message: expect.stringMatching(/^layer \d+ \(sha256:[0-9a-f]{64}\) and layer \d+ \(sha256:[0-9a-f]{64}\) both hold the file path "model-00001\.safetensors": .*verification would fail as "digest differs"/),
     });
     expect(twice.digest).not.toBe(inspected.digest);
+  });
+});
+
+describe('signing and verifying very many layers', () => {
+  it('signs and verifies a 10,000-layer manifest, and names the layer when one of them is swapped', { timeout: 180_000 }, async () => {
+    const target = new MemoryTarget('big');
+    const config = jsonContent({ descriptor: { name: 'big' }, config: {}, modelfs: { type: 'layers', diffIds: [] } }, 'application/vnd.cncf.model.config.v1+json');
+    await target.push(config.descriptor, config.bytes);
+    const layers = Array.from({ length: 10_000 }, (_, i) => ({
+      mediaType: 'application/vnd.cncf.model.weight.v1.raw',
+      digest: `sha256:${createHash('sha256').update(String(i)).digest('hex')}`,
+      size: String(i).length,
+      annotations: { [FILEPATH]: `shard-${i % 50}/part-${i}.bin` },
+    }));
+    const manifest: ImageManifest = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: 'application/vnd.cncf.model.manifest.v1+json', config: config.descriptor, layers };
+    const signedDescriptor = await retag(target, manifest, 'v1');
+    const pair = generateSigningKeyPair();
+    const signed = await signArtifact(target, 'v1', { kind: 'key', privateKey: createPrivateKey(pair.privateKeyPem) });
+    expect(signed.statement.predicate.resources).toHaveLength(10_000);
+    const policy = { kind: 'key' as const, publicKey: createPublicKey(pair.publicKeyPem) };
+    const verified = await verifyArtifact(target, 'v1', policy);
+    expect(verified.reason).toBeUndefined();
+    expect(verified.bundles[0]!.checks.find((c) => c.name === 'layers')?.detail).toBe('all 10000 model files in the manifest\'s layers match the signature');
+
+    const swapped = await retag(target, { ...manifest, layers: layers.map((l, i) => (i === 9_999 ? { ...l, digest: `sha256:${'f'.repeat(64)}` } : l)) }, 'v1');
+    for (const b of await findBundles(target, signedDescriptor)) await attachBundle(target, swapped, b.bytes!, b.declaredPredicateType!);
+    expect((await verifyArtifact(target, 'v1', policy)).reason).toMatch(/^layer shard-49\/part-9999\.bin digest differs/);
   });
 });
