@@ -11,7 +11,7 @@ import { copy, type CopyResult } from '../oci/copy.js';
 import { openReference, type OpenContext, type OpenedReference } from '../oci/open.js';
 import type { Descriptor } from '../oci/types.js';
 import { parseRemoteReference } from '../oci/reference.js';
-import { ModelshipError, hasCode } from '../errors/index.js';
+import { ModelshipError, describeError, hasCode } from '../errors/index.js';
 import { remoteOf, storeReference, type LocalStore } from './store.js';
 import { pathExists } from '../fs/exists.js';
 import { join } from 'node:path';
@@ -138,7 +138,7 @@ export async function otherCopyOf(input: string, opened: OpenedReference, ctx: O
     return { where: copyLocation(other), digest: (await other.target.resolve(other.selector)).digest };
   } catch (err) {
     // The other copy only informs a warning: failing to reach it must not fail the command.
-    return { where: opened.kind === 'remote' ? 'local' : 'registry', problem: err instanceof Error ? err.message : String(err) };
+    return { where: opened.kind === 'remote' ? 'local' : 'registry', problem: describeError(err) };
   }
 }
 
