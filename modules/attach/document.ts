@@ -14,6 +14,9 @@ import {
   type Target,
 } from '../oci/index.js';
 
+import type { OpenedReference } from '../oci/open.js';
+import { copyLocation, describeCopy } from '../store/open.js';
+
 export { ANNOTATION_TITLE as TITLE_ANNOTATION, ANNOTATION_CREATED as CREATED_ANNOTATION } from '../oci/index.js';
 
 export interface DocumentToAttach {
@@ -63,6 +66,8 @@ export async function attachDocument(target: Target, subject: Descriptor, doc: D
 }
 
 /** One line saying what was attached where, for command output. */
-export function attachedLine(referrer: Descriptor, reference: string): string {
-  return `attached ${referrer.digest} (${referrer.artifactType ?? referrer.mediaType}) to ${reference}`;
+/** Names the copy the document went to; a store copy is published only by pushing it. */
+export function attachedLine(referrer: Descriptor, opened: OpenedReference, subject: Descriptor): string {
+  const line = `attached ${referrer.digest} (${referrer.artifactType ?? referrer.mediaType}) to ${describeCopy(opened, subject.digest)}`;
+  return copyLocation(opened) === 'local' ? `${line}\nattached to the local copy; push to publish` : line;
 }

@@ -70,6 +70,7 @@ export const FAMILY_BY_CODE: Record<string, ErrorFamily> = {
   SIGN_SYMLINK: 'input',
   SIGN_NO_IDENTITY: 'auth',
   SIGN_FILE_DIGESTS_MISSING: 'input',
+  SIGN_DUPLICATE_PATH: 'input',
   VERIFY_FAILED: 'verification',
   // card
   GATE_FAILED: 'gate',

@@ -39,7 +39,8 @@ export async function sbomInputFromProject(dir: string, spec: SbomSpec, options:
     const abs = path.join(root, rel);
     files.push({ path: rel, kind, size: (await stat(abs)).size, sha256: await sha256File(abs) });
   }
-  for (const f of known.values()) if (!files.some((x) => x.path === f.path)) files.push(f);
+  const listed = new Set(files.map((f) => f.path));
+  for (const f of known.values()) if (!listed.has(f.path)) files.push(f);
   const input: SbomInput = { spec, files: files.sort((a, b) => (a.path < b.path ? -1 : 1)) };
   const readme = ['README.md', 'readme.md', 'README.markdown'].map((n) => path.join(root, n)).find(existsSync);
   let evaluation: EvaluationResult[] = [];

@@ -30,11 +30,16 @@ const PURPOSE_BY_KIND: Record<SbomFile['kind'], string> = {
 /** Local ids are readable and stable: derived from names, made unique by a counter. */
 class IdMinter {
   private readonly used = new Set<string>();
+  /** The first suffix not yet tried per id, so 10k relationships of one type do not probe 2..n each time. */
+  private readonly nextSuffix = new Map<string, number>();
   constructor(readonly base: string) {}
   mint(kind: string, name: string): string {
     const slug = name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'x';
-    let id = `${this.base}#${kind}-${slug}`;
-    for (let n = 2; this.used.has(id); n++) id = `${this.base}#${kind}-${slug}-${n}`;
+    const plain = `${this.base}#${kind}-${slug}`;
+    let id = plain;
+    let n = this.nextSuffix.get(plain) ?? 2;
+    if (this.used.has(id)) for (id = `${plain}-${n}`; this.used.has(id); ) id = `${plain}-${++n}`;
+    if (id !== plain) this.nextSuffix.set(plain, n + 1);
     this.used.add(id);
     return id;
   }

@@ -112,7 +112,8 @@ describe('documents attached to a packed model', () => {
     await runOk(['sbom', remote, '--format', 'spdx', '--attach', '--plain-http'], work, home);
     await runOk(['mof', remote, '--attach', '--plain-http'], work, home);
     const card = await runOk(['card', remote, '--attach', '--plain-http'], work, home);
-    expect(card.stdout).toContain(`(${MODEL_CARD}) to ${remote}`);
+    expect(card.stdout).toContain(`(${MODEL_CARD}) to the registry's copy of ${remote} (sha256:`);
+    expect(card.stdout).not.toContain('push to publish');
 
     const found = await discover(remote, work, home, ['--plain-http']);
     expect(found.referrers.map((r) => r.artifactType).sort()).toEqual(ALL_TYPES);

@@ -262,7 +262,7 @@ describe('modelship sign REF / verify REF', () => {
 
     const ok = await cli(['verify', 'tiny:v1', '--key', 'signing.pub'], env, base);
     expect(ok.out).toMatch(/ok +layers +all 3 model files/);
-    expect(ok.out).toMatch(/verified: tiny:v1/);
+    expect(ok.out).toMatch(/verified: the local store's copy of tiny:v1 \(sha256:[0-9a-f]{64}\)/);
     expect(ok.code).toBe(0);
     const wrong = await cli(['verify', 'tiny:v1', '--key', 'other.pub', '--json'], env, base);
     expect(wrong.code).toBe(8);

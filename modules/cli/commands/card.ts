@@ -85,7 +85,7 @@ Examples:
         for (const doc of [modelCardDocument(set.modelCard), dataCardDocument(set.dataCard)]) {
           referrers.push(await attachDocument(opened.target, project.view.descriptor, doc));
         }
-        return referrers.map((r) => attachedLine(r, opened.display));
+        return referrers.map((r) => attachedLine(r, opened, project.view.descriptor));
       });
       return referrers.length ? { ...result, json: { ...(result.json as object), attached: referrers } } : result;
     });

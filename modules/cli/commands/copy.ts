@@ -4,7 +4,7 @@
  */
 import { UsageError } from '../../errors/index.js';
 import { formatBytes } from '../../progress/index.js';
-import { openStore, storeResolver, type LocalStore } from '../../store/index.js';
+import { openStore, storeResolver, type CopyChoice, type LocalStore } from '../../store/index.js';
 import { copy, openReference, parsePlatform, type OpenContext, type OpenedReference } from '../../oci/index.js';
 import { flagBoolean, flagString, type Command, type CommandContext, type OptionSpec } from '../command.js';
 
@@ -20,9 +20,9 @@ export const REFERENCE_FORMS_HELP = `References:
 Registries are reached over HTTPS; --ca-file PEM adds a CA to trust, --plain-http allows HTTP
 (for a local registry). Credentials come from "modelship login", docker or podman logins.`;
 
-export function openContextOf(ctx: CommandContext, store: LocalStore = openStore(ctx.env, ctx.cwd)): OpenContext {
+export function openContextOf(ctx: CommandContext, store: LocalStore = openStore(ctx.env, ctx.cwd), prefer: CopyChoice = 'local-first'): OpenContext {
   // Every reference a user types may name a model in the local store (e.g. after `modelship pack`).
-  return { ...destinationContextOf(ctx), resolveStore: storeResolver(store) };
+  return { ...destinationContextOf(ctx), resolveStore: storeResolver(store, prefer) };
 }
 
 /** Where a copy or push writes: the reference as typed, never a same-named entry in the local store. */

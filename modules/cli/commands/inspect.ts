@@ -1,10 +1,11 @@
 /**
  * `modelship inspect REF`: what a manifest or index holds, without downloading any layer.
  */
-import { ANNOTATION_TITLE, fetchManifest, openReference, REF_NAME_ANNOTATION, type Descriptor, type ImageIndex, type ImageManifest } from '../../oci/index.js';
+import { ANNOTATION_TITLE, fetchManifest, REF_NAME_ANNOTATION, type Descriptor, type ImageIndex, type ImageManifest } from '../../oci/index.js';
+import { describeCopy, openCopy, openStore } from '../../store/index.js';
 import { readArtifact, type ModelArtifactView } from '../../modelpack/index.js';
 import { formatBytes } from '../../progress/index.js';
-import type { Command } from '../command.js';
+import { flagBoolean, type Command } from '../command.js';
 import { openContextOf, REFERENCE_FORMS_HELP, REGISTRY_OPTIONS, requireArgs } from './copy.js';
 
 
@@ -65,7 +66,7 @@ async function modelView(target: Parameters<typeof readArtifact>[0], selector: s
   return view && view.format !== 'unknown' ? view : undefined;
 }
 
-const USAGE = 'inspect REF [--plain-http] [--ca-file F]';
+const USAGE = 'inspect REF [--local] [--plain-http] [--ca-file F]';
 
 export const command: Command = {
   name: 'inspect',
@@ -78,27 +79,44 @@ precision, quantization and files by kind. No layer is downloaded. --json prints
 {reference, digest, mediaType, size, manifest, model?} with the manifest exactly as stored and
 model as {format, fields, files}.
 
+A registry reference shows what the registry serves (what a cluster pulls), even when the local
+store holds a copy under that name; --local shows the store's copy instead. The output names the
+copy (copy: registry|local|layout) and warns when the other copy's digest differs.
+
 ${REFERENCE_FORMS_HELP}
 
 Examples:
   modelship inspect oci:./build/layout:v1
   modelship inspect 127.0.0.1:5000/models/llama:v1 --plain-http
-  modelship inspect ghcr.io/acme/llama@sha256:<hex> --json`,
-  options: { ...REGISTRY_OPTIONS },
+  modelship inspect ghcr.io/acme/llama@sha256:<hex> --json
+  modelship inspect 127.0.0.1:5000/models/llama:v1 --local`,
+  options: { local: { type: 'boolean' }, ...REGISTRY_OPTIONS },
   async run(ctx) {
     const [input] = requireArgs(ctx, ['REF'], USAGE);
-    const opened = await openReference(input!, openContextOf(ctx));
-    const desc = await opened.target.resolve(opened.selector);
+    const store = openStore(ctx.env, ctx.cwd);
+    const copy = await openCopy(input!, { ...openContextOf(ctx, store), store, prefer: flagBoolean(ctx, 'local') ? 'local' : 'registry', compare: true });
+    const { opened, descriptor: desc } = copy;
+    if (copy.warning) ctx.stderr.write(`warning: ${copy.warning}\n`);
     const manifest = await fetchManifest(opened.target, desc, opened.display);
-    const view = await modelView(opened.target, opened.selector);
+    const view = await modelView(opened.target, desc.digest);
     const model = view && {
       format: view.format,
       fields: modelFields(view),
       files: view.files.map((f) => ({ path: f.name ?? f.path, kind: f.kind, digest: f.digest, size: f.size, layerFormat: f.layerFormat })),
     };
     return {
-      json: { reference: opened.display, digest: desc.digest, mediaType: desc.mediaType, size: desc.size, manifest, ...(model ? { model } : {}) },
-      text: [summarize(opened.display, desc, manifest), ...(view ? [modelSummary(view)] : [])].join('\n'),
+      json: {
+        reference: opened.display,
+        digest: desc.digest,
+        copy: copy.where,
+        ...(copy.other ? { otherCopy: copy.other } : {}),
+        mediaType: desc.mediaType,
+        size: desc.size,
+        manifest,
+        ...(model ? { model } : {}),
+        ...(copy.warning ? { warnings: [copy.warning] } : {}),
+      },
+      text: [summarize(opened.display, desc, manifest), `  copy:         ${describeCopy(opened, desc.digest)}`, ...(view ? [modelSummary(view)] : [])].join('\n'),
     };
   },
 };

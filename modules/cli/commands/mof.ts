@@ -156,7 +156,7 @@ Examples:
       if (!flagBoolean(ctx, 'attach')) return result;
       // The report is attached whether or not the gate passes: it is the record of the verdict.
       const referrer = await attachDocument(opened.target, project.view.descriptor, mofReportDocument(view.mof));
-      return { ...result, json: { ...result.json, attached: [referrer] }, text: `${result.text}\n${attachedLine(referrer, opened.display)}` };
+      return { ...result, json: { ...result.json, attached: [referrer] }, text: `${result.text}\n${attachedLine(referrer, opened, project.view.descriptor)}` };
     });
   },
 };

@@ -108,7 +108,7 @@ Examples:
         title: SBOM_FILE_NAMES[format],
         ...(input.timestamp ? { created: new Date(input.timestamp) } : {}),
       });
-      const note = attachedLine(referrer, opened.display);
+      const note = attachedLine(referrer, opened, project.view.descriptor);
       return { json: result.json, text: result.text && flagString(ctx, 'output') ? `${result.text}\n${note}` : note };
     });
   },

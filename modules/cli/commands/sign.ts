@@ -17,7 +17,7 @@ import {
 } from '../../sign/index.js';
 import { readKeyPassword } from '../../sign/password.js';
 import { artifactRepository, signArtifact, type NotationSigning } from '../../sign/artifact/index.js';
-import { openArtifact, openStore } from '../../store/index.js';
+import { describeCopy, openCopy, openStore, remoteOf } from '../../store/index.js';
 import { flagBoolean, flagList, flagString, type Command, type CommandContext, type CommandResult } from '../command.js';
 import { REFERENCE_FORMS_HELP, REGISTRY_OPTIONS, openContextOf } from './copy.js';
 
@@ -42,6 +42,7 @@ Serialization: --method files|shards, --shard-size BYTES, --hash-type sha256|bla
 --allow-symlinks, --ignore-paths PATH (repeatable).
 
 A packed artifact REF (the local store, oci:PATH:TAG, or HOST/REPO:TAG) is signed where it lives,
+the local store's copy when it holds REF (push it afterwards to publish), else the registry's,
 from its manifest's digests: no weight is read again, so signing takes the same time for any size.
 Attached as Sigstore bundle referrers (cosign v3 layout): the model signature (OpenSSF), an image
 signature over the manifest digest (https://sigstore.dev/cosign/sign/v1, what cosign verify,
@@ -119,25 +120,27 @@ async function signReference(ctx: CommandContext, input: string): Promise<Comman
   }
   const signing = await signingMethod(ctx);
   const store = openStore(ctx.env, ctx.cwd);
-  // Sign where it lives: a registry artifact is not pulled, its referrers go to the registry.
-  const opened = await openArtifact(input, { ...openContextOf(ctx, store), store, pull: false });
+  // Sign where it lives: the store's copy before it is pushed, else the registry's (not pulled; its referrers go there).
+  const { opened, descriptor, where } = await openCopy(input, { ...openContextOf(ctx, store), store, prefer: 'local-first' });
   const notation = flagBoolean(ctx, 'notation') ? notationSigning(signing) : undefined;
   const repository = artifactRepository(opened);
   const projectDir = resolve(ctx.cwd, flagString(ctx, 'project') ?? '.');
   const spec = flagString(ctx, 'spec');
-  const result = await signArtifact(opened.target, opened.selector, signing, {
+  const result = await signArtifact(opened.target, descriptor.digest, signing, {
     ...(repository ? { repository } : {}),
     ...(flagBoolean(ctx, 'provenance') ? { provenance: { projectDir, env: ctx.env, ...(spec ? { specFile: resolve(ctx.cwd, spec) } : {}) } } : {}),
     attestDocuments: !flagBoolean(ctx, 'no-attest-documents'),
     ...(notation ? { notation } : {}),
   });
   const subject = result.statement.subject[0]!;
-  const lines = [`signed ${opened.display} (${result.descriptor.digest}): ${result.statement.predicate.resources.length} files, model ${subject.name}`];
+  const lines = [`signed ${describeCopy(opened, result.descriptor.digest)}: ${result.statement.predicate.resources.length} files, model ${subject.name}`];
   for (const a of result.attached) lines.push(`  attached ${a.referrer.digest} ${a.predicateType ?? a.artifactType}${a.subject.digest === result.descriptor.digest ? '' : ` to ${a.subject.digest}`}`);
+  if (where === 'local') lines.push(`signed the local copy; push to publish (modelship push ${opened.display}${remoteOf(opened.display) ? '' : ' HOST/REPO:TAG'})`);
   return {
     json: {
       reference: opened.display,
       digest: result.descriptor.digest,
+      copy: where,
       method: signing.kind,
       subject: { name: subject.name, digest: subject.digest },
       resources: result.statement.predicate.resources.length,

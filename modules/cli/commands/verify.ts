@@ -7,8 +7,8 @@ import { basename, join, resolve } from 'node:path';
 import { EXIT_STATUS, ModelshipError, UsageError, describeError } from '../../errors/index.js';
 import { DEFAULT_SIGNATURE_FILE, loadPublicKey, splitPem, verifyModelFolder, type VerificationPolicy, type VerificationResult } from '../../sign/index.js';
 import { artifactRepository, verifyArtifact, verifyArtifactNotation, type ArtifactVerification } from '../../sign/artifact/index.js';
-import { openArtifact, openStore } from '../../store/index.js';
-import { flagList, flagString, type Command, type CommandContext, type CommandResult } from '../command.js';
+import { describeCopy, openCopy, openStore, type OpenedCopy } from '../../store/index.js';
+import { flagBoolean, flagList, flagString, type Command, type CommandContext, type CommandResult } from '../command.js';
 import { REFERENCE_FORMS_HELP, REGISTRY_OPTIONS, openContextOf } from './copy.js';
 
 export const command: Command = {
@@ -32,7 +32,14 @@ A packed artifact REF (the local store, oci:PATH:TAG, or HOST/REPO:TAG) is verif
 bundle referrers, without reading its weights: each bundle's signer, the model signature's files
 against the manifest's layers as they are now (a swapped layer fails as "layer PATH digest differs"),
 and image signatures and attestations against the manifest digest. It passes when a model signature
-verifies and no bundle the policy trusts disagrees with the manifest.
+verifies, a trusted image signature or attestation covers the manifest digest (the model signature
+covers the files only: the config, media types and annotations need the manifest's), and no bundle
+the policy trusts disagrees with the manifest.
+  --allow-unsigned-manifest       pass with only a model signature, warning that the config, media
+                                  types and annotations are unauthenticated
+  --local                         check the local store's copy of HOST/REPO:TAG; by default a registry
+                                  reference checks what the registry serves (what a cluster pulls),
+                                  and warns when the store holds a different digest under that name
   --trust-policy trustpolicy.json --trust-store ca:NAME=CA.pem (repeatable)
                                   verify the artifact's Notation signatures instead, per the trust
                                   policy, with the named trust stores' root certificates
@@ -41,7 +48,9 @@ ${REFERENCE_FORMS_HELP}
 
 Examples:
   modelship verify ./my-model --key signing.pub
-  modelship verify llama:v1 --key signing.pub --json`,
+  modelship verify llama:v1 --key signing.pub --json
+  modelship verify 127.0.0.1:5000/models/llama:v1 --plain-http --key signing.pub
+  modelship verify 127.0.0.1:5000/models/llama:v1 --local --key signing.pub`,
   options: {
     signature: { type: 'string', short: 's' },
     key: { type: 'string' },
@@ -53,6 +62,8 @@ Examples:
     'ignore-paths': { type: 'string', multiple: true },
     'trust-policy': { type: 'string' },
     'trust-store': { type: 'string', multiple: true },
+    'allow-unsigned-manifest': { type: 'boolean' },
+    local: { type: 'boolean' },
     ...REGISTRY_OPTIONS,
   },
   async run(ctx) {
@@ -62,6 +73,9 @@ Examples:
     const info = await stat(path).catch(() => undefined);
     // What is not a file or folder here is an artifact reference.
     if (!info) return verifyReference(ctx, target);
+    for (const flag of ['local', 'allow-unsigned-manifest']) {
+      if (ctx.flags[flag] !== undefined) throw new UsageError(`--${flag} applies to a packed artifact REF; ${target} is a model folder`);
+    }
     const signatureFlag = flagString(ctx, 'signature');
     const signature = signatureFlag ? resolve(ctx.cwd, signatureFlag) : join(info.isDirectory() ? path : resolve(path, '..'), DEFAULT_SIGNATURE_FILE);
     const policy = await verificationPolicy(ctx);
@@ -81,20 +95,41 @@ async function verifyReference(ctx: CommandContext, input: string): Promise<Comm
   const trustPolicy = flagString(ctx, 'trust-policy');
   if (trustPolicy) return verifyNotationReference(ctx, input, resolve(ctx.cwd, trustPolicy));
   const policy = await verificationPolicy(ctx);
-  const store = openStore(ctx.env, ctx.cwd);
-  const opened = await openArtifact(input, { ...openContextOf(ctx, store), store, pull: false });
-  const result = await verifyArtifact(opened.target, opened.selector, policy);
+  const copy = await openCopyToCheck(ctx, input);
+  const result = await verifyArtifact(copy.opened.target, copy.descriptor.digest, policy, { allowUnsignedManifest: flagBoolean(ctx, 'allow-unsigned-manifest') });
+  const warnings = [...(copy.warning ? [copy.warning] : []), ...(result.warnings ?? [])];
+  warn(ctx, warnings);
   return {
     json: {
       ok: result.ok,
       ...(result.ok ? {} : { code: 'VERIFY_FAILED', reason: result.reason }),
-      reference: opened.display,
-      digest: result.descriptor.digest,
+      ...copyJson(copy),
       bundles: result.bundles,
+      ...(warnings.length ? { warnings } : {}),
     },
-    text: renderArtifact(result, opened.display),
+    text: renderArtifact(result, copy),
     ...(result.ok ? {} : { exitCode: EXIT_STATUS.verification }),
   };
+}
+
+/** What the registry serves, unless --local asks for the store's copy; compared with the other copy. */
+async function openCopyToCheck(ctx: CommandContext, input: string): Promise<OpenedCopy> {
+  const store = openStore(ctx.env, ctx.cwd);
+  return openCopy(input, { ...openContextOf(ctx, store), store, prefer: flagBoolean(ctx, 'local') ? 'local' : 'registry', compare: true });
+}
+
+/** Which copy and digest were checked, and the other copy's digest when there is one. */
+function copyJson(copy: OpenedCopy): Record<string, unknown> {
+  return {
+    reference: copy.opened.display,
+    digest: copy.descriptor.digest,
+    copy: copy.where,
+    ...(copy.other ? { otherCopy: copy.other } : {}),
+  };
+}
+
+function warn(ctx: CommandContext, warnings: string[]): void {
+  for (const w of warnings) ctx.stderr.write(`warning: ${w}\n`);
 }
 
 async function verifyNotationReference(ctx: CommandContext, input: string, policyPath: string): Promise<CommandResult> {
@@ -107,30 +142,33 @@ async function verifyNotationReference(ctx: CommandContext, input: string, polic
     trustStores[entry.slice(0, eq)] = await readText(path, '--trust-store');
   }
   const trustPolicy = await readText(policyPath, '--trust-policy');
-  const store = openStore(ctx.env, ctx.cwd);
-  const opened = await openArtifact(input, { ...openContextOf(ctx, store), store, pull: false });
+  const copy = await openCopyToCheck(ctx, input);
+  const opened = copy.opened;
+  warn(ctx, copy.warning ? [copy.warning] : []);
   // Trust policies scope registry/repository; a layout is named localhost/<dir>, which a "*" scope matches.
-  const result = await verifyArtifactNotation(opened.target, opened.selector, { trustPolicy, trustStores, repository: artifactRepository(opened) ?? `localhost/${basename(opened.reference.kind === 'layout' ? opened.reference.path : opened.display)}` });
+  const result = await verifyArtifactNotation(opened.target, copy.descriptor.digest, { trustPolicy, trustStores, repository: artifactRepository(opened) ?? `localhost/${basename(opened.reference.kind === 'layout' ? opened.reference.path : opened.display)}` });
   const lines: string[] = [];
   for (const s of result.signatures) {
     lines.push(`${s.ok ? 'ok  ' : 'FAIL'} notation ${s.referrer}${s.policy ? ` (trust policy "${s.policy}")` : ''}`);
     for (const c of s.checks) lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(18)} ${c.detail}`);
   }
-  lines.push(result.ok ? `verified: ${opened.display} (${result.descriptor.digest})` : `verification failed: ${result.reason}`);
+  const checked = describeCopy(opened, result.descriptor.digest);
+  lines.push(result.ok ? `verified: ${checked}` : `verification failed: ${result.reason}\nchecked ${checked}`);
   return {
-    json: { ok: result.ok, ...(result.ok ? {} : { code: 'VERIFY_FAILED', reason: result.reason }), reference: opened.display, digest: result.descriptor.digest, notation: result.signatures },
+    json: { ok: result.ok, ...(result.ok ? {} : { code: 'VERIFY_FAILED', reason: result.reason }), ...copyJson(copy), notation: result.signatures, ...(copy.warning ? { warnings: [copy.warning] } : {}) },
     text: lines.join('\n'),
     ...(result.ok ? {} : { exitCode: EXIT_STATUS.verification }),
   };
 }
 
-function renderArtifact(result: ArtifactVerification, display: string): string {
+function renderArtifact(result: ArtifactVerification, copy: OpenedCopy): string {
   const lines: string[] = [];
   for (const b of result.bundles) {
     lines.push(`${b.ok ? 'ok  ' : 'FAIL'} ${b.role} ${b.predicateType ?? '(unreadable)'} in ${b.referrer}${b.subject === result.descriptor.digest ? '' : ` (on ${b.subject})`}`);
     for (const c of b.checks) lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(17)} ${c.detail}`);
   }
-  lines.push(result.ok ? `verified: ${display} (${result.descriptor.digest})` : `verification failed: ${result.reason}`);
+  const checked = describeCopy(copy.opened, result.descriptor.digest);
+  lines.push(result.ok ? `verified: ${checked}` : `verification failed: ${result.reason}\nchecked ${checked}`);
   return lines.join('\n');
 }
 

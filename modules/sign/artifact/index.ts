@@ -6,7 +6,7 @@
 export { signArtifact, modelNameOf } from './sign.js';
 export type { SignArtifactOptions, SignArtifactResult, AttachedBundle } from './sign.js';
 export { verifyArtifact } from './verify.js';
-export type { ArtifactVerification, BundleVerification, BundleRole } from './verify.js';
+export type { ArtifactVerification, BundleVerification, BundleRole, VerifyArtifactOptions } from './verify.js';
 export { attachBundle, findBundles, readReferrerDocument, MAX_REFERRER_BLOB_BYTES } from './referrers.js';
 export type { FoundBundle } from './referrers.js';
 export { artifactRepository } from './repository.js';

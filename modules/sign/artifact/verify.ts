@@ -37,13 +37,23 @@ export interface ArtifactVerification {
   bundles: BundleVerification[];
   /** Why verification failed: the first failed check that matters. */
   reason?: string;
+  /** What passed without being authenticated (only with `allowUnsignedManifest`). */
+  warnings?: string[];
+}
+
+export interface VerifyArtifactOptions {
+  /**
+   * Pass when the model signature verifies but no trusted signature covers the manifest digest,
+   * with a warning naming what is then unauthenticated (the config, media types, annotations).
+   */
+  allowUnsignedManifest?: boolean;
 }
 
 /** verifyBundle's checks of the signer and the statement envelope; the rest concern OMS content. */
 const OMS_CONTENT_CHECKS = new Set(['predicate', 'subject-digest']);
 const ROLE_ORDER: Record<BundleRole, number> = { 'model-signature': 0, 'image-signature': 1, attestation: 2 };
 
-export async function verifyArtifact(target: ReadOnlyTarget, ref: string, policy: VerificationPolicy): Promise<ArtifactVerification> {
+export async function verifyArtifact(target: ReadOnlyTarget, ref: string, policy: VerificationPolicy, opts: VerifyArtifactOptions = {}): Promise<ArtifactVerification> {
   const view = await readArtifact(target, ref);
   const current = currentResources(view.manifest);
   // A ModelCar's index (what clusters pin) and platform image carry signatures of their own.
@@ -54,10 +64,14 @@ export async function verifyArtifact(target: ReadOnlyTarget, ref: string, policy
   }
   bundles.sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role]);
   const where = `${target.location} (${ref})`;
-  const modelVerdict = verdict(bundles.filter((b) => b.subject === view.descriptor.digest), view.descriptor, where);
+  const modelBundles = bundles.filter((b) => b.subject === view.descriptor.digest);
+  const files = verdict(modelBundles, view.descriptor, where);
   const mismatched = bundles.find((b) => b.trusted && !b.ok);
-  const result = mismatched ? { ok: false, reason: mismatched.reason! } : modelVerdict.ok ? indexVerdict(bundles, view.resolved, view.descriptor, where) : modelVerdict;
-  return { descriptor: view.descriptor, bundles, ...result };
+  if (mismatched) return { descriptor: view.descriptor, bundles, ok: false, reason: mismatched.reason! };
+  if (!files.ok) return { descriptor: view.descriptor, bundles, ...files };
+  const manifest = manifestVerdict(modelBundles, view.descriptor, view.manifest.config, opts);
+  if (!manifest.ok) return { descriptor: view.descriptor, bundles, ...manifest };
+  return { descriptor: view.descriptor, bundles, ...manifest, ...indexVerdict(bundles, view.resolved, view.descriptor, where) };
 }
 
 /** A ModelCar is verified by cosign-style admission on its index digest: that signature must be there too. */
@@ -68,6 +82,18 @@ function indexVerdict(bundles: BundleVerification[], resolved: Descriptor, model
     ok: false,
     reason: `the model manifest is signed but no trusted signature refers to the index ${resolved.digest} that ${where} resolves to (what KServe pins and Kyverno or policy-controller verify); sign it again with "modelship sign"`,
   };
+}
+
+/**
+ * The model signature covers file digests only: without a trusted statement over the manifest digest
+ * (an image signature or an attestation), the config, layer media types and annotations could be
+ * changed and the model signature re-attached to the new manifest.
+ */
+function manifestVerdict(bundles: BundleVerification[], descriptor: Descriptor, config: Descriptor, opts: VerifyArtifactOptions): { ok: boolean; reason?: string; warnings?: string[] } {
+  if (bundles.some((b) => b.trusted && b.ok && b.role !== 'model-signature')) return { ok: true };
+  const unauthenticated = `no trusted signature covers the manifest ${descriptor.digest}: the model signature covers the files' digests only, so the config ${config.digest} (model name, format), the layers' media types and annotations, and the manifest's annotations are unauthenticated`;
+  if (opts.allowUnsignedManifest) return { ok: true, warnings: [unauthenticated] };
+  return { ok: false, reason: `${unauthenticated}; sign the artifact with "modelship sign" (it adds an image signature over the manifest digest), or pass --allow-unsigned-manifest to accept it with a warning` };
 }
 
 function verdict(bundles: BundleVerification[], descriptor: Descriptor, where: string): { ok: boolean; reason?: string } {

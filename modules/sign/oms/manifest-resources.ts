@@ -28,12 +28,26 @@ export interface ResourcesFromManifestOptions {
 export function resourcesFromManifest(manifest: ImageManifest, opts: ResourcesFromManifestOptions = {}): OmsResource[] {
   const packed = new Map((opts.packedFiles ?? []).map((l) => [l.layerDigest, l.files]));
   const out: OmsResource[] = [];
+  // Where each path came from: a path twice would be signed once and then fail verification as "digest differs".
+  const origin = new Map<string, string>();
+  const add = (resource: OmsResource, where: string) => {
+    const first = origin.get(resource.name);
+    if (first !== undefined) {
+      throw new ModelshipError(
+        'SIGN_DUPLICATE_PATH',
+        `${first} and ${where} both hold the file path "${resource.name}": a model signature lists each file once, so this manifest cannot be signed (its verification would fail as "digest differs"); repack the model so every path appears once`,
+        { details: { path: resource.name } },
+      );
+    }
+    origin.set(resource.name, where);
+    out.push(resource);
+  };
   manifest.layers.forEach((layer, i) => {
     const parsed = parseLayerMediaType(layer.mediaType);
     if (!parsed) return; // not a model file (e.g. an attachment layer)
     const recorded = packed.get(layer.digest);
     if (recorded) {
-      for (const f of recorded) out.push({ name: f.path, algorithm: 'sha256', digest: hexOf(f.sha256, `layer ${i} file ${f.path}`) });
+      for (const f of recorded) add({ name: f.path, algorithm: 'sha256', digest: hexOf(f.sha256, `layer ${i} file ${f.path}`) }, `layer ${i} (${layer.digest})`);
       return;
     }
     if (parsed.format !== 'raw') {
@@ -46,7 +60,7 @@ export function resourcesFromManifest(manifest: ImageManifest, opts: ResourcesFr
     if (!path) {
       throw new ModelshipError('SIGN_FILE_DIGESTS_MISSING', `layer ${i} (${layer.digest}) has no ${ANNOTATION_FILEPATH} annotation, so its file name is unknown`);
     }
-    out.push({ name: path, algorithm: 'sha256', digest: hexOf(layer.digest, `layer ${i}`) });
+    add({ name: path, algorithm: 'sha256', digest: hexOf(layer.digest, `layer ${i}`) }, `layer ${i} (${layer.digest})`);
   });
   return sortResources(out);
 }
