@@ -11,9 +11,13 @@ import {
   KeyUsagesExtension,
   X509Certificate as ParsedCertificate,
   AuthorityInfoAccessExtension,
+  Name,
 } from '@peculiar/x509';
 import { X509Certificate } from 'node:crypto';
 import { ModelshipError } from '../errors/index.js';
+
+/** Re-exported so every @peculiar/x509 import goes through this module, after the Reflect polyfill. */
+export { Name };
 
 export const KEY_USAGES = [
   'digitalSignature',

@@ -38,6 +38,8 @@ export interface CertOptions {
   extensions?: Extension[];
   notBefore?: Date;
   notAfter?: Date;
+  /** RFC 4514 subject; `C=US, ST=WA, O=hostile, CN=<name>` by default. */
+  subject?: string;
 }
 
 /** An extension OID no verifier knows (a private enterprise arc), value DER NULL. */
@@ -80,7 +82,7 @@ export async function makeRoot(name: string, options: CertOptions = {}): Promise
 export async function issue(issuer: TestCert, name: string, options: CertOptions = {}): Promise<TestCert> {
   const keys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const cert = await X509CertificateGenerator.create({
-    subject: `C=US, ST=WA, O=hostile, CN=${name}`,
+    subject: options.subject ?? `C=US, ST=WA, O=hostile, CN=${name}`,
     issuer: issuer.cert.subjectName,
     publicKey: keys.publicKey,
     signingKey: issuer.keys.privateKey,

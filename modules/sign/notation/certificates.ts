@@ -4,7 +4,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { ModelshipError } from '../../errors/index.js';
-import { certificateProfile, describeCertificate, isIssuedBy, isSelfSigned, isValidAt, OID, type CertificateProfile, type KeyUsage } from '../x509.js';
+import { certificateProfile, describeCertificate, isIssuedBy, isSelfSigned, isValidAt, Name, OID, type CertificateProfile, type KeyUsage } from '../x509.js';
 
 export { describeCertificate };
 
@@ -119,14 +119,27 @@ function attributeName(name: string): string {
   return ATTRIBUTE_ALIASES[upper] ?? upper;
 }
 
-/** The certificate's subject as attribute -> value (node prints one RDN a line). */
-export function subjectAttributes(cert: X509Certificate): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of cert.subject.split('\n')) {
-    const eq = line.indexOf('=');
-    if (eq > 0) out.set(attributeName(line.slice(0, eq)), line.slice(eq + 1));
+/** Attribute types trust policies name that @peculiar/x509 has no short name for. */
+const EXTRA_ATTRIBUTE_NAMES = { SERIALNUMBER: '2.5.4.5', STREET: '2.5.4.9', POSTALCODE: '2.5.4.17' };
+
+/**
+ * The certificate's subject as attribute -> value, read from its DER name rather than a printed form.
+ * A repeated attribute makes the subject unmatchable, as notation-go refuses such a DN.
+ */
+export function subjectAttributes(cert: X509Certificate): { attributes: Map<string, string>; repeated: string[] } {
+  const name = new Name(certificateProfile(cert, describeCertificate(cert)).subjectDer, EXTRA_ATTRIBUTE_NAMES);
+  const attributes = new Map<string, string>();
+  const repeated: string[] = [];
+  for (const rdn of name.toJSON()) {
+    for (const [type, values] of Object.entries(rdn)) {
+      const key = attributeName(type);
+      for (const value of values) {
+        if (attributes.has(key)) repeated.push(key);
+        attributes.set(key, value);
+      }
+    }
   }
-  return out;
+  return { attributes, repeated };
 }
 
 /** Parse an RFC 4514 DN from a trust policy (`C=US, ST=WA, O=acme`), with the escapes the specification lists. */

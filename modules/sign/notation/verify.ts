@@ -104,7 +104,8 @@ function authenticity(envelope: ParsedNotationEnvelope, statement: OciTrustPolic
   if (!anchor) return `the certificate chain ${chain.map(describeCertificate).join(' <- ')} does not lead to a certificate in trust stores ${statement.trustStores.join(', ')}`;
   if (statement.trustedIdentities.includes('*')) return undefined;
   const subject = subjectAttributes(chain[0]!);
-  const match = statement.trustedIdentities.some((identity) => isSubsetDn(parseDistinguishedName(identity.slice(identity.indexOf(':') + 1), 'trust policy'), subject));
+  if (subject.repeated.length) return `signing certificate subject ${describeCertificate(chain[0]!)} repeats ${[...new Set(subject.repeated)].join(', ')}, so it cannot match an x509.subject identity`;
+  const match = statement.trustedIdentities.some((identity) => isSubsetDn(parseDistinguishedName(identity.slice(identity.indexOf(':') + 1), 'trust policy'), subject.attributes));
   return match ? undefined : `signing certificate subject ${describeCertificate(chain[0]!)} is not in trustedIdentities of statement "${statement.name}"`;
 }
 

@@ -98,6 +98,21 @@ describe('certificate extensions', () => {
   });
 });
 
+describe('trusted identities match the DER subject, not a printed form', () => {
+  it('matches a value holding an escaped comma, and refuses a subject that repeats an attribute', async () => {
+    const comma = await issue(int, 'comma', { subject: 'C=US, ST=WA, O=acme\\, inc, CN=comma' });
+    const sig = await signNotation({ descriptor: target, key: comma.keyPem, certChain: [comma.pem, int.pem, root.pem] });
+    const policy = (identity: string) => strictPolicy([`x509.subject: ${identity}`]);
+    const check = (bytes: Uint8Array, identity: string) => verifyNotation({ envelope: bytes, target, trustPolicy: policy(identity), trustStores: { 'ca:test': root.pem }, artifactReference: reference });
+    expect((await check(sig.bytes, 'C=US, ST=WA, O=acme\\, inc')).ok).toBe(true);
+    expect((await check(sig.bytes, 'C=US, ST=WA, O=acme')).ok).toBe(false);
+
+    const twice = await issue(int, 'twice', { subject: 'C=US, ST=WA, O=acme, O=evil, CN=twice' });
+    const sig2 = await signNotation({ descriptor: target, key: twice.keyPem, certChain: [twice.pem, int.pem, root.pem] });
+    expect((await check(sig2.bytes, 'C=US, ST=WA, O=evil')).reason).toMatch(/^authenticity: signing certificate subject .*CN=twice" repeats O, so it cannot match an x509.subject identity/);
+  });
+});
+
 describe('certificate validity: at the signing time (integrity) and now, with no authentic timestamp (authenticTimestamp)', () => {
   it('refuses to sign with an expired leaf; one signed while valid fails authenticTimestamp now, and only logs it when permissive', async () => {
     const expired = await issue(int, 'expired', { notBefore: new Date(Date.now() - 10 * DAY), notAfter: new Date(Date.now() - DAY) });
