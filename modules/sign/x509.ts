@@ -97,7 +97,7 @@ function readProfile(cert: X509Certificate): CertificateProfile {
   const bc = parsed.getExtension(BasicConstraintsExtension);
   const ku = parsed.getExtension(KeyUsagesExtension);
   const eku = parsed.getExtension(ExtendedKeyUsageExtension);
-  // A known OID that the library could not decode comes back as a plain Extension: refuse it.
+  // Guard: a known OID must have decoded to its typed extension (a malformed value already threw above).
   for (const [oid, typed] of [[OID.basicConstraints, bc], [OID.keyUsage, ku], [OID.extendedKeyUsage, eku]] as const) {
     if (seen.has(oid) && !typed) throw new Error(`extension ${oid} cannot be decoded`);
   }

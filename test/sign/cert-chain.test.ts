@@ -7,6 +7,7 @@ import {
   DAY,
   ExtendedKeyUsage,
   ExtendedKeyUsageExtension,
+  Extension,
   issue,
   KeyUsageFlags,
   KeyUsagesExtension,
@@ -100,6 +101,12 @@ describe('OMS certificate chains judged as openssl verify (model_signing) judges
     const twice = await issue(int, 'twice', { extensions: [new KeyUsagesExtension(KeyUsageFlags.digitalSignature, true), new KeyUsagesExtension(KeyUsageFlags.keyCertSign, false)] });
     expect(ours(twice, [int], root)).toEqual({ ok: false, detail: expect.stringMatching(/certificate 0 of the bundle is not a well-formed X\.509 certificate \(extension 2\.5\.29\.15 appears twice\)/) });
     expect((await opensslVerify(twice, [int], root, twice.cert.notBefore)).ok).toBe(false);
+  });
+
+  it('refuses a keyUsage extension whose value is not a BIT STRING', async () => {
+    const garbled = await issue(int, 'garbled', { extensions: [new Extension('2.5.29.15', true, new Uint8Array([0x04, 0x01, 0x80]))] });
+    expect(ours(garbled, [int], root).detail).toMatch(/^certificate 0 of the bundle is not a well-formed X\.509 certificate/);
+    expect((await opensslVerify(garbled, [int], root, garbled.cert.notBefore)).ok).toBe(false);
   });
 
   it('refuses a leaf signed by another key than the intermediate it names', async () => {

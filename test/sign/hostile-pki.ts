@@ -112,4 +112,4 @@ export async function opensslVerify(leaf: TestCert, untrusted: TestCert[], root:
   }
 }
 
-export { DAY, BasicConstraintsExtension, ExtendedKeyUsage, ExtendedKeyUsageExtension, KeyUsageFlags, KeyUsagesExtension };
+export { DAY, Extension, BasicConstraintsExtension, ExtendedKeyUsage, ExtendedKeyUsageExtension, KeyUsageFlags, KeyUsagesExtension };
