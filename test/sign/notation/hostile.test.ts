@@ -166,6 +166,12 @@ describe('JWS algorithm confusion', () => {
     expect(ps256.reason).toBe("integrity: alg PS256 does not match the signing certificate's key, which requires ES256");
   });
 
+  it('refuses an unprotected header that repeats a protected one (jose: the two must be disjoint)', async () => {
+    const forged = JSON.parse(forge(leaf, [leaf, int, root])) as { header: Record<string, unknown> };
+    forged.header['io.cncf.notary.signingTime'] = '2000-01-01T00:00:00Z';
+    expect((await verify(JSON.stringify(forged))).reason).toMatch(/^integrity: the JWS is refused: .*disjoint/);
+  });
+
   it('refuses the b64 extension listed as critical (an unencoded payload)', async () => {
     const result = await verify(forge(leaf, [leaf, int, root], { b64: false, crit: ['io.cncf.notary.signingScheme', 'b64'] }));
     expect(result.reason).toMatch(/^integrity: .*critical header b64 is not understood/);
