@@ -2,22 +2,31 @@
  * X.509 certificates read with @peculiar/x509 (extensions, names, validity) and checked with
  * node:crypto (signatures, public keys): the fields the Notation and OMS chain rules look at.
  */
-// @peculiar/x509 resolves its ASN.1 parsers through tsyringe, which needs the Reflect metadata API.
-import 'reflect-metadata';
-import {
-  BasicConstraintsExtension,
-  ExtendedKeyUsageExtension,
-  KeyUsageFlags,
-  KeyUsagesExtension,
-  X509Certificate as ParsedCertificate,
-  AuthorityInfoAccessExtension,
-  Name,
-} from '@peculiar/x509';
+import { createRequire } from 'node:module';
 import { X509Certificate } from 'node:crypto';
+import type * as Peculiar from '@peculiar/x509';
 import { ModelshipError } from '../errors/index.js';
 
-/** Re-exported so every @peculiar/x509 import goes through this module, after the Reflect polyfill. */
-export { Name };
+let library: typeof Peculiar | undefined;
+
+/**
+ * @peculiar/x509 loads every ASN.1 schema it knows (CMS, CSR, PKCS#9...), several times the import
+ * cost of @sigstore/verify: load it on the first certificate, not with every command that signs.
+ */
+function peculiar(): typeof Peculiar {
+  if (!library) {
+    const require = createRequire(import.meta.url);
+    // It resolves its parsers through tsyringe, which needs the Reflect metadata API first.
+    require('reflect-metadata');
+    library = require('@peculiar/x509') as typeof Peculiar;
+  }
+  return library;
+}
+
+/** A distinguished name parsed by @peculiar/x509, with extra attribute short names. */
+export function parseName(der: Buffer, extraNames: Record<string, string>): Peculiar.Name {
+  return new (peculiar().Name)(der, extraNames);
+}
 
 export const KEY_USAGES = [
   'digitalSignature',
@@ -29,7 +38,7 @@ export const KEY_USAGES = [
   'cRLSign',
   'encipherOnly',
   'decipherOnly',
-] as const satisfies readonly (keyof typeof KeyUsageFlags)[];
+] as const satisfies readonly (keyof typeof Peculiar.KeyUsageFlags)[];
 export type KeyUsage = (typeof KEY_USAGES)[number];
 
 export const OID = {
@@ -87,6 +96,7 @@ export function certificateProfile(cert: X509Certificate, where: string, code = 
 }
 
 function readProfile(cert: X509Certificate): CertificateProfile {
+  const { X509Certificate: ParsedCertificate, BasicConstraintsExtension, KeyUsagesExtension, ExtendedKeyUsageExtension, AuthorityInfoAccessExtension, KeyUsageFlags } = peculiar();
   const parsed = new ParsedCertificate(cert.raw);
   const seen = new Set<string>();
   for (const ext of parsed.extensions) {

@@ -4,7 +4,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { ModelshipError } from '../../errors/index.js';
-import { certificateProfile, describeCertificate, isIssuedBy, isSelfSigned, isValidAt, Name, OID, type CertificateProfile, type KeyUsage } from '../x509.js';
+import { certificateProfile, describeCertificate, isIssuedBy, isSelfSigned, isValidAt, OID, parseName, type CertificateProfile, type KeyUsage } from '../x509.js';
 
 export { describeCertificate };
 
@@ -127,7 +127,7 @@ const EXTRA_ATTRIBUTE_NAMES = { SERIALNUMBER: '2.5.4.5', STREET: '2.5.4.9', POST
  * A repeated attribute makes the subject unmatchable, as notation-go refuses such a DN.
  */
 export function subjectAttributes(cert: X509Certificate): { attributes: Map<string, string>; repeated: string[] } {
-  const name = new Name(certificateProfile(cert, describeCertificate(cert)).subjectDer, EXTRA_ATTRIBUTE_NAMES);
+  const name = parseName(certificateProfile(cert, describeCertificate(cert)).subjectDer, EXTRA_ATTRIBUTE_NAMES);
   const attributes = new Map<string, string>();
   const repeated: string[] = [];
   for (const rdn of name.toJSON()) {
