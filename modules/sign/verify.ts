@@ -26,7 +26,8 @@ import {
 
 export type VerificationPolicy =
   | { kind: 'key'; publicKey: KeyObject }
-  | { kind: 'certificate'; trustAnchorsPem: string[]; now?: Date }
+  /** `validAt`: when the chain must be valid; the leaf's notBefore by default, as model_signing judges it. */
+  | { kind: 'certificate'; trustAnchorsPem: string[]; validAt?: Date }
   | ({ kind: 'keyless' } & KeylessIdentityPolicy);
 
 export interface VerificationCheck {
@@ -107,7 +108,7 @@ function verifySigner(bundle: SerializedOmsBundle, payload: Buffer, policy: Veri
       if (material.kind !== 'certificate') return checks.add('certificate', false, 'the bundle is signed with a bare key, not a certificate; verify with --key');
       const leaf = new X509Certificate(material.certificates[0]!);
       if (!checks.add('signature', ecdsaVerifies(leaf.publicKey, pae, sig), 'DSSE signature over the payload verifies with the leaf certificate')) return failSignature(checks);
-      const chain = verifyCertificateChain(material.certificates, policy.trustAnchorsPem, policy.now);
+      const chain = verifyCertificateChain(material.certificates, policy.trustAnchorsPem, policy.validAt);
       return checks.add('certificate-chain', chain.ok, chain.detail);
     }
     case 'keyless': {

@@ -180,8 +180,9 @@ describe('certificate signing with a chain made by openssl', () => {
     expect(ok.checks.find((c) => c.name === 'certificate-chain')?.detail).toMatch(/model-signer <- CN=test-int <- CN=test-root/);
     const bad = await verifyModelFolder(dir, signed.bundlePath, { kind: 'certificate', trustAnchorsPem: [await read('other.pem')] });
     expect(bad.reason).toMatch(/does not lead to a trusted CA/);
-    const expired = await verifyModelFolder(dir, signed.bundlePath, { kind: 'certificate', trustAnchorsPem: [await read('root.pem')], now: new Date(Date.now() + 5 * 86400_000) });
-    expect(expired.reason).toMatch(/not valid now/);
+    // Judged at the leaf's notBefore as model_signing does; an explicit time past expiry fails.
+    const expired = await verifyModelFolder(dir, signed.bundlePath, { kind: 'certificate', trustAnchorsPem: [await read('root.pem')], validAt: new Date(Date.now() + 5 * 86400_000) });
+    expect(expired.reason).toMatch(/certificate "CN=model-signer" is expired at /);
     await expect(
       signModelFolder(dir, { signing: { kind: 'certificate', privateKey: loadPrivateKey(await read('other.key'), 'other.key'), certificatePem: await read('leaf.pem') } }),
     ).rejects.toThrow(/does not belong to the certificate/);

@@ -22,7 +22,8 @@ Prints each check and the first reason one failed; exits with status 8 when veri
 Policies:
   --key PUB.pem                   a bundle signed with a key
   --ca CA.pem                     a certificate bundle whose chain leads to this CA (PEM, may hold several);
-                                  --cert-chain is another name for it
+                                  --cert-chain is another name for it; judged at the signing
+                                  certificate's notBefore, as model_signing does (no timestamp)
   --cert-identity REGEX --cert-oidc-issuer URL --trusted-root FILE
                                   keyless: the Fulcio identity (whole-string regex) and issuer,
                                   checked offline against a Sigstore trusted_root.json

@@ -18,7 +18,7 @@ export interface NotationSigning {
 
 /** Sign `subject` (a manifest descriptor) and attach the envelope as a Notation referrer. */
 export async function attachNotationSignature(target: Target, subject: Descriptor, signing: NotationSigning): Promise<Descriptor> {
-  const signature = signNotation({ descriptor: subject, key: signing.key, certChain: signing.certChain });
+  const signature = await signNotation({ descriptor: subject, key: signing.key, certChain: signing.certChain });
   const referrer = notationReferrerManifest(subject, signature.bytes);
   const manifest = await buildArtifactManifest(target, {
     artifactType: NOTATION_SIGNATURE_ARTIFACT_TYPE,
@@ -66,7 +66,7 @@ export async function verifyArtifactNotation(target: ReadOnlyTarget, ref: string
       signatures.push({ referrer: referrer.digest, ok: false, checks: [], reason: describeError(err) });
       continue;
     }
-    const result = verifyNotation({
+    const result = await verifyNotation({
       envelope,
       target: view.descriptor,
       trustPolicy: input.trustPolicy,

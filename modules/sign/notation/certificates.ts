@@ -4,23 +4,23 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { ModelshipError } from '../../errors/index.js';
-import { certificateFields, type KeyUsage } from './der.js';
+import { certificateProfile, describeCertificate, isIssuedBy, isSelfSigned, isValidAt, OID, parseName, type CertificateProfile, type KeyUsage } from '../x509.js';
 
-const EKU_CODE_SIGNING = '1.3.6.1.5.5.7.3.3';
-/** EKUs a signing certificate must not carry (anyExtendedKeyUsage, serverAuth, clientAuth, emailProtection, timeStamping). */
+export { describeCertificate };
+
+/** EKUs a signing certificate must not carry (the specification's list, plus OCSPSigning as notation-core-go refuses it). */
 const EKU_FORBIDDEN: Record<string, string> = {
-  '2.5.29.37.0': 'anyExtendedKeyUsage',
-  '1.3.6.1.5.5.7.3.1': 'serverAuth',
-  '1.3.6.1.5.5.7.3.2': 'clientAuth',
-  '1.3.6.1.5.5.7.3.4': 'emailProtection',
-  '1.3.6.1.5.5.7.3.8': 'timeStamping',
+  [OID.ekuAny]: 'anyExtendedKeyUsage',
+  [OID.ekuServerAuth]: 'serverAuth',
+  [OID.ekuClientAuth]: 'clientAuth',
+  [OID.ekuEmailProtection]: 'emailProtection',
+  [OID.ekuTimeStamping]: 'timeStamping',
+  [OID.ekuOcspSigning]: 'OCSPSigning',
 };
 const LEAF_FORBIDDEN_USAGES: KeyUsage[] = ['keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'encipherOnly', 'decipherOnly', 'cRLSign'];
-/** sha1WithRSAEncryption and ecdsa-with-SHA1 are refused anywhere in the chain. */
-const SHA1_SIGNATURES = new Set(['1.2.840.113549.1.1.5', '1.2.840.10045.4.1']);
 
-export function describeCertificate(cert: X509Certificate): string {
-  return `"${cert.subject.replace(/\n/g, ', ')}"`;
+function profiles(chain: X509Certificate[]): CertificateProfile[] {
+  return chain.map((cert, i) => certificateProfile(cert, `certificate ${i} ${describeCertificate(cert)}`));
 }
 
 /** Decode the `x5c` entries (base64 DER); `where` names the envelope for the message. */
@@ -29,26 +29,32 @@ export function decodeCertificateChain(x5c: unknown, where: string): X509Certifi
     throw new ModelshipError('NOTATION_ENVELOPE_INVALID', `${where}: header.x5c must be a non-empty array of base64 DER certificates, leaf first`);
   }
   return x5c.map((b64: string, i) => {
+    let cert: X509Certificate;
     try {
-      return new X509Certificate(Buffer.from(b64, 'base64'));
+      cert = new X509Certificate(Buffer.from(b64, 'base64'));
     } catch (err) {
       throw new ModelshipError('NOTATION_ENVELOPE_INVALID', `${where}: header.x5c[${i}] is not a DER certificate`, { cause: err });
     }
+    certificateProfile(cert, `${where}: header.x5c[${i}]`, 'NOTATION_ENVELOPE_INVALID');
+    return cert;
   });
 }
 
-/** Problems with the chain against the specification's certificate requirements; empty when it meets them. */
+/**
+ * Problems with the chain against the specification's certificate requirements; empty when it meets them.
+ * Only basicConstraints, keyUsage and extendedKeyUsage are honoured: the specification says other
+ * extensions, critical or not, "MUST NOT be evaluated" (fail open), as notation-core-go does.
+ */
 export function certificateChainProblems(chain: X509Certificate[]): string[] {
   const problems: string[] = [];
-  chain.forEach((cert, i) => {
-    const name = `certificate ${i} ${describeCertificate(cert)}`;
-    const fields = certificateFields(cert, name);
-    if (SHA1_SIGNATURES.has(fields.signatureAlgorithmOid)) problems.push(`${name} is signed with SHA-1, which Notation refuses`);
-    const details = cert.publicKey.asymmetricKeyDetails;
-    if (cert.publicKey.asymmetricKeyType === 'rsa' && (details?.modulusLength ?? 0) < 2048) problems.push(`${name} has an RSA key under 2048 bits`);
+  profiles(chain).forEach((fields, i) => {
+    const name = `certificate ${i} ${describeCertificate(fields.cert)}`;
+    if (fields.signatureHash === 'SHA-1') problems.push(`${name} is signed with SHA-1, which Notation refuses`);
+    const key = fields.cert.publicKey;
+    const details = key.asymmetricKeyDetails;
+    if ((key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss') && (details?.modulusLength ?? 0) < 2048) problems.push(`${name} has an RSA key under 2048 bits`);
     // A lone self-signed certificate is held to the leaf rules (spec "Other requirements" 1).
-    const leafRules = i === 0;
-    if (leafRules) {
+    if (i === 0) {
       if (fields.basicConstraints?.ca) problems.push(`${name} is the signing certificate but basicConstraints says cA=true`);
       if (!fields.keyUsage) problems.push(`${name} has no keyUsage extension; Notation requires a critical keyUsage with digitalSignature`);
       else {
@@ -58,7 +64,7 @@ export function certificateChainProblems(chain: X509Certificate[]): string[] {
         if (extra.length) problems.push(`${name}: keyUsage must not include ${extra.join(', ')}`);
       }
       const forbidden = (fields.extendedKeyUsage?.oids ?? []).map((o) => EKU_FORBIDDEN[o]).filter((n): n is string => n !== undefined);
-      if (forbidden.length) problems.push(`${name}: extendedKeyUsage must not include ${forbidden.join(', ')} (use codeSigning, ${EKU_CODE_SIGNING})`);
+      if (forbidden.length) problems.push(`${name}: extendedKeyUsage must not include ${forbidden.join(', ')} (use codeSigning, ${OID.ekuCodeSigning})`);
     } else {
       if (!fields.basicConstraints?.ca || !fields.basicConstraints.critical) problems.push(`${name} is a CA in the chain but lacks a critical basicConstraints with cA=true`);
       else if (fields.basicConstraints.pathLength !== undefined && fields.basicConstraints.pathLength < i - 1) {
@@ -70,32 +76,39 @@ export function certificateChainProblems(chain: X509Certificate[]): string[] {
   return problems;
 }
 
-/** The chain must run leaf -> intermediates -> a self-signed root, each signed by the next. */
+/** The chain must run leaf -> intermediates -> a self-signed root, each signed by the next (spec "Other requirements" 2). */
 export function certificateChainOrderProblem(chain: X509Certificate[]): string | undefined {
-  for (let i = 0; i < chain.length; i++) {
-    const cert = chain[i]!;
-    const issuer = chain[i + 1] ?? cert;
-    const last = i === chain.length - 1;
-    // Names and signature only: OpenSSL's checkIssued also wants keyCertSign, which a lone self-signed leaf lacks.
-    if (cert.issuer !== issuer.subject || !cert.verify(issuer.publicKey)) {
-      return last
-        ? `the chain ends at ${describeCertificate(cert)}, which is not a self-signed root: include the root certificate in the chain`
-        : `certificate ${i} ${describeCertificate(cert)} is not signed by the next certificate ${describeCertificate(issuer)}: order the chain leaf first, then intermediates, then the root`;
+  const fields = profiles(chain);
+  for (let i = 0; i < fields.length; i++) {
+    const cert = fields[i]!;
+    const last = i === fields.length - 1;
+    if (last) {
+      if (!isSelfSigned(cert)) return `the chain ends at ${describeCertificate(cert.cert)}, which is not a self-signed root: include the root certificate in the chain`;
+      continue;
+    }
+    // A self-signed certificate before the end is an extra root or an unrelated certificate.
+    if (isSelfSigned(cert)) return `certificate ${i} ${describeCertificate(cert.cert)} is self-signed but is not the last in the chain: remove it or put the root last`;
+    const issuer = fields[i + 1]!;
+    if (!isIssuedBy(cert, issuer)) {
+      return `certificate ${i} ${describeCertificate(cert.cert)} is not signed by the next certificate ${describeCertificate(issuer.cert)}: order the chain leaf first, then intermediates, then the root`;
     }
   }
   return undefined;
 }
 
-/** Certificates in the chain not valid at `at`; empty when all are. */
-export function validityProblems(chain: X509Certificate[], at: Date): string[] {
-  return chain
-    .filter((c) => at < new Date(c.validFrom) || at > new Date(c.validTo))
-    .map((c) => `certificate ${describeCertificate(c)} is not valid at ${at.toISOString()} (valid ${c.validFrom} to ${c.validTo})`);
+/** Certificates in the chain not valid at `at`; empty when all are. `when` says which time it is, for the message. */
+export function validityProblems(chain: X509Certificate[], at: Date, when = `at ${at.toISOString()}`): string[] {
+  return profiles(chain)
+    .filter((c) => !isValidAt(c, at))
+    .map((c) => {
+      const state = at < c.notBefore ? 'not yet valid' : 'expired';
+      return `certificate ${describeCertificate(c.cert)} is ${state} ${when} (valid ${c.notBefore.toISOString()} to ${c.notAfter.toISOString()})`;
+    });
 }
 
 /** True when some certificate in the chain names a CRL or OCSP responder. */
 export function chainHasRevocationInfo(chain: X509Certificate[]): boolean {
-  return chain.some((c, i) => certificateFields(c, `certificate ${i}`).revocationInfo);
+  return profiles(chain).some((c) => c.revocationInfo);
 }
 
 /** OpenSSL's attribute names mapped to the RFC 4514 names trust policies use. */
@@ -106,14 +119,27 @@ function attributeName(name: string): string {
   return ATTRIBUTE_ALIASES[upper] ?? upper;
 }
 
-/** The certificate's subject as attribute -> value (node prints one RDN a line). */
-export function subjectAttributes(cert: X509Certificate): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of cert.subject.split('\n')) {
-    const eq = line.indexOf('=');
-    if (eq > 0) out.set(attributeName(line.slice(0, eq)), line.slice(eq + 1));
+/** Attribute types trust policies name that @peculiar/x509 has no short name for. */
+const EXTRA_ATTRIBUTE_NAMES = { SERIALNUMBER: '2.5.4.5', STREET: '2.5.4.9', POSTALCODE: '2.5.4.17' };
+
+/**
+ * The certificate's subject as attribute -> value, read from its DER name rather than a printed form.
+ * A repeated attribute makes the subject unmatchable, as notation-go refuses such a DN.
+ */
+export function subjectAttributes(cert: X509Certificate): { attributes: Map<string, string>; repeated: string[] } {
+  const name = parseName(certificateProfile(cert, describeCertificate(cert)).subjectDer, EXTRA_ATTRIBUTE_NAMES);
+  const attributes = new Map<string, string>();
+  const repeated: string[] = [];
+  for (const rdn of name.toJSON()) {
+    for (const [type, values] of Object.entries(rdn)) {
+      const key = attributeName(type);
+      for (const value of values) {
+        if (attributes.has(key)) repeated.push(key);
+        attributes.set(key, value);
+      }
+    }
   }
-  return out;
+  return { attributes, repeated };
 }
 
 /** Parse an RFC 4514 DN from a trust policy (`C=US, ST=WA, O=acme`), with the escapes the specification lists. */

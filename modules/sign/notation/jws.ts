@@ -2,7 +2,8 @@
  * The Notary Project JWS envelope (specs/signature-envelope-jws.md): flattened JWS JSON with the
  * payload `{"targetArtifact": <descriptor>}`, Notary protected headers and an `x5c` chain.
  */
-import { constants, sign, verify, type KeyObject, type X509Certificate } from 'node:crypto';
+import type { KeyObject, X509Certificate } from 'node:crypto';
+import { base64url, decodeProtectedHeader, errors as joseErrors, FlattenedSign, flattenedVerify } from 'jose';
 import { ModelshipError } from '../../errors/index.js';
 import type { Descriptor } from '../../oci/types.js';
 import { decodeCertificateChain } from './certificates.js';
@@ -20,14 +21,7 @@ export const HEADER_VERIFICATION_PLUGIN_MIN_VERSION = 'io.cncf.notary.verificati
 export type SigningScheme = 'notary.x509' | 'notary.x509.signingAuthority';
 export type JwsAlgorithm = 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512';
 
-const HASH_BY_ALG: Record<JwsAlgorithm, 'sha256' | 'sha384' | 'sha512'> = {
-  PS256: 'sha256',
-  PS384: 'sha384',
-  PS512: 'sha512',
-  ES256: 'sha256',
-  ES384: 'sha384',
-  ES512: 'sha512',
-};
+const JWS_ALGORITHMS: readonly JwsAlgorithm[] = ['PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'];
 const ALG_BY_CURVE: Record<string, JwsAlgorithm> = { prime256v1: 'ES256', secp384r1: 'ES384', secp521r1: 'ES512' };
 const ALG_BY_RSA_BITS: Record<number, JwsAlgorithm> = { 2048: 'PS256', 3072: 'PS384', 4096: 'PS512' };
 
@@ -83,19 +77,25 @@ export function algorithmForKey(key: KeyObject, where: string): JwsAlgorithm {
   return alg;
 }
 
-function signatureOptions(alg: JwsAlgorithm, key: KeyObject, verifying: boolean) {
-  // JWS carries ECDSA signatures as raw r||s (RFC 7518 3.4), and PSS with a salt the size of the hash.
-  if (alg.startsWith('ES')) return { key, dsaEncoding: 'ieee-p1363' as const };
-  return { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: verifying ? constants.RSA_PSS_SALTLEN_AUTO : constants.RSA_PSS_SALTLEN_DIGEST };
+/** The critical headers this verifier understands; jose refuses any other name listed in `crit`. */
+const UNDERSTOOD_CRITICAL = { [HEADER_SIGNING_SCHEME]: true, [HEADER_AUTHENTIC_SIGNING_TIME]: true, [HEADER_EXPIRY]: true };
+
+/** Sign the protected header and payload as flattened JWS JSON (jose: raw r||s for ECDSA, PSS salt the size of the hash). */
+export async function signJws(protectedHeader: Record<string, unknown> & { alg: JwsAlgorithm }, payload: Uint8Array, unprotectedHeader: NotationJws['header'], key: KeyObject): Promise<NotationJws> {
+  const jws = await new FlattenedSign(payload).setProtectedHeader(protectedHeader).setUnprotectedHeader(unprotectedHeader).sign(key, { crit: UNDERSTOOD_CRITICAL });
+  return { payload: jws.payload, protected: jws.protected!, header: unprotectedHeader, signature: jws.signature };
 }
 
-export function signJws(alg: JwsAlgorithm, key: KeyObject, signingInput: string): string {
-  return sign(HASH_BY_ALG[alg], Buffer.from(signingInput, 'ascii'), signatureOptions(alg, key, false)).toString('base64url');
-}
-
-export function verifyJwsSignature(jws: NotationJws, alg: JwsAlgorithm, publicKey: KeyObject): boolean {
-  const signature = Buffer.from(jws.signature, 'base64url');
-  return verify(HASH_BY_ALG[alg], Buffer.from(`${jws.protected}.${jws.payload}`, 'ascii'), signatureOptions(alg, publicKey, true), signature);
+/** Verify with jose, accepting only `alg` (the one the leaf key dictates); returns a reason or undefined. */
+export async function jwsSignatureProblem(jws: NotationJws, alg: JwsAlgorithm, publicKey: KeyObject): Promise<string | undefined> {
+  try {
+    await flattenedVerify({ payload: jws.payload, protected: jws.protected, header: jws.header, signature: jws.signature }, publicKey, { algorithms: [alg], crit: UNDERSTOOD_CRITICAL });
+    return undefined;
+  } catch (err) {
+    if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'the signature does not verify with the signing certificate: the envelope was altered or signed with another key';
+    if (err instanceof joseErrors.JOSEError) return `the JWS is refused: ${err.message}`;
+    throw err;
+  }
 }
 
 /** RFC 3339 without fractional seconds, as the specification recommends. */
@@ -111,17 +111,24 @@ function parseNotaryTime(value: unknown, header: string, where: string): Date {
   return date;
 }
 
-function decodeJsonSegment(segment: unknown, what: string, where: string): Record<string, unknown> {
-  if (typeof segment !== 'string' || !/^[A-Za-z0-9_-]*$/.test(segment)) {
-    throw new ModelshipError('NOTATION_ENVELOPE_INVALID', `${where}: ${what} must be a base64url string`);
+function decodeProtected(segment: unknown, where: string): Record<string, unknown> {
+  if (typeof segment !== 'string' || segment === '') throw new ModelshipError('NOTATION_ENVELOPE_INVALID', `${where}: protected must be a base64url string`);
+  try {
+    return decodeProtectedHeader({ protected: segment, payload: '', signature: '' }) as Record<string, unknown>;
+  } catch (err) {
+    throw new ModelshipError('NOTATION_ENVELOPE_INVALID', `${where}: protected is not a base64url-encoded JSON object (${(err as Error).message})`, { cause: err });
   }
+}
+
+function decodePayload(segment: unknown, where: string): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    if (typeof segment !== 'string') throw new TypeError('not a string');
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(base64url.decode(segment)));
   } catch (err) {
-    throw new ModelshipError('NOTATION_ENVELOPE_INVALID', `${where}: ${what} is not base64url-encoded JSON`, { cause: err });
+    throw new ModelshipError('NOTATION_ENVELOPE_INVALID', `${where}: payload is not base64url-encoded JSON`, { cause: err });
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ModelshipError('NOTATION_ENVELOPE_INVALID', `${where}: ${what} must be a JSON object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ModelshipError('NOTATION_ENVELOPE_INVALID', `${where}: payload must be a JSON object`);
   return value as Record<string, unknown>;
 }
 
@@ -132,7 +139,7 @@ function checkProtectedHeader(header: Record<string, unknown>, where: string): N
   const fail = (message: string): never => {
     throw new ModelshipError('NOTATION_ENVELOPE_INVALID', `${where}: ${message}`);
   };
-  if (typeof header.alg !== 'string' || !(header.alg in HASH_BY_ALG)) fail(`protected header alg ${JSON.stringify(header.alg)} is not one of ${Object.keys(HASH_BY_ALG).join(', ')}`);
+  if (typeof header.alg !== 'string' || !JWS_ALGORITHMS.includes(header.alg as JwsAlgorithm)) fail(`protected header alg ${JSON.stringify(header.alg)} is not one of ${JWS_ALGORITHMS.join(', ')}`);
   if (header.cty !== NOTATION_PAYLOAD_MEDIA_TYPE) fail(`protected header cty must be ${NOTATION_PAYLOAD_MEDIA_TYPE}, got ${JSON.stringify(header.cty)}`);
   const scheme = header[HEADER_SIGNING_SCHEME];
   if (scheme !== 'notary.x509' && scheme !== 'notary.x509.signingAuthority') fail(`protected header ${HEADER_SIGNING_SCHEME} must be notary.x509 or notary.x509.signingAuthority, got ${JSON.stringify(scheme)}`);
@@ -187,8 +194,8 @@ export function parseNotationEnvelope(bytes: Uint8Array | string, where = 'Notat
   if (typeof record.signature !== 'string' || !/^[A-Za-z0-9_-]+$/.test(record.signature)) throw new ModelshipError('NOTATION_ENVELOPE_INVALID', `${where}: signature must be a base64url string`);
   const header = record.header as Record<string, unknown> | undefined;
   if (typeof header !== 'object' || header === null) throw new ModelshipError('NOTATION_ENVELOPE_INVALID', `${where}: unprotected header (header) is missing`);
-  const protectedHeader = checkProtectedHeader(decodeJsonSegment(record.protected, 'protected', where), where);
-  const payload = checkPayload(decodeJsonSegment(record.payload, 'payload', where), where);
+  const protectedHeader = checkProtectedHeader(decodeProtected(record.protected, where), where);
+  const payload = checkPayload(decodePayload(record.payload, where), where);
   const certificates = decodeCertificateChain(header.x5c, where);
   const signingTimeValue = protectedHeader[HEADER_SIGNING_TIME] ?? protectedHeader[HEADER_AUTHENTIC_SIGNING_TIME];
   const signingTimeHeader = protectedHeader[HEADER_SIGNING_TIME] !== undefined ? HEADER_SIGNING_TIME : HEADER_AUTHENTIC_SIGNING_TIME;
@@ -203,7 +210,7 @@ export function parseNotationEnvelope(bytes: Uint8Array | string, where = 'Notat
 }
 
 /** Integrity: `alg` matches the leaf key and the signature covers `protected.payload`. Returns a reason or undefined. */
-export function integrityProblem(envelope: ParsedNotationEnvelope): string | undefined {
+export async function integrityProblem(envelope: ParsedNotationEnvelope): Promise<string | undefined> {
   const leaf = envelope.certificates[0]!;
   let expected: JwsAlgorithm;
   try {
@@ -214,7 +221,5 @@ export function integrityProblem(envelope: ParsedNotationEnvelope): string | und
   if (expected !== envelope.protectedHeader.alg) {
     return `alg ${envelope.protectedHeader.alg} does not match the signing certificate's key, which requires ${expected}`;
   }
-  return verifyJwsSignature(envelope.jws, expected, leaf.publicKey)
-    ? undefined
-    : 'the signature does not verify with the signing certificate: the envelope was altered or signed with another key';
+  return jwsSignatureProblem(envelope.jws, expected, leaf.publicKey);
 }

@@ -13,10 +13,10 @@ import {
   HEADER_SIGNING_SCHEME,
   HEADER_SIGNING_TIME,
   NOTATION_PAYLOAD_MEDIA_TYPE,
+  type NotationJws,
   algorithmForKey,
   formatNotaryTime,
   signJws,
-  type NotationJws,
   type NotationPayload,
 } from './jws.js';
 
@@ -86,7 +86,7 @@ function sameKey(a: KeyObject, b: KeyObject): boolean {
 }
 
 /** Sign `descriptor` as Notation does, refusing a chain that verifiers would reject. */
-export function signNotation(input: NotationSignInput): NotationSignature {
+export async function signNotation(input: NotationSignInput): Promise<NotationSignature> {
   const key = asPrivateKey(input.key);
   const certificates = certificatesFromPem(input.certChain, 'the Notation certificate chain');
   const leaf = certificates[0]!;
@@ -96,7 +96,7 @@ export function signNotation(input: NotationSignInput): NotationSignature {
   const problems = [certificateChainOrderProblem(certificates), ...certificateChainProblems(certificates)].filter((p): p is string => p !== undefined);
   if (problems.length) throw new ModelshipError('NOTATION_CERT_INVALID', `the certificate chain cannot sign Notation signatures: ${problems.join('; ')}`);
   const signingTime = new Date(Math.floor((input.signingTime ?? new Date()).getTime() / 1000) * 1000);
-  const expired = validityProblems(certificates, signingTime);
+  const expired = validityProblems(certificates, signingTime, `at the signing time ${signingTime.toISOString()}`);
   if (expired.length) throw new ModelshipError('NOTATION_CERT_INVALID', `${expired.join('; ')}: renew the certificate before signing`);
   if (input.expiry && input.expiry.getTime() <= signingTime.getTime()) {
     throw new ModelshipError('INPUT_INVALID', `the signature expiry ${input.expiry.toISOString()} is not after the signing time ${signingTime.toISOString()}`);
@@ -113,16 +113,9 @@ export function signNotation(input: NotationSignInput): NotationSignature {
     [HEADER_SIGNING_TIME]: formatNotaryTime(signingTime),
   };
   const payload: NotationPayload = { targetArtifact: notationTargetArtifact(input.descriptor) };
-  const encodedProtected = Buffer.from(JSON.stringify(protectedHeader)).toString('base64url');
-  const encodedPayload = Buffer.from(JSON.stringify(payload)).toString('base64url');
-  const envelope: NotationJws = {
-    payload: encodedPayload,
-    protected: encodedProtected,
-    header: {
-      x5c: certificates.map((c) => c.raw.toString('base64')),
-      [HEADER_SIGNING_AGENT]: input.signingAgent ?? DEFAULT_SIGNING_AGENT,
-    },
-    signature: signJws(alg, key, `${encodedProtected}.${encodedPayload}`),
-  };
+  const envelope = await signJws(protectedHeader, new TextEncoder().encode(JSON.stringify(payload)), {
+    x5c: certificates.map((c) => c.raw.toString('base64')),
+    [HEADER_SIGNING_AGENT]: input.signingAgent ?? DEFAULT_SIGNING_AGENT,
+  }, key);
   return { envelope, bytes: new TextEncoder().encode(JSON.stringify(envelope)), signingTime, certificates };
 }

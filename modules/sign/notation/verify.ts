@@ -77,7 +77,11 @@ function sameDescriptor(signed: Descriptor, target: Descriptor): string | undefi
   return diffs.length ? `the signature is for another artifact (${diffs.join(', ')})` : undefined;
 }
 
-function integrity(input: NotationVerifyInput): { envelope?: ParsedNotationEnvelope; problem?: string } {
+/**
+ * notation-core-go validates the chain inside envelope verification, so a malformed chain or one
+ * not valid at the signed signing time fails integrity, which no trust policy level can downgrade.
+ */
+async function integrity(input: NotationVerifyInput): Promise<{ envelope?: ParsedNotationEnvelope; problem?: string }> {
   let envelope: ParsedNotationEnvelope;
   try {
     envelope = parseNotationEnvelope(input.envelope, 'the Notation envelope');
@@ -85,26 +89,28 @@ function integrity(input: NotationVerifyInput): { envelope?: ParsedNotationEnvel
     if (isModelshipError(err)) return { problem: err.message };
     throw err;
   }
-  const problem = integrityProblem(envelope) ?? sameDescriptor(envelope.payload.targetArtifact, input.target);
+  const chain = envelope.certificates;
+  const chainProblems = [certificateChainOrderProblem(chain), ...certificateChainProblems(chain), ...validityProblems(chain, envelope.signingTime, `at the signing time ${envelope.signingTime.toISOString()}`)];
+  const structural = chainProblems.filter((p): p is string => p !== undefined).join('; ') || undefined;
+  const problem = (await integrityProblem(envelope)) ?? structural ?? sameDescriptor(envelope.payload.targetArtifact, input.target);
   return problem ? { envelope, problem } : { envelope };
 }
 
 function authenticity(envelope: ParsedNotationEnvelope, statement: OciTrustPolicyStatement, stores: NotationVerifyInput['trustStores']): string | undefined {
   const chain = envelope.certificates;
-  const structural = [certificateChainOrderProblem(chain), ...certificateChainProblems(chain)].filter((p): p is string => p !== undefined);
-  if (structural.length) return structural.join('; ');
   const trusted = statement.trustStores.filter((s) => s.startsWith('ca:') || s.startsWith('signingAuthority:')).flatMap((s) => loadTrustStore(stores, s));
   // A certificate of the signature's own chain must be one the trust store holds (notation-core-go VerifyAuthenticity).
   const anchor = trusted.find((t) => chain.some((c) => c.raw.equals(t.raw)));
   if (!anchor) return `the certificate chain ${chain.map(describeCertificate).join(' <- ')} does not lead to a certificate in trust stores ${statement.trustStores.join(', ')}`;
   if (statement.trustedIdentities.includes('*')) return undefined;
   const subject = subjectAttributes(chain[0]!);
-  const match = statement.trustedIdentities.some((identity) => isSubsetDn(parseDistinguishedName(identity.slice(identity.indexOf(':') + 1), 'trust policy'), subject));
+  if (subject.repeated.length) return `signing certificate subject ${describeCertificate(chain[0]!)} repeats ${[...new Set(subject.repeated)].join(', ')}, so it cannot match an x509.subject identity`;
+  const match = statement.trustedIdentities.some((identity) => isSubsetDn(parseDistinguishedName(identity.slice(identity.indexOf(':') + 1), 'trust policy'), subject.attributes));
   return match ? undefined : `signing certificate subject ${describeCertificate(chain[0]!)} is not in trustedIdentities of statement "${statement.name}"`;
 }
 
 /** Verify one envelope; throws only for bad configuration (policy, trust stores, reference), never for a bad signature. */
-export function verifyNotation(input: NotationVerifyInput): NotationVerification {
+export async function verifyNotation(input: NotationVerifyInput): Promise<NotationVerification> {
   const now = input.now ?? new Date();
   const doc = typeof input.trustPolicy === 'string' ? parseTrustPolicy(input.trustPolicy) : input.trustPolicy;
   const statement = applicableTrustPolicy(doc, input.artifactReference);
@@ -129,7 +135,7 @@ export function verifyNotation(input: NotationVerifyInput): NotationVerification
     return { ...base, ok: false, reason: `${first.name}: ${first.detail}` };
   };
 
-  const { envelope, problem } = integrity(input);
+  const { envelope, problem } = await integrity(input);
   if (!record('integrity', problem, 'the signature verifies with the signing certificate and covers this artifact') || !envelope) return failed();
   const chain = envelope.certificates;
   if (!record('authenticity', authenticity(envelope, statement, input.trustStores), `signed by ${describeCertificate(chain[0]!)}, trusted through ${statement.trustStores.join(', ')}`)) return failed();
@@ -137,7 +143,7 @@ export function verifyNotation(input: NotationVerifyInput): NotationVerification
   const timestampAt = envelope.protectedHeader['io.cncf.notary.signingScheme'] === 'notary.x509.signingAuthority' ? envelope.signingTime : now;
   const timestampProblem = envelope.jws.header['io.cncf.notary.timestampSignature']
     ? 'the envelope carries an RFC 3161 timestamp, which modelship cannot verify yet'
-    : validityProblems(chain, timestampAt).join('; ') || undefined;
+    : validityProblems(chain, timestampAt, timestampAt === now ? `now (${now.toISOString()}), with no authentic timestamp` : `at the authentic signing time ${timestampAt.toISOString()}`).join('; ') || undefined;
   if (!record('authenticTimestamp', timestampProblem, `every certificate in the chain is valid at ${timestampAt.toISOString()}`)) return failed();
   const expiryProblem = envelope.expiry && now.getTime() >= envelope.expiry.getTime() ? `the signature expired at ${envelope.expiry.toISOString()}` : undefined;
   if (!record('expiry', expiryProblem, envelope.expiry ? `valid until ${envelope.expiry.toISOString()}` : 'the signature sets no expiry')) return failed();

@@ -17,7 +17,7 @@ describe('a Notation signature stored in an OCI layout', () => {
     await layout.push(descriptor, bytes);
     await layout.tag(descriptor, 'v1');
 
-    const sig = signNotation({ descriptor, key: leaf.keyPem, certChain: [leaf.certPem, ca.certPem] });
+    const sig = await signNotation({ descriptor, key: leaf.keyPem, certChain: [leaf.certPem, ca.certPem] });
     const { manifest, layer } = notationReferrerManifest(descriptor, sig.bytes);
     await layout.push(layer.descriptor, layer.bytes);
     await attach(layout, descriptor, manifest);
@@ -27,7 +27,7 @@ describe('a Notation signature stored in an OCI layout', () => {
     expect(found[0]!.annotations?.['io.cncf.notary.x509chain.thumbprint#S256']).toBe(manifest.annotations!['io.cncf.notary.x509chain.thumbprint#S256']);
     const stored = JSON.parse(Buffer.from(await readAllVerified(await layout.fetch(found[0]!), found[0]!, MAX_MANIFEST_BYTES)).toString()) as ImageManifest;
     const envelope = await readAllVerified(await layout.fetch(stored.layers[0]!), stored.layers[0]!, MAX_MANIFEST_BYTES);
-    const result = verifyNotation({
+    const result = await verifyNotation({
       envelope,
       target: await layout.resolve('v1'),
       trustPolicy: strictPolicy(),

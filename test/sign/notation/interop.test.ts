@@ -50,13 +50,13 @@ describe('the real notation-go JWS signature', () => {
     expect(JSON.parse(x509ChainThumbprints(parsed.certificates))).toEqual([await opensslThumbprint(samplePemPath, dir)]);
   });
 
-  it('verifies its integrity (PS256 over its own protected.payload with its leaf key)', () => {
-    expect(integrityProblem(parseNotationEnvelope(sample))).toBeUndefined();
+  it('verifies its integrity (PS256 over its own protected.payload with its leaf key)', async () => {
+    expect(await integrityProblem(parseNotationEnvelope(sample))).toBeUndefined();
   });
 
   it('verifies end to end under the upstream quickstart trust policy with its root as trust store', async () => {
     const policy = await readFile(join(notationInterop, 'trustpolicy.oci.json'), 'utf8');
-    const result = verifyNotation({
+    const result = await verifyNotation({
       envelope: sample,
       target: sampleTarget,
       trustPolicy: policy,
@@ -65,7 +65,7 @@ describe('the real notation-go JWS signature', () => {
     });
     expect(result.reason).toBe('verified under trust policy statement "wabbit-networks-images" (strict)');
     expect(result.checks.every((c) => c.ok && c.action === 'enforce')).toBe(true);
-    const pinned = verifyNotation({
+    const pinned = await verifyNotation({
       envelope: sample,
       target: sampleTarget,
       trustPolicy: policy.replace('"*"\n            ]', '"x509.subject: C=US, ST=WA, O=Notary, CN=alpine"\n            ]'),
@@ -75,11 +75,11 @@ describe('the real notation-go JWS signature', () => {
     expect(pinned.ok).toBe(true);
   });
 
-  it('fails integrity once any signature character changes', () => {
+  it('fails integrity once any signature character changes', async () => {
     const jws = JSON.parse(sample.toString()) as NotationJws;
     const flipped = jws.signature[20] === 'A' ? 'B' : 'A';
     const tampered = JSON.stringify({ ...jws, signature: jws.signature.slice(0, 20) + flipped + jws.signature.slice(21) });
-    expect(integrityProblem(parseNotationEnvelope(tampered))).toMatch(/does not verify with the signing certificate/);
+    expect(await integrityProblem(parseNotationEnvelope(tampered))).toMatch(/does not verify with the signing certificate/);
   });
 });
 
