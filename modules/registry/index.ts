@@ -45,3 +45,5 @@ export function createRegisterModelVersion(options: RegisterModelVersionOptions)
     }
   };
 }
+export { registerInputOfArtifact, PROPERTY } from './artifact.js';
+export type { ArtifactToRegister } from './artifact.js';
