@@ -2,7 +2,7 @@
  * What to record for a packed model: its pinned `oci://…@sha256:…` URI, its format from the
  * ModelPack config, and what its referrers say (who signed it, which SBOM, which MOF class).
  */
-import { X509Certificate, SubjectAlternativeNameExtension } from '@peculiar/x509';
+import { X509Certificate } from 'node:crypto';
 import { MOF_REPORT_ARTIFACT_TYPE } from '../card/index.js';
 import { ModelshipError, describeError } from '../errors/index.js';
 import { readArtifact } from '../modelpack/index.js';
@@ -104,8 +104,9 @@ async function sigstoreSigner(target: ReadOnlyTarget, desc: Descriptor): Promise
   if (!leaf) return 'sigstore certificate';
   try {
     const cert = new X509Certificate(leaf);
-    const san = cert.getExtension(SubjectAlternativeNameExtension)?.names.items[0]?.value;
-    return `sigstore certificate ${san ?? cert.subject}`;
+    // "email:alice@example.com, URI:https://…": the first name is the signer's identity.
+    const san = cert.subjectAltName?.split(', ')[0]?.replace(/^[A-Za-z ]+:/, '');
+    return `sigstore certificate ${san || cert.subject.replaceAll('\n', ', ')}`;
   } catch (err) {
     throw new ModelshipError('OCI_INVALID_MANIFEST', `${where}: the bundle's certificate cannot be read: ${describeError(err)}`, { cause: err });
   }

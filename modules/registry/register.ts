@@ -26,17 +26,20 @@ export async function registerModelVersion(api: ModelRegistryApi, input: Registe
       }),
   );
   const wanted = artifactBody(input);
-  const existing = await findModelArtifact(api, version.entity.id, wanted.name!);
-  let artifact: ModelArtifact;
-  if (!existing) artifact = await api.upsertModelVersionArtifact(version.entity.id, wanted);
-  else if (sameArtifact(existing, wanted)) artifact = existing;
+  const found = await findOrCreate(
+    () => findModelArtifact(api, version.entity.id, wanted.name!),
+    () => api.upsertModelVersionArtifact(version.entity.id, wanted),
+  );
+  let artifact = found.entity;
   // Properties others added to the artifact stay; the ones registering owns are rewritten.
-  else artifact = await api.upsertModelVersionArtifact(version.entity.id, { ...wanted, id: existing.id, customProperties: { ...existing.customProperties, ...wanted.customProperties } });
+  if (!found.created && !sameArtifact(artifact, wanted)) {
+    artifact = await api.upsertModelVersionArtifact(version.entity.id, { ...wanted, id: artifact.id, customProperties: { ...artifact.customProperties, ...wanted.customProperties } });
+  }
   return {
     registeredModelId: model.entity.id,
     modelVersionId: version.entity.id,
     modelArtifactId: artifact.id,
-    created: { registeredModel: model.created, modelVersion: version.created, modelArtifact: !existing },
+    created: { registeredModel: model.created, modelVersion: version.created, modelArtifact: found.created },
     registry: api.location,
   };
 }
