@@ -9,6 +9,8 @@ import { readArtifact } from '../modelpack/index.js';
 import { fetchManifest, readAllVerified, referrers, type Descriptor, type ReadOnlyTarget, type RemoteReference } from '../oci/index.js';
 import { SBOM_ARTIFACT_TYPES } from '../sbom/index.js';
 import { bundleKeyMaterial, parseBundle } from '../sign/bundle.js';
+import { ANNOTATION_BUNDLE_PREDICATE_TYPE } from '../sign/attach.js';
+import { OMS_PREDICATE_TYPE } from '../sign/oms/statement.js';
 import type { RegisterInput } from './contract.js';
 
 const SIGSTORE_BUNDLE_TYPES = new Set(['application/vnd.dev.sigstore.bundle.v0.3+json', 'application/vnd.dev.sigstore.bundle+json;version=0.3']);
@@ -68,8 +70,8 @@ async function modelFormat(target: ReadOnlyTarget, digest: string): Promise<stri
 async function referrerProperties(target: ReadOnlyTarget, subject: Descriptor): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   const found = await referrers(target, subject);
-  // Newest last in the listing is not guaranteed; sort by digest so the same graph gives the same properties.
-  const sorted = [...found].sort((a, b) => a.digest.localeCompare(b.digest));
+  // The same graph gives the same properties whatever the listing order: by rank, then digest.
+  const sorted = [...found].sort((a, b) => signatureRank(a) - signatureRank(b) || a.digest.localeCompare(b.digest));
   for (const d of sorted) {
     const type = d.artifactType ?? '';
     if (out[PROPERTY.signature] === undefined && (SIGSTORE_BUNDLE_TYPES.has(type) || type === NOTATION_SIGNATURE_TYPE)) {
@@ -84,6 +86,12 @@ async function referrerProperties(target: ReadOnlyTarget, subject: Descriptor): 
     }
   }
   return out;
+}
+
+/** The OpenSSF Model Signing bundle (it covers every file) speaks for the model before a manifest-digest signature does. */
+function signatureRank(d: Descriptor): number {
+  if (!SIGSTORE_BUNDLE_TYPES.has(d.artifactType ?? '')) return d.artifactType === NOTATION_SIGNATURE_TYPE ? 2 : 3;
+  return d.annotations?.[ANNOTATION_BUNDLE_PREDICATE_TYPE] === OMS_PREDICATE_TYPE ? 0 : 1;
 }
 
 async function manifestAnnotation(target: ReadOnlyTarget, desc: Descriptor, key: string): Promise<string | undefined> {
