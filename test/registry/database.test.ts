@@ -81,6 +81,16 @@ async function counts(db: RegistryDatabase, prefix: string) {
 }
 
 describe('embedded model registry database', () => {
+  it.runIf(process.platform === 'linux')('loads the native SQLite module only when a database is opened', async () => {
+    const { execFile } = await import('node:child_process');
+    const run = (args: string[]) =>
+      new Promise<{ afterImport: boolean; afterOpen: boolean }>((resolve, reject) =>
+        execFile(tsx, [path.join(import.meta.dirname, 'native-loaded.fixture.ts'), ...args], { cwd: repoRoot }, (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout)))),
+      );
+    expect(await run([])).toEqual({ afterImport: false, afterOpen: false });
+    expect(await run([dbPath])).toEqual({ afterImport: false, afterOpen: true });
+  });
+
   it('survives kill -9 mid-write: the file checks out, finished registrations are whole, and a rerun completes the rest', async () => {
     const writer = startWriter(dbPath, 'killed', 100_000);
     await writer.reached(25);
