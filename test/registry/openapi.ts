@@ -83,11 +83,26 @@ export class SpecChecker {
   }
 
   /** Problems found, each naming the exchange; empty when it conforms. */
-  check(ex: Exchange): string[] {
+  check(ex: Exchange, opts: { request?: boolean } = {}): string[] {
     const url = new URL(ex.url, 'http://x');
     const where = `${ex.method} ${ex.url} -> ${ex.status}`;
     const operation = this.operations.find((o) => o.template.startsWith(`${ex.method} `) && o.pattern.test(url.pathname));
     if (!operation) return [`${where}: no such operation in the spec`];
+    const problems: string[] = [];
+    if (opts.request !== false) problems.push(...this.checkRequest(ex, operation, where, url));
+    const response = operation.op.responses?.[String(ex.status)];
+    if (!response) {
+      // Not every operation lists every error status (e.g. 400 on lists, 404 on a create naming a missing parent);
+      // every error the spec documents carries the Error schema, so an undocumented error must too.
+      if (ex.status >= 400 && ex.status < 500) return [...problems, ...this.validate({ $ref: '#/components/schemas/Error' }, ex.responseBody, `${where} error`)];
+      return [...problems, `${where}: status ${ex.status} is not a documented response`];
+    }
+    const schema = this.deref(response).content?.['application/json']?.schema;
+    if (schema) problems.push(...this.validate(schema, ex.responseBody, `${where} response`));
+    return problems;
+  }
+
+  private checkRequest(ex: Exchange, operation: Operation, where: string, url: URL): string[] {
     const problems: string[] = [];
     const parameters = [...operation.pathParameters, ...(operation.op.parameters ?? [])].map((p: Json) => this.deref(p));
     for (const [name, value] of url.searchParams) {
@@ -100,15 +115,6 @@ export class SpecChecker {
       if (!schema) problems.push(`${where}: the operation takes no JSON body`);
       else problems.push(...this.validate(schema, ex.requestBody, `${where} request`));
     } else if (operation.op.requestBody?.required) problems.push(`${where}: the body is required`);
-    const response = operation.op.responses?.[String(ex.status)];
-    if (!response) {
-      // Not every operation lists every error status (e.g. 400 on lists, 404 on a create naming a missing parent);
-      // every error the spec documents carries the Error schema, so an undocumented error must too.
-      if (ex.status >= 400 && ex.status < 500) return [...problems, ...this.validate({ $ref: '#/components/schemas/Error' }, ex.responseBody, `${where} error`)];
-      return [...problems, `${where}: status ${ex.status} is not a documented response`];
-    }
-    const schema = this.deref(response).content?.['application/json']?.schema;
-    if (schema) problems.push(...this.validate(schema, ex.responseBody, `${where} response`));
     return problems;
   }
 
