@@ -95,6 +95,17 @@ export const FAMILY_BY_CODE: Record<string, ErrorFamily> = {
   SBOM_SCHEMA_MISSING: 'failure',
   // store
   STORE_NOT_FOUND: 'notFound',
+  // registry (Kubeflow Model Registry)
+  MODEL_REGISTRY_BAD_REQUEST: 'input',
+  MODEL_REGISTRY_UNAUTHORIZED: 'auth',
+  MODEL_REGISTRY_DENIED: 'auth',
+  MODEL_REGISTRY_NOT_FOUND: 'notFound',
+  MODEL_REGISTRY_CONFLICT: 'failure',
+  MODEL_REGISTRY_NETWORK: 'network',
+  MODEL_REGISTRY_SERVER: 'network',
+  MODEL_REGISTRY_INVALID_RESPONSE: 'network',
+  MODEL_REGISTRY_DATABASE: 'failure',
+  REGISTER_NOT_PINNABLE: 'usage',
 };
 
 export class ModelshipError extends Error {

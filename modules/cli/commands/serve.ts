@@ -7,6 +7,7 @@ import path from 'node:path';
 import { parseUnpackFilter, unpack } from '../../modelpack/index.js';
 import { modelshipHome, openArtifact, openStore } from '../../store/index.js';
 import { REGISTRY_OPTIONS, openContextOf } from './copy.js';
+import { stopSignal } from '../stop-signal.js';
 import { UsageError } from '../../errors/index.js';
 import { pathExists } from '../../fs/exists.js';
 import {
@@ -201,17 +202,6 @@ function announce(ctx: CommandContext, ready: { url: string; model: string; engi
   );
 }
 
-function stopSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(signal);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-}
 
 function intFlag(ctx: CommandContext, name: string, min: number, max: number): number | undefined {
   const raw = flagString(ctx, name);

@@ -1,0 +1,49 @@
+/**
+ * modules/registry: the Kubeflow Model Registry (REST v1alpha3). A client for a remote registry,
+ * an embedded one (SQLite under $MODELSHIP_HOME) that speaks the same API, and idempotent registering.
+ */
+import { join } from 'node:path';
+import { homedir } from 'node:os';
+import type { RegisterModelVersion } from './contract.js';
+import { ModelRegistryClient } from './client.js';
+import { embeddedDatabasePath, openRegistryDatabase } from './database.js';
+import { registerModelVersion } from './register.js';
+
+export type { RegisterInput, RegisterResult, RegisterModelVersion } from './contract.js';
+export { registerModelVersion, DIGEST_PROPERTY } from './register.js';
+export { ModelRegistryClient, apiRoot } from './client.js';
+export type { ModelRegistryClientOptions } from './client.js';
+export { openRegistryDatabase, embeddedDatabasePath, RegistryDatabase, DEFAULT_PAGE_SIZE } from './database.js';
+export type { EntityKind } from './database.js';
+export { startRegistryServer } from './server.js';
+export type { RegistryServerOptions, RunningRegistryServer, RegistryExchange } from './server.js';
+export { API_BASE_PATH, stringProperties } from './wire.js';
+export type * from './wire.js';
+
+export interface RegisterModelVersionOptions {
+  /** A remote registry's URL; without it the embedded registry under `home` is used. */
+  url?: string;
+  token?: string;
+  /** MODELSHIP_HOME (default ~/.modelship). */
+  home?: string;
+  fetch?: typeof fetch;
+}
+
+/** The function the hand-off calls: remote when a URL is given, else the embedded database. */
+export function createRegisterModelVersion(options: RegisterModelVersionOptions): RegisterModelVersion {
+  if (options.url) {
+    const client = new ModelRegistryClient(options.url, { ...(options.token ? { token: options.token } : {}), ...(options.fetch ? { fetch: options.fetch } : {}) });
+    return (input) => registerModelVersion(client, input);
+  }
+  const path = embeddedDatabasePath(options.home ?? join(homedir(), '.modelship'));
+  return async (input) => {
+    const db = await openRegistryDatabase(path);
+    try {
+      return await registerModelVersion(db, input);
+    } finally {
+      db.close();
+    }
+  };
+}
+export { registerInputOfArtifact, PROPERTY } from './artifact.js';
+export type { ArtifactToRegister } from './artifact.js';
