@@ -3,7 +3,7 @@
  * that build a pipeline context, and one way to print its outcome.
  */
 import { EXIT_STATUS, familyOf, UsageError } from '../../errors/index.js';
-import { createPipelineContext, type PipelineContext, type PipelineResult, type StepOutcome } from '../../pipeline/index.js';
+import { createPipelineContext, type PipelineContext, type PipelineResult, type StepOutcome, type StepRunner } from '../../pipeline/index.js';
 import { flagBoolean, flagString, type CommandContext, type OptionSpec } from '../command.js';
 
 export const PIPELINE_OPTIONS: OptionSpec = {
@@ -60,4 +60,18 @@ export function pipelineExitCode(result: PipelineResult): number {
   if (!failed) return EXIT_STATUS.ok;
   const code = failed.data?.['code'];
   return typeof code === 'string' ? EXIT_STATUS[familyOf(code)] : EXIT_STATUS.failure;
+}
+
+/** Flags of the hand-off step, for the doors that run it. */
+export const HANDOFF_OPTIONS: OptionSpec = {
+  gitops: { type: 'string' },
+  flavor: { type: 'string' },
+  pr: { type: 'boolean' },
+};
+
+/** The hand-off step for a door's flags; undefined leaves the pipeline's own (skipped without a GitOps target). */
+export function handoffRunnerOf(ctx: CommandContext, pipeline: PipelineContext): StepRunner | undefined {
+  const gitops = flagString(ctx, 'gitops') ?? pipeline.spec.pipeline.gitops?.repository;
+  if (!gitops) return undefined;
+  return async () => ({ status: 'skipped', summary: `hand-off to ${gitops} is not available in this build` });
 }
