@@ -95,9 +95,13 @@ async function signingOf(spec: ModelSpec, input: PipelineInput): Promise<Pipelin
   if (keyless || (!keyPath && hasOidc)) {
     const fulcioURL = env['MODELSHIP_FULCIO_URL'];
     const rekorURL = env['MODELSHIP_REKOR_URL'];
+    const entryType = env['MODELSHIP_REKOR_ENTRY_TYPE'];
+    if (entryType !== undefined && entryType !== 'dsse' && entryType !== 'intoto') {
+      throw new ModelshipError('USAGE', `MODELSHIP_REKOR_ENTRY_TYPE must be dsse or intoto, not "${entryType}"`);
+    }
     return {
       kind: 'signed',
-      method: { kind: 'keyless', identity: identityFromEnvironment(env), ...(fulcioURL ? { fulcioURL } : {}), ...(rekorURL ? { rekorURL } : {}) },
+      method: { kind: 'keyless', identity: identityFromEnvironment(env), ...(fulcioURL ? { fulcioURL } : {}), ...(rekorURL ? { rekorURL } : {}), ...(entryType ? { rekorEntryType: entryType } : {}) },
       ...(await keylessPolicy(settings, env, input.cwd)),
       describe: 'keyless (Sigstore)',
     };
