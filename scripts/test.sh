@@ -7,4 +7,5 @@ cd "$(dirname "$0")/.."
 bash scripts/install-test-deps.sh
 npx tsc -p tsconfig.json
 npx tsc -p tsconfig.test.json
+npx tsc -p dagger/tsconfig.json
 exec npx vitest run --reporter=default --reporter=json --outputFile.json=.vitest-report.json "$@"

@@ -5,6 +5,7 @@
 export { MOF_COMPONENTS, CLASS_LABELS, componentByName } from './mof/components.js';
 export type { MofComponent, MofClass } from './mof/components.js';
 export { classifyMot } from './mof/classify.js';
+export { meetsClass, gateGaps, ROMAN_CLASS } from './mof/gate.js';
 export { evaluateMot } from './mof/evaluate.js';
 export type { MofEvaluation } from './mof/evaluate.js';
 export { parseMotYaml, motYamlText } from './mof/mot-document.js';

@@ -7,6 +7,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelshipError } from '../errors/index.js';
 import { CANNED_SENTENCE, writeTinyModel } from '../gguf/index.js';
+import { APACHE_2_0 } from './licence.js';
 
 export interface ExampleProject {
   dir: string;
@@ -15,14 +16,6 @@ export interface ExampleProject {
   files: string[];
 }
 
-const APACHE_2_0 = `                                 Apache License
-                           Version 2.0, January 2004
-                        http://www.apache.org/licenses/
-
-   TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION
-
-   See https://www.apache.org/licenses/LICENSE-2.0 for the full text.
-`;
 
 function modelCard(sentence: string): string {
   return `---

@@ -10,5 +10,6 @@ export function formatParamCount(count: number): string {
       return `${Number(scaled.toFixed(scaled >= 100 ? 0 : 1))}${suffix}`;
     }
   }
-  return String(count);
+  // Under a thousand still needs a unit: 58 → "0.058K" (three decimals keep every whole count).
+  return `${Number((count / 1e3).toFixed(3))}K`;
 }

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { runAgents } from './agents.mjs';
 
 const model = process.env.MODEL ?? 'model';
-const serve = spawn('npx', ['modelship', 'serve', model, '--port', '0', '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const serve = spawn('modelship', ['serve', model, '--port', '0', '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
 const [line] = await once(serve.stdout, 'data');
 const { url } = JSON.parse(String(line).split('\n')[0]);
 try {

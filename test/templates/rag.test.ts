@@ -25,10 +25,10 @@ beforeAll(async () => {
   const model = await writeTinyModel(path.join(dir, 'tiny.gguf'), { mode: 'canned' });
   // The retrieved passages go into the prompt: byte-level tokens need more than 512.
   engine = await loadNativeEngine({ modelPath: model.path, threads: 1, gpu: 'none', contextSize: 2048 });
-  // `npm start`: `rag index docs` (the template's own docs/), then `rag serve` with the default top 3.
+  // `npm start`: `rag index knowledge` (the template's own knowledge/), then `rag serve` with the default top 3.
   const indexDir = path.join(dir, 'rag');
   const embedder = engineEmbedder(engine);
-  const stats = await updateIndex(path.join(templateDir, 'docs'), indexDir, embedder);
+  const stats = await updateIndex(path.join(templateDir, 'knowledge'), indexDir, embedder);
   expect(stats).toMatchObject({ files: 2, embedded: 2, unchanged: 0, removed: 0 });
   const { passages } = await loadIndex(indexDir);
   server = await startInferenceServer({ engine, host: '127.0.0.1', port: 0, retriever: indexRetriever(passages, embedder, 3) });
@@ -61,7 +61,7 @@ describe('templates/rag', () => {
     const { passages, embedder } = await loadIndex(path.join(dir, 'rag'));
     expect(embedder).toBe('native:tiny');
     expect([...new Set(passages.map((p) => p.path))]).toEqual(['faq.md', 'modelship.md']);
-    expect(passages.find((p) => p.path === 'faq.md')?.text).toBe((await readFile(path.join(templateDir, 'docs', 'faq.md'), 'utf8')).trim());
+    expect(passages.find((p) => p.path === 'faq.md')?.text).toBe((await readFile(path.join(templateDir, 'knowledge', 'faq.md'), 'utf8')).trim());
   });
 
   it('answers the README question with faq.md as the first source', async () => {

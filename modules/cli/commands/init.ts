@@ -3,13 +3,33 @@
  * files are and what the weights, config.json and model card say.
  */
 import path from 'node:path';
-import { ModelshipError } from '../../errors/index.js';
+import { ModelshipError, UsageError } from '../../errors/index.js';
+import { createFromTemplate, UNKNOWN_REPOSITORY } from '../../example/template.js';
 import { writeFileAtomic } from '../../fs/atomic.js';
 import { pathExists } from '../../fs/exists.js';
 import { detectProject, MODELSHIP_FILE, MODELSHIP_SCHEMA_FILE, renderModelshipYaml, publishedSchemaUrl } from '../../project/index.js';
-import { flagBoolean, type Command, type CommandContext, type CommandResult } from '../command.js';
+import { flagBoolean, flagString, type Command, type CommandContext, type CommandResult } from '../command.js';
+
+/** `init --template NAME DIR`: a new project from a template, checked by its own pipeline settings. */
+async function fromTemplate(ctx: CommandContext, name: string): Promise<CommandResult> {
+  if (ctx.args.length !== 1) throw new UsageError(`give the folder to create, e.g. modelship init --template ${name} ./my-${name}`);
+  const dir = path.resolve(ctx.cwd, ctx.args[0]!);
+  const project = await createFromTemplate(name, dir, { git: !flagBoolean(ctx, 'no-git') });
+  const lines = [
+    `created ${dir} from the ${project.template} template (${project.files.length} files)`,
+    ...(project.repository === UNKNOWN_REPOSITORY ? [`edit .github/workflows/model.yml and dagger.json: replace ${UNKNOWN_REPOSITORY} with the GitHub repository that holds modelship`] : []),
+    '',
+    'Next:',
+    `  cd ${ctx.args[0]}`,
+    '  modelship check            # pack, SBOMs, cards, MOF Class III gate, sign, verify',
+    ...(name === 'pytorch' ? ['  python train.py            # train (or in a container: see Containerfile)'] : ['  npm install && npm start   # see README.md, "Run it"']),
+  ];
+  return { json: project, text: lines.join('\n') };
+}
 
 async function run(ctx: CommandContext): Promise<CommandResult> {
+  const template = flagString(ctx, 'template');
+  if (template !== undefined) return fromTemplate(ctx, template);
   const dir = path.resolve(ctx.cwd, ctx.args[0] ?? '.');
   if (!(await pathExists(dir))) {
     throw new ModelshipError('SPEC_NOT_FOUND', `folder ${dir} does not exist: give the model project folder, e.g. modelship init ./my-model`);
@@ -40,7 +60,7 @@ async function run(ctx: CommandContext): Promise<CommandResult> {
 export const command: Command = {
   name: 'init',
   summary: 'Describe a model folder in a new modelship.yaml (files classified, metadata read)',
-  usage: 'init [DIR] [--force] [--dry-run]',
+  usage: 'init [DIR] [--force] [--dry-run] | init --template chat|rag|agents|pytorch DIR [--no-git]',
   help: `
 Walks DIR (default: the current folder), skipping .git, node_modules, hidden folders and the
 patterns in .modelshipignore / .kitignore, and sorts each file into weights, weight config
@@ -49,13 +69,22 @@ headers, config.json and the README's model card metadata into the model fields 
 format, paramSize, precision, quantization, licenses), writes modelship.yaml and lists what it
 could not find. An existing modelship.yaml is kept unless --force (-f) replaces it.
 
+--template NAME creates DIR (new or empty) from a template: a tiny real model (GGUF for chat, rag
+and agents; safetensors for pytorch) with its model and data cards, report and licence, the
+template's app, a Containerfile, a GitHub workflow, a dagger.json using the modelship module, and a
+modelship.yaml requiring MOF Class III. It is a git repository with the pre-push hook installed
+(--no-git skips both), and passes "modelship check" as it is.
+
 Examples:
   modelship init                 describe the current folder
   modelship init ./model --dry-run   print the YAML without writing it
-  modelship init --json          the spec as JSON`,
+  modelship init --json          the spec as JSON
+  modelship init --template chat ./my-chat`,
   options: {
     force: { type: 'boolean', short: 'f' },
     'dry-run': { type: 'boolean' },
+    template: { type: 'string' },
+    'no-git': { type: 'boolean' },
   },
   run,
 };

@@ -5,14 +5,14 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { attachDocument, attachedLine, attachNeedsReference, documentSource, projectViewOfArtifact, withArtifactProject } from '../../attach/index.js';
-import { classifyMot, mofReportDocument, readProject, writeFileAtomic, type MofDerivation, type MofEvaluation, type ProjectView, type SpecLoader } from '../../card/index.js';
+import { classifyMot, meetsClass, mofReportDocument, ROMAN_CLASS, readProject, writeFileAtomic, type MofDerivation, type MofEvaluation, type ProjectView, type SpecLoader } from '../../card/index.js';
 import { EXIT_STATUS, ModelshipError, UsageError } from '../../errors/index.js';
 import { openReference } from '../../oci/index.js';
 import { loadSpec } from '../../project/index.js';
 import { flagBoolean, flagString, type Command, type CommandContext, type CommandResult } from '../command.js';
 import { openContextOf, REFERENCE_FORMS_HELP, REGISTRY_OPTIONS } from './copy.js';
 
-const ROMAN = ['0', 'I', 'II', 'III'] as const;
+const ROMAN = ROMAN_CLASS;
 
 /** modules/project's loader; a folder with no spec file is still a project (described from its files). */
 export const projectSpecLoader: SpecLoader = async (dir) => {
@@ -50,11 +50,6 @@ function parseRequire(raw: string | undefined, fallback: number | undefined): 1 
   if (raw === undefined) return fallback as 1 | 2 | 3 | undefined;
   if (!/^[123]$/.test(raw)) throw new UsageError(`--require takes 1, 2 or 3 (the MOF class to reach; 3 is Open Model, 1 Open Science), not "${raw}"`);
   return Number(raw) as 1 | 2 | 3;
-}
-
-/** A class passes `require` when it is at least as open: Class I satisfies --require 3. */
-export function meetsClass(cls: number, require: 1 | 2 | 3): boolean {
-  return cls !== 0 && cls <= require;
 }
 
 async function classify(ctx: CommandContext, file: string | undefined) {

@@ -1,0 +1,77 @@
+/**
+ * Command plumbing shared by the pipeline's doors in the CLI (`check`, `quickstart`): the flags
+ * that build a pipeline context, and one way to print its outcome.
+ */
+import { EXIT_STATUS, familyOf, UsageError } from '../../errors/index.js';
+import { createPipelineContext, type PipelineContext, type PipelineResult, type StepOutcome, type StepRunner } from '../../pipeline/index.js';
+import { flagBoolean, flagString, type CommandContext, type OptionSpec } from '../command.js';
+
+export const PIPELINE_OPTIONS: OptionSpec = {
+  tag: { type: 'string', short: 't' },
+  key: { type: 'string' },
+  keyless: { type: 'boolean' },
+  require: { type: 'string' },
+  'plain-http': { type: 'boolean' },
+  'ca-file': { type: 'string' },
+};
+
+export const PIPELINE_OPTIONS_HELP = `  -t, --tag REF        store reference to pack to (default NAME:VERSION from the spec, under
+                       pipeline.registry when set)
+  --key KEY.pem        sign with this key (default pipeline.signing.key or MODELSHIP_SIGNING_KEY;
+                       an encrypted key's password comes from MODELSHIP_KEY_PASSWORD)
+  --keyless            sign keylessly (Sigstore; OIDC token from SIGSTORE_ID_TOKEN or GitHub Actions)
+  --require 1|2|3      the MOF class to reach (default pipeline.mof.require)
+  --plain-http, --ca-file PEM   how to reach the registry`;
+
+export async function pipelineContextOf(ctx: CommandContext, projectDir: string): Promise<PipelineContext> {
+  const require = flagString(ctx, 'require');
+  if (require !== undefined && !/^[123]$/.test(require)) throw new UsageError(`--require takes 1, 2 or 3 (the MOF class to reach), not "${require}"`);
+  const tag = flagString(ctx, 'tag');
+  const key = flagString(ctx, 'key');
+  const caFile = flagString(ctx, 'ca-file');
+  return createPipelineContext({
+    projectDir,
+    cwd: ctx.cwd,
+    env: ctx.env,
+    reporter: ctx.reporter,
+    plainHttp: flagBoolean(ctx, 'plain-http'),
+    keyless: flagBoolean(ctx, 'keyless'),
+    ...(tag ? { reference: tag } : {}),
+    ...(key ? { signingKey: key } : {}),
+    ...(caFile ? { caFile } : {}),
+    ...(require ? { mofRequire: Number(require) as 1 | 2 | 3 } : {}),
+  });
+}
+
+const MARK: Record<StepOutcome['status'], string> = { passed: 'ok  ', failed: 'FAIL', skipped: 'skip' };
+
+/** One line per step with its time, then what to fix. */
+export function pipelineText(result: PipelineResult): string {
+  const lines = result.steps.map((s) => `${MARK[s.status]} ${s.step.padEnd(8)} ${s.seconds.toFixed(2).padStart(6)}s  ${s.summary}`);
+  const failed = result.steps.find((s) => s.status === 'failed');
+  if (failed?.fix?.length) lines.push('', 'To fix:', ...failed.fix.map((f) => `  - ${f}`));
+  lines.push(result.ok ? `passed in ${result.seconds.toFixed(2)}s: ${result.reference}${result.digest ? ` ${result.digest}` : ''}` : `failed at ${result.failed} after ${result.seconds.toFixed(2)}s`);
+  return lines.join('\n');
+}
+
+/** The exit status of a failed pipeline is the failed step's error family (gate 9, verification 8, ...). */
+export function pipelineExitCode(result: PipelineResult): number {
+  const failed = result.steps.find((s) => s.status === 'failed');
+  if (!failed) return EXIT_STATUS.ok;
+  const code = failed.data?.['code'];
+  return typeof code === 'string' ? EXIT_STATUS[familyOf(code)] : EXIT_STATUS.failure;
+}
+
+/** Flags of the hand-off step, for the doors that run it. */
+export const HANDOFF_OPTIONS: OptionSpec = {
+  gitops: { type: 'string' },
+  flavor: { type: 'string' },
+  pr: { type: 'boolean' },
+};
+
+/** The hand-off step for a door's flags; undefined leaves the pipeline's own (skipped without a GitOps target). */
+export function handoffRunnerOf(ctx: CommandContext, pipeline: PipelineContext): StepRunner | undefined {
+  const gitops = flagString(ctx, 'gitops') ?? pipeline.spec.pipeline.gitops?.repository;
+  if (!gitops) return undefined;
+  return async () => ({ status: 'skipped', summary: `hand-off to ${gitops} is not available in this build` });
+}

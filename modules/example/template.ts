@@ -1,0 +1,102 @@
+/**
+ * `modelship init --template NAME DIR`: a model project (a real tiny model with its cards, report
+ * and licence, MOF Class III) plus the template's app, Containerfile, CI workflow and Dagger module,
+ * described in a modelship.yaml that requires Class III.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { appendFile, cp, readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { ModelshipError } from '../errors/index.js';
+import { detectProject, MODELSHIP_FILE, MODELSHIP_SCHEMA_FILE, publishedSchemaUrl, renderModelshipYaml } from '../project/index.js';
+import { writeExampleProject } from './index.js';
+import { writePytorchExample } from './pytorch.js';
+
+export const TEMPLATE_NAMES = ['chat', 'rag', 'agents', 'pytorch'] as const;
+export type TemplateName = (typeof TEMPLATE_NAMES)[number];
+
+/** Files every template gets: the CI workflow and the Dagger module that uses modelship's. */
+const COMMON = '_common';
+/** Placeholder in template files for the GitHub repository (OWNER/NAME) modelship's actions and Dagger module come from. */
+const REPOSITORY_PLACEHOLDER = '{{MODELSHIP_REPOSITORY}}';
+/** What the placeholder becomes when this installation is not a clone of a GitHub repository. */
+export const UNKNOWN_REPOSITORY = 'OWNER/modelship';
+
+export interface TemplateProject {
+  dir: string;
+  template: TemplateName;
+  /** OWNER/NAME the workflow and dagger.json take modelship from; UNKNOWN_REPOSITORY to edit by hand. */
+  repository: string;
+  files: string[];
+}
+
+export function templatesDir(): string {
+  for (const up of ['../../templates', '../../../templates']) {
+    const dir = fileURLToPath(new URL(up, import.meta.url));
+    if (existsSync(path.join(dir, COMMON))) return dir;
+  }
+  throw new ModelshipError('INPUT_INVALID', 'the templates/ folder is missing from the modelship installation: reinstall modelship');
+}
+
+export function isTemplateName(name: string): name is TemplateName {
+  return (TEMPLATE_NAMES as readonly string[]).includes(name);
+}
+
+/** Copies the template, with the placeholder filled in text files; README.md is merged, not copied. */
+async function copyTemplate(from: string, to: string, repository: string): Promise<void> {
+  await cp(from, to, { recursive: true, filter: (src) => path.basename(src) !== 'README.md' || path.dirname(src) !== from });
+  for (const rel of await listFiles(from)) {
+    if (rel === 'README.md' || !/\.(ya?ml|json|md|mjs|js|ts)$|Containerfile$/.test(rel)) continue;
+    const file = path.join(to, rel);
+    const text = await readFile(file, 'utf8');
+    if (text.includes(REPOSITORY_PLACEHOLDER)) await writeFile(file, text.replaceAll(REPOSITORY_PLACEHOLDER, repository));
+  }
+}
+
+async function listFiles(dir: string, prefix = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(path.join(dir, prefix), { withFileTypes: true })) {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...(await listFiles(dir, rel)));
+    else out.push(rel);
+  }
+  return out;
+}
+
+export async function createFromTemplate(name: string, dir: string, opts: { repository?: string; git?: boolean } = {}): Promise<TemplateProject> {
+  if (!isTemplateName(name)) throw new ModelshipError('USAGE', `unknown template "${name}": choose one of ${TEMPLATE_NAMES.join(', ')}`);
+  const root = templatesDir();
+  const repository = opts.repository ?? (await modelshipRepository(root)) ?? UNKNOWN_REPOSITORY;
+  // The model project first: it refuses a folder that is not empty, before anything is written.
+  if (name === 'pytorch') await writePytorchExample(dir);
+  else await writeExampleProject(dir);
+  await copyTemplate(path.join(root, COMMON), dir, repository);
+  await copyTemplate(path.join(root, name), dir, repository);
+  // The template's instructions become the model card's "how to run it" section.
+  const usage = await readFile(path.join(root, name, 'README.md'), 'utf8');
+  await appendFile(path.join(dir, 'README.md'), `\n## Run it\n${usage.replace(/^# .*\n/, '')}`);
+  const detection = await detectProject(dir);
+  const spec = { ...detection.spec, pipeline: { ...detection.spec.pipeline, mof: { require: 3 as const } } };
+  await writeFile(path.join(dir, MODELSHIP_FILE), renderModelshipYaml(spec, { schemaRef: publishedSchemaUrl(MODELSHIP_SCHEMA_FILE) }));
+  if (opts.git !== false) await initGit(dir);
+  return { dir, template: name, repository, files: (await listFiles(dir)).filter((f) => !f.startsWith('.git/')).sort() };
+}
+
+/** OWNER/NAME of the GitHub repository this installation was cloned from, if it was. */
+async function modelshipRepository(templates: string): Promise<string | undefined> {
+  const run = promisify(execFile);
+  const url = await run('git', ['-C', path.dirname(templates), 'remote', 'get-url', 'origin']).then((r) => r.stdout.trim(), () => '');
+  return /github\.com[:/]([^/]+\/[^/]+?)(?:\.git)?$/.exec(url)?.[1];
+}
+
+/** A git repository with the pre-push hook, so the first push already runs the check. */
+async function initGit(dir: string): Promise<void> {
+  const run = promisify(execFile);
+  await run('git', ['init', '-q'], { cwd: dir }).catch((err: unknown) => {
+    throw new ModelshipError('INPUT_INVALID', `git init failed in ${dir}: ${String(err)}; pass --no-git to skip it`, { cause: err });
+  });
+  const { installPrePushHook } = await import('../githooks/index.js');
+  await installPrePushHook(dir);
+}

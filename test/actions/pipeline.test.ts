@@ -1,0 +1,154 @@
+/**
+ * The GitHub Actions door in a simulated runner: the pipeline action's entry runs as the runner runs
+ * it (INPUT_* and GITHUB_* variables, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, the OIDC token
+ * endpoint), signing keylessly against the loopback Sigstore mock and pushing to the loopback registry.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { writeExampleProject } from '../../modules/example/index.js';
+import { runCli } from '../helpers/cli.js';
+import { idToken, startMockSigstore, type MockSigstore } from '../sign/artifact-sigstore.js';
+
+const exec = promisify(execFile);
+const repoRoot = path.resolve(import.meta.dirname, '..', '..');
+const actionDir = path.join(repoRoot, 'actions', 'pipeline');
+const MODELSHIP_BIN = `${path.join(repoRoot, 'node_modules', '.bin', 'tsx')} ${path.join(repoRoot, 'test', 'infer', 'run-cli.ts')}`;
+const ISSUER = 'https://token.actions.githubusercontent.com';
+const IDENTITY = 'ci@acme.example';
+
+let sigstore: MockSigstore;
+let oidc: Server;
+let oidcURL: string;
+let root: string;
+const tokenRequests: string[] = [];
+
+beforeAll(async () => {
+  sigstore = await startMockSigstore();
+  // GitHub's token endpoint: answers {"value": <JWT>} to the runner's bearer token, for the asked audience.
+  oidc = createServer((req, res) => {
+    tokenRequests.push(`${req.headers.authorization} ${req.url}`);
+    if (req.headers.authorization !== 'Bearer runner-token') return void res.writeHead(401).end();
+    const audience = new URL(req.url!, 'http://x').searchParams.get('audience');
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ value: idToken({ iss: ISSUER, sub: IDENTITY, email: IDENTITY, email_verified: true, aud: audience }) }));
+  });
+  await new Promise<void>((resolve) => oidc.listen(0, '127.0.0.1', resolve));
+  oidcURL = `http://127.0.0.1:${(oidc.address() as AddressInfo).port}/token?api-version=2.0`;
+  root = await mkdtemp(path.join(tmpdir(), 'modelship-action-'));
+});
+
+afterAll(() => {
+  sigstore?.close();
+  oidc?.close();
+});
+
+/** Runs the action's entry with node, as `runs.using: node24` does, in the runner's environment. */
+async function runAction(inputs: Record<string, string>, extra: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; output: string; summary: string }> {
+  const outputFile = path.join(root, `output-${tokenRequests.length}-${Date.now()}`);
+  const summaryFile = `${outputFile}.md`;
+  await writeFile(outputFile, '');
+  await writeFile(summaryFile, '');
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env['PATH'],
+    HOME: root,
+    GITHUB_ACTIONS: 'true',
+    CI: 'true',
+    GITHUB_REPOSITORY: 'acme/tiny-chat',
+    GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
+    GITHUB_WORKSPACE: root,
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    ACTIONS_ID_TOKEN_REQUEST_URL: oidcURL,
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'runner-token',
+    MODELSHIP_BIN,
+    ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v])),
+    ...extra,
+  };
+  const done = await exec(process.execPath, [path.join(actionDir, 'main.mjs')], { cwd: root, env }).then(
+    (r) => ({ code: 0, stdout: r.stdout }),
+    (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
+  );
+  return { ...done, output: await readFile(outputFile, 'utf8'), summary: await readFile(summaryFile, 'utf8') };
+}
+
+describe('actions/pipeline', () => {
+  it('declares every input its entry reads, and runs on node24', async () => {
+    const action = parseYaml(await readFile(path.join(actionDir, 'action.yml'), 'utf8'));
+    expect(action.runs).toEqual({ using: 'node24', main: 'main.mjs' });
+    const source = await readFile(path.join(actionDir, 'main.mjs'), 'utf8');
+    const read = [...source.matchAll(/input\('([a-z-]+)'/g)].map((m) => m[1]);
+    expect(new Set(read)).toEqual(new Set(Object.keys(action.inputs)));
+    const setup = parseYaml(await readFile(path.join(repoRoot, 'actions', 'setup', 'action.yml'), 'utf8'));
+    expect(setup.runs.using).toBe('composite');
+  });
+
+  it('signs keylessly with the job identity, pushes, and writes the outputs and job summary', async () => {
+    const project = path.join(root, 'tiny-chat');
+    await writeExampleProject(project);
+    expect((await runCli(['init', project])).code).toBe(0);
+    const reference = `${inject('registry')}/actions/tiny-chat:v1`;
+    const env = {
+      MODELSHIP_HOME: path.join(root, 'home'),
+      MODELSHIP_FULCIO_URL: sigstore.fulcioURL,
+      MODELSHIP_REKOR_URL: sigstore.rekorURL,
+      MODELSHIP_REKOR_ENTRY_TYPE: 'intoto',
+    };
+    const run = await runAction({ project, reference, require: '3', 'plain-http': 'true' }, env);
+    expect(run.code, run.stdout).toBe(0);
+    expect(tokenRequests.some((r) => r.startsWith('Bearer runner-token') && r.includes('audience=sigstore'))).toBe(true);
+    const digest = /^digest=(sha256:[0-9a-f]{64})$/m.exec(run.output)?.[1];
+    expect(digest).toBeDefined();
+    expect(run.output).toContain(`reference=${reference}\n`);
+    expect(run.output).toContain('mof-class=3\n');
+    expect(run.summary).toContain(`## modelship: ${reference} shipped`);
+    expect(run.summary).toContain('![MOF Class III](https://img.shields.io/badge/MOF-Class_III-brightgreen)');
+    expect(run.summary).toContain(`**Digest:** \`${digest}\``);
+    expect(run.summary).toMatch(/\*\*Signature:\*\* passed: signed the local copy with keyless \(Sigstore\)/);
+    expect(run.summary).toMatch(/\*\*SBOM:\*\* CycloneDX 1\.6 and SPDX 3\.0\.1, 7 files, 0 dependencies/);
+    expect(run.summary).toMatch(/\| push \| ✅ passed \|/);
+
+    // The registry's copy carries a keyless signature of the job's identity, as a cluster will check it.
+    const rootFile = path.join(root, 'trusted_root.json');
+    await writeFile(rootFile, JSON.stringify(sigstore.trustedRoot));
+    const verified = await runCli(['verify', reference, '--plain-http', '--cert-identity', IDENTITY, '--cert-oidc-issuer', ISSUER, '--trusted-root', rootFile], { env: { MODELSHIP_HOME: path.join(root, 'fresh') } });
+    expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+  }, 240_000);
+
+  it('fails the step with the gate, says what to fix in the summary, and annotates the error', async () => {
+    const project = path.join(root, 'no-card');
+    await writeExampleProject(project);
+    expect((await runCli(['init', project])).code).toBe(0);
+    const spec = path.join(project, 'modelship.yaml');
+    await writeFile(spec, (await readFile(spec, 'utf8')).replace(/^ {2}- DATACARD\.md\n/m, ''));
+    const run = await runAction({ project, reference: `${inject('registry')}/actions/no-card:v1`, require: '3', signing: 'none', 'plain-http': 'true' }, { MODELSHIP_HOME: path.join(root, 'home2') });
+    expect(run.code).toBe(9);
+    expect(run.stdout).toMatch(/::error title=modelship mof::.*GATE_FAILED/);
+    expect(run.summary).toMatch(/failed at mof/);
+    expect(run.summary).toMatch(/\*\*To fix:\*\*\n- add Data card \(missing\)/);
+    expect(run.output).toContain('mof-class=0\n');
+  }, 240_000);
+});
+
+describe('reusable workflow', () => {
+  it('runs the actions, or the Dagger module\'s ci function with arguments it takes', async () => {
+    const workflow = parseYaml(await readFile(path.join(repoRoot, '.github', 'workflows', 'modelship.yml'), 'utf8'));
+    expect(Object.keys(workflow.on)).toEqual(['workflow_call']);
+    const cliSteps = workflow.jobs.cli.steps.map((s: { uses?: string }) => s.uses).filter(Boolean);
+    expect(cliSteps).toEqual(['actions/checkout@v4', 'actions/checkout@v4', './.modelship/actions/setup', './.modelship/actions/pipeline']);
+    expect(workflow.jobs.cli.permissions['id-token']).toBe('write');
+    const dagger = workflow.jobs.dagger.steps.find((s: { uses?: string }) => s.uses?.startsWith('dagger/dagger-for-github@'));
+    expect(dagger.with.verb).toBe('call');
+    const [fn, ...flags] = String(dagger.with.args).split(/\s+/);
+    expect(fn).toBe('ci');
+    // Each flag names a parameter of Modelship.ci (kebab-case, as dagger call spells them).
+    const source = await readFile(path.join(repoRoot, 'dagger', 'src', 'index.ts'), 'utf8');
+    const params = /\n {2}ci\(([^)]*)\)/.exec(source)![1]!.split(',').map((p) => p.trim().split(/[?:= ]/)[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`));
+    for (const flag of flags.filter((f) => f.startsWith('--'))) expect(params).toContain(flag.slice(2).split('=')[0]);
+  });
+});
