@@ -48,6 +48,7 @@ export const FAMILY_BY_CODE: Record<string, ErrorFamily> = {
   OCI_TLS: 'network',
   // modelpack
   UNPACK_UNSAFE_PATH: 'integrity',
+  UNPACK_TOO_LARGE: 'integrity',
   MODELPACK_CONFIG_INVALID: 'input',
   UNPACK_FAILED: 'failure',
   MODELPACK_TOOL_MISSING: 'failure',

@@ -8,8 +8,10 @@ import { MEDIA_TYPE, type Descriptor, type ImageManifest, type ReadOnlyTarget } 
 import type { FileKind } from '../project/model-spec.js';
 import { parseModelConfig } from './config.js';
 import {
+  ANNOTATION_FILE_METADATA,
   ANNOTATION_FILEPATH,
   ANNOTATION_TITLE,
+  LEGACY_ANNOTATION_FILE_METADATA,
   LEGACY_ANNOTATION_FILEPATH,
   isModelArtifactType,
   isModelConfigMediaType,
@@ -32,6 +34,22 @@ export interface ArtifactFile {
   layerFormat: LayerFormat;
   /** The layer descriptor as the manifest lists it. */
   layer: Descriptor;
+}
+
+/**
+ * The bytes a layer holds once unpacked, where known: a raw layer is the file; for a tar layer,
+ * packing records the file's size in the file metadata annotation. Undefined when nothing says.
+ */
+export function unpackedSize(file: Pick<ArtifactFile, 'layerFormat' | 'size' | 'layer'>): number | undefined {
+  if (file.layerFormat === 'raw') return file.size;
+  const meta = file.layer.annotations?.[ANNOTATION_FILE_METADATA] ?? file.layer.annotations?.[LEGACY_ANNOTATION_FILE_METADATA];
+  if (!meta) return undefined;
+  try {
+    const size = (JSON.parse(meta) as { size?: unknown }).size;
+    return typeof size === 'number' && Number.isSafeInteger(size) && size >= 0 ? size : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface ModelArtifactView {
