@@ -29,6 +29,7 @@ export const FAMILY_BY_CODE: Record<string, ErrorFamily> = {
   SPEC_INVALID: 'input',
   SPEC_NOT_FOUND: 'notFound',
   SPEC_EXISTS: 'usage',
+  SPEC_LINK_OUTSIDE: 'input',
   // oci
   OCI_INVALID_REFERENCE: 'usage',
   OCI_INVALID_MANIFEST: 'input',
