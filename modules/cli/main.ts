@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
-import { EXIT_STATUS, ModelshipError, UsageError, exitStatusOf, isModelshipError, describeError } from '../errors/index.js';
+import { EXIT_STATUS, ModelshipError, UsageError, exitStatusOf, isModelshipError, describeError, systemErrorOf } from '../errors/index.js';
 import { GLOBAL_OPTIONS, type Command, type CommandContext } from './command.js';
 import { COMMANDS, findCommand } from './registry.js';
 import { escapeControl } from './escape.js';
@@ -78,7 +78,9 @@ function parseCommandLine(command: Command, args: string[]) {
   }
 }
 
-function reportError(err: unknown, out: { json: boolean; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): number {
+function reportError(thrown: unknown, out: { json: boolean; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): number {
+  // A full disk reads the same whichever step hit it: one line, never a stack.
+  const err = systemErrorOf(thrown) ?? thrown;
   const status = exitStatusOf(err);
   if (out.json) {
     const body = isModelshipError(err)

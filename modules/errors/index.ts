@@ -96,6 +96,8 @@ export const FAMILY_BY_CODE: Record<string, ErrorFamily> = {
   SBOM_SCHEMA_MISSING: 'failure',
   // store
   STORE_NOT_FOUND: 'notFound',
+  // system
+  DISK_FULL: 'failure',
 };
 
 export class ModelshipError extends Error {
@@ -148,4 +150,22 @@ export function rethrowAs(code: string, message: string, cause: unknown): never 
 export function describeError(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+/** Failures of the machine, not of modelship or its input, that a person can fix: named once here. */
+const SYSTEM_ERRORS: Record<string, { code: string; what: string; fix: string }> = {
+  ENOSPC: { code: 'DISK_FULL', what: 'no space left on the device', fix: 'free some space, or point MODELSHIP_HOME (the store) or the output at a larger disk, then run the command again' },
+  EDQUOT: { code: 'DISK_FULL', what: 'the disk quota is used up', fix: 'free some space within your quota, or point MODELSHIP_HOME (the store) or the output at another disk, then run the command again' },
+};
+
+/** The system failure (full disk, quota) somewhere in `err`'s cause chain as a coded error naming the path, or undefined. */
+export function systemErrorOf(err: unknown): ModelshipError | undefined {
+  for (let at: unknown = err, hops = 0; at instanceof Error && hops < 8; at = at.cause, hops++) {
+    const errno = at as NodeJS.ErrnoException;
+    const known = errno.code === undefined ? undefined : SYSTEM_ERRORS[errno.code];
+    if (!known) continue;
+    const where = errno.path ? ` writing ${errno.path}` : '';
+    return new ModelshipError(known.code, `${known.what}${where}: ${known.fix}`, { cause: err, details: { errno: errno.code, ...(errno.path ? { path: errno.path } : {}) } });
+  }
+  return undefined;
 }

@@ -7,6 +7,7 @@ import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ModelshipError } from '../errors/index.js';
 import { escapesFolder } from '../fs/inside.js';
+import { describePath } from '../fs/kind.js';
 import type { FileKind, ModelSpec, SpecFileEntry } from '../project/model-spec.js';
 import { normalizeSpecPath, specPathMatcher, specPathSpecificity } from '../project/paths.js';
 import { hasGlob, ignoreDialectOf, isIgnored, parsePatterns } from '../project/ignore.js';
@@ -103,13 +104,20 @@ export async function resolveSpecFiles(spec: ModelSpec): Promise<ResolvedFile[]>
     resolved.push({ ...file, kind: best.entry.kind, entry: best.order });
   }
   // A specific file that is missing is a mistake worth stopping for; an empty directory or glob is not.
-  matchers.forEach((m, i) => {
+  for (const [i, m] of matchers.entries()) {
     const p = normalizeSpecPath(m.entry.path);
-    if (matchedCount[i] === 0 && 'path' in p && !hasGlob(p.path) && p.path !== '.' && !candidates.some((c) => c.path === p.path || c.path.startsWith(`${p.path}/`))) {
-      throw new ModelshipError('SPEC_INVALID', `${where}: files[${i}] path "${m.entry.path}" does not exist under ${root}; fix the path or create the file`, {
-        details: { path: m.entry.path, contextDir: root },
-      });
-    }
-  });
+    if (matchedCount[i] !== 0 || !('path' in p) || hasGlob(p.path) || p.path === '.' || candidates.some((c) => c.path === p.path || c.path.startsWith(`${p.path}/`))) continue;
+    const what = await describePath(join(root, p.path));
+    const problem = !what
+      ? `does not exist under ${root}; fix the path or create the file`
+      : what.text === 'a symbolic link to a folder'
+        ? `is ${what.text}; linked folders are not followed: name the real folder, inside the project`
+        : what.info?.isFile() || what.info?.isDirectory()
+        ? `is ${what.text} reached through a linked or skipped folder (${ALWAYS_SKIPPED.join(', ')}), which are not packed: name its real path in the project`
+        : `is ${what.text}; only regular files, folders and links to files are packed: name the file itself`;
+    throw new ModelshipError('SPEC_INVALID', `${where}: files[${i}] path "${m.entry.path}" ${problem}`, {
+      details: { path: m.entry.path, contextDir: root, ...(what ? { kind: what.text } : {}) },
+    });
+  }
   return resolved.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -3,6 +3,7 @@
  * Docker model artifacts, Ollama manifests and ModelCar images, so inspect and unpack work on all.
  */
 import { ModelshipError } from '../errors/index.js';
+import { parseJsonBounded } from '../json/bounded.js';
 import { fetchManifest, fetchManifestBytes } from '../oci/manifest.js';
 import { MEDIA_TYPE, type Descriptor, type ImageManifest, type ReadOnlyTarget } from '../oci/types.js';
 import type { FileKind } from '../project/model-spec.js';
@@ -160,9 +161,11 @@ async function readConfig(target: ReadOnlyTarget, manifest: ImageManifest, where
   if (manifest.config.size > MAX_CONFIG_BYTES) return undefined;
   const bytes = await fetchManifestBytes(target, manifest.config, `${where} config`);
   if (isModelConfigMediaType(manifest.config.mediaType)) return parseModelConfig(bytes, `${where} config ${manifest.config.digest}`);
+  const tooDeep = (limit: number) => new ModelshipError('MODEL_INVALID', `${where}: config ${manifest.config.digest} nests arrays or objects more than ${limit} deep; the artifact is malformed or malicious`);
   try {
-    return JSON.parse(new TextDecoder().decode(bytes));
-  } catch {
+    return parseJsonBounded(new TextDecoder().decode(bytes), tooDeep);
+  } catch (err) {
+    if (err instanceof ModelshipError) throw err;
     return undefined;
   }
 }
