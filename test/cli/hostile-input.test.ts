@@ -206,3 +206,19 @@ describe('paths that are not what they should be', () => {
     expect(JSON.parse(Buffer.concat(chunks).toString('utf8')).bomFormat).toBe('CycloneDX');
   });
 });
+
+describe('inspect tells how large compressed layers unpack', () => {
+  it('shows the unpacked size next to the stored one, in text and JSON', async () => {
+    const { dir, env } = await project('name: tiny\nweights: [model.gguf]\ndocs: [README.md]\n');
+    await writeFile(join(dir, 'README.md'), 'all work and no play\n'.repeat(10_000));
+    const packed = await runCli(['pack', dir, '-t', 'gz:v1', '--layer-format', 'tar+gzip'], { env, cwd: dir });
+    expect(packed.code, packed.stderr).toBe(0);
+    const text = await runCli(['inspect', 'gz:v1'], { env: { ...env, CI: '1' }, cwd: dir });
+    // A tar layer unpacks at the root ("."), the file name travels inside it.
+    expect(text.stdout).toMatch(/doc +\d+ B  \.  \(tar\+gzip, 205\.1 KiB unpacked\)/);
+    const json = (await runCli(['inspect', 'gz:v1', '--json'], { env, cwd: dir })).json();
+    const readme = json.model.files.find((f: { kind: string }) => f.kind === 'doc');
+    expect(readme.unpackedSize).toBe(210_000);
+    expect(readme.size).toBeLessThan(2_000);
+  });
+});
