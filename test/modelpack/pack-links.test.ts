@@ -62,3 +62,12 @@ describe('pack refuses links that lead out of the project', () => {
     expect(run.json().layers.map((l: { path: string }) => l.path)).toEqual(['docs/README.md', 'docs/guide.md', 'model.gguf']);
   });
 });
+
+describe('sbom does not read a README that leads out of the project', () => {
+  it('refuses README.md linked to a file elsewhere', async () => {
+    const { dir, secret, home } = await projectWithLink('README.md', ['modelship.yaml', 'name: tiny\nweights: [model.gguf]\n']);
+    const run = await runCli(['sbom', dir, '--json'], { env: { MODELSHIP_HOME: home }, cwd: dir });
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.json().error).toMatchObject({ code: 'SPEC_LINK_OUTSIDE', details: { link: 'README.md', target: secret } });
+  });
+});
