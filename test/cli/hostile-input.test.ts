@@ -114,7 +114,7 @@ describe('resource exhaustion in specs and configs', () => {
     expectOneLine(run.stderr);
   });
 
-  it('a config nested 200,000 deep, for unpack and sbom', async () => {
+  it('a config nested 200,000 deep, for unpack, sbom and serve', async () => {
     const w = new TextEncoder().encode('w');
     const config = `{"descriptor":{},"config":{},"modelfs":{"type":"layers","diffIds":[]},"x":${'['.repeat(200_000)}${']'.repeat(200_000)}}`;
     const layout = await artifact([{ path: 'w.bin', bytes: w }], config);
@@ -126,6 +126,10 @@ describe('resource exhaustion in specs and configs', () => {
     expect(sbom.code, sbom.stderr).toBe(3);
     expect(sbom.stderr).toContain('more than 256 deep');
     expectOneLine(sbom.stderr);
+    const serve = await runCli(['serve', `oci:${layout}:bad`, '--port', '0'], { env: { MODELSHIP_HOME: await tempDir('modelship-home-') } });
+    expect(serve.code, serve.stderr).toBe(3);
+    expect(serve.stderr).toContain('more than 256 deep');
+    expectOneLine(serve.stderr);
   });
 });
 
