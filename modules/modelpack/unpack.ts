@@ -76,6 +76,11 @@ function unsafe(message: string, details: Record<string, unknown>): ModelshipErr
   return new ModelshipError('UNPACK_UNSAFE_PATH', `${message}; nothing was unpacked. The artifact is malformed or malicious: do not use it`, { details });
 }
 
+/** The target folder, not the artifact, is in the way: a link, or a file where a folder must go. */
+function blocked(message: string, details: Record<string, unknown>): ModelshipError {
+  return new ModelshipError('UNPACK_UNSAFE_PATH', `${message}; nothing was unpacked`, { details });
+}
+
 /** A normalised `/`-separated relative path, or UNPACK_UNSAFE_PATH naming `where`. */
 export function safeRelativePath(raw: string, where: string): string {
   if (raw === '' || raw.includes('\0')) throw unsafe(`${where}: empty or NUL-containing path "${raw}"`, { path: raw });
@@ -240,12 +245,12 @@ async function checkPlacement(stage: Stage, dir: string): Promise<void> {
       if (folders.has(rel)) continue;
       const info = await lstat(join(dir, ...parts.slice(0, i))).catch(() => undefined);
       if (!info) break;
-      if (info.isSymbolicLink()) throw unsafe(`"${file.path}" would be written through a link: "${rel}" in ${dir} points elsewhere; remove the link or unpack into another folder`, { path: file.path, link: rel });
-      if (!info.isDirectory()) throw unsafe(`"${file.path}" needs "${rel}" as a folder, but it is a file in ${dir}`, { path: file.path });
+      if (info.isSymbolicLink()) throw blocked(`"${file.path}" would be written through a link: "${rel}" in ${dir} points elsewhere; remove the link or unpack into another folder`, { path: file.path, link: rel });
+      if (!info.isDirectory()) throw blocked(`"${file.path}" needs "${rel}" as a folder, but it is a file in ${dir}`, { path: file.path });
       folders.add(rel);
     }
     const existing = await lstat(join(dir, ...parts)).catch(() => undefined);
-    if (existing && !existing.isFile()) throw unsafe(`"${file.path}" exists in ${dir} and is not a regular file`, { path: file.path });
+    if (existing && !existing.isFile()) throw blocked(`"${file.path}" exists in ${dir} and is not a regular file`, { path: file.path });
   }
 }
 
@@ -259,7 +264,7 @@ async function makeParents(dir: string, rel: string, undo: (() => Promise<unknow
       return false;
     });
     if (made) undo.push(() => rmdir(folder));
-    else if (!(await lstat(folder)).isDirectory()) throw unsafe(`"${rel}" would be written through "${parts.slice(0, i).join('/')}", which changed while unpacking`, { path: rel });
+    else if (!(await lstat(folder)).isDirectory()) throw blocked(`"${rel}" would be written through "${parts.slice(0, i).join('/')}", which changed while unpacking`, { path: rel });
   }
 }
 
