@@ -161,11 +161,13 @@ const SYSTEM_ERRORS: Record<string, { code: string; what: string; fix: string }>
 /** The system failure (full disk, quota) somewhere in `err`'s cause chain as a coded error naming the path, or undefined. */
 export function systemErrorOf(err: unknown): ModelshipError | undefined {
   for (let at: unknown = err, hops = 0; at instanceof Error && hops < 8; at = at.cause, hops++) {
-    const errno = at as NodeJS.ErrnoException;
+    const errno = at as NodeJS.ErrnoException & { dest?: string };
     const known = errno.code === undefined ? undefined : SYSTEM_ERRORS[errno.code];
     if (!known) continue;
-    const where = errno.path ? ` writing ${errno.path}` : '';
-    return new ModelshipError(known.code, `${known.what}${where}: ${known.fix}`, { cause: err, details: { errno: errno.code, ...(errno.path ? { path: errno.path } : {}) } });
+    // A copy names its source as `path` and what it was writing as `dest`.
+    const file = errno.dest ?? errno.path;
+    const where = file ? ` writing ${file}` : '';
+    return new ModelshipError(known.code, `${known.what}${where}: ${known.fix}`, { cause: err, details: { errno: errno.code, ...(file ? { path: file } : {}) } });
   }
   return undefined;
 }

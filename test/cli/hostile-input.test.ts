@@ -1,6 +1,6 @@
 /** Hostile or odd input reaching the command line: one clear line each, the documented exit status, nothing half-done. */
 import { execFileSync, spawn } from 'node:child_process';
-import { lstat, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -158,6 +158,9 @@ describe('a full disk', () => {
       expect(run.code).toBe(1);
       expect(run.json().error.code).toBe('DISK_FULL');
       expect(run.stderr).toMatch(/^error: no space left on the device writing \S+: free some space/);
+      expect(run.json().error.details.path.startsWith(`${disk}/`)).toBe(true);
+      // What the failed pack wrote is gone again: only the empty store's own files remain.
+      expect((await readdir(join(disk, 'store'), { recursive: true })).filter((f) => !['index.json', 'oci-layout', 'ingest', 'blobs', 'blobs/sha256'].includes(f))).toEqual([]);
       expectOneLine(run.stderr);
     });
     if (!ran) console.warn('skipped: cannot mount a tmpfs here');
