@@ -3,19 +3,12 @@
  * and kinds taken from the manifest and the licences from the ModelPack config.
  */
 import { deriveMof, readProject, type ProjectFile, type ProjectView } from '../card/index.js';
-import { ANNOTATION_FILE_METADATA, LEGACY_ANNOTATION_FILE_METADATA, type ArtifactFile } from '../modelpack/index.js';
+import { unpackedSize, type ArtifactFile } from '../modelpack/index.js';
 import { modelPath, type ArtifactProject } from './artifact.js';
 
 /** The file's own size: packing records it in the layer's file metadata; a raw layer is the file. */
 function fileSize(file: ArtifactFile): number {
-  const meta = file.layer.annotations?.[ANNOTATION_FILE_METADATA] ?? file.layer.annotations?.[LEGACY_ANNOTATION_FILE_METADATA];
-  if (file.layerFormat === 'raw' || !meta) return file.size;
-  try {
-    const size = (JSON.parse(meta) as { size?: unknown }).size;
-    return typeof size === 'number' ? size : file.size;
-  } catch {
-    return file.size;
-  }
+  return unpackedSize(file) ?? file.size;
 }
 
 /** The release date of a packed model: its createdAt when packing recorded one. */

@@ -4,9 +4,10 @@
  */
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
-import { EXIT_STATUS, ModelshipError, UsageError, exitStatusOf, isModelshipError, describeError } from '../errors/index.js';
+import { EXIT_STATUS, ModelshipError, UsageError, exitStatusOf, isModelshipError, describeError, systemErrorOf } from '../errors/index.js';
 import { GLOBAL_OPTIONS, type Command, type CommandContext } from './command.js';
 import { COMMANDS, findCommand } from './registry.js';
+import { escapeControl } from './escape.js';
 import { createTerminalReporter } from './progress.js';
 import { silentReporter } from '../progress/index.js';
 
@@ -62,7 +63,7 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
     };
     const result = await command.run(ctx);
     if (json) stdout.write(JSON.stringify(result.json, null, 2) + '\n');
-    else if (result.text) stdout.write(result.text.endsWith('\n') ? result.text : result.text + '\n');
+    else if (result.text) stdout.write(escapeControl(result.text.endsWith('\n') ? result.text : result.text + '\n'));
     return result.exitCode ?? EXIT_STATUS.ok;
   } catch (err) {
     return reportError(err, { json, stdout, stderr });
@@ -77,7 +78,9 @@ function parseCommandLine(command: Command, args: string[]) {
   }
 }
 
-function reportError(err: unknown, out: { json: boolean; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): number {
+function reportError(thrown: unknown, out: { json: boolean; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): number {
+  // A full disk reads the same whichever step hit it: one line, never a stack.
+  const err = systemErrorOf(thrown) ?? thrown;
   const status = exitStatusOf(err);
   if (out.json) {
     const body = isModelshipError(err)
@@ -86,10 +89,10 @@ function reportError(err: unknown, out: { json: boolean; stdout: NodeJS.Writable
     out.stdout.write(JSON.stringify(body, null, 2) + '\n');
   }
   if (isModelshipError(err)) {
-    out.stderr.write(`error: ${err.message}\n`);
+    out.stderr.write(`error: ${escapeControl(err.message)}\n`);
   } else {
     // A bug, not a user error: the stack helps the report.
-    out.stderr.write(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    out.stderr.write(`internal error: ${escapeControl(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
     out.stderr.write('This is a bug in modelship; please report it with the command you ran.\n');
   }
   return status;

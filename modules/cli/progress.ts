@@ -1,5 +1,6 @@
 /** Progress bars on a TTY (stderr), one line per unit of work, redrawn in place. */
 import { formatBytes, type Reporter } from '../progress/index.js';
+import { escapeControl } from './escape.js';
 
 interface Unit {
   label: string;
@@ -26,7 +27,7 @@ export function createTerminalReporter(out: NodeJS.WritableStream): Reporter {
 
   return {
     start(id, label, total) {
-      units.set(id, { label, total, done: 0 });
+      units.set(id, { label: escapeControl(label), total, done: 0 });
       draw();
     },
     advance(id, bytes) {
@@ -40,7 +41,7 @@ export function createTerminalReporter(out: NodeJS.WritableStream): Reporter {
       draw(true);
     },
     note(message) {
-      out.write(`${message}\n`);
+      out.write(`${escapeControl(message)}\n`);
       drawn = 0;
     },
   };

@@ -29,6 +29,7 @@ export const FAMILY_BY_CODE: Record<string, ErrorFamily> = {
   SPEC_INVALID: 'input',
   SPEC_NOT_FOUND: 'notFound',
   SPEC_EXISTS: 'usage',
+  SPEC_LINK_OUTSIDE: 'input',
   // oci
   OCI_INVALID_REFERENCE: 'usage',
   OCI_INVALID_MANIFEST: 'input',
@@ -48,6 +49,7 @@ export const FAMILY_BY_CODE: Record<string, ErrorFamily> = {
   OCI_TLS: 'network',
   // modelpack
   UNPACK_UNSAFE_PATH: 'integrity',
+  UNPACK_TOO_LARGE: 'integrity',
   MODELPACK_CONFIG_INVALID: 'input',
   UNPACK_FAILED: 'failure',
   MODELPACK_TOOL_MISSING: 'failure',
@@ -106,6 +108,8 @@ export const FAMILY_BY_CODE: Record<string, ErrorFamily> = {
   MODEL_REGISTRY_INVALID_RESPONSE: 'network',
   MODEL_REGISTRY_DATABASE: 'failure',
   REGISTER_NOT_PINNABLE: 'usage',
+  // system
+  DISK_FULL: 'failure',
 };
 
 export class ModelshipError extends Error {
@@ -158,4 +162,24 @@ export function rethrowAs(code: string, message: string, cause: unknown): never 
 export function describeError(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+/** Failures of the machine, not of modelship or its input, that a person can fix: named once here. */
+const SYSTEM_ERRORS: Record<string, { code: string; what: string; fix: string }> = {
+  ENOSPC: { code: 'DISK_FULL', what: 'no space left on the device', fix: 'free some space, or point MODELSHIP_HOME (the store) or the output at a larger disk, then run the command again' },
+  EDQUOT: { code: 'DISK_FULL', what: 'the disk quota is used up', fix: 'free some space within your quota, or point MODELSHIP_HOME (the store) or the output at another disk, then run the command again' },
+};
+
+/** The system failure (full disk, quota) somewhere in `err`'s cause chain as a coded error naming the path, or undefined. */
+export function systemErrorOf(err: unknown): ModelshipError | undefined {
+  for (let at: unknown = err, hops = 0; at instanceof Error && hops < 8; at = at.cause, hops++) {
+    const errno = at as NodeJS.ErrnoException & { dest?: string };
+    const known = errno.code === undefined ? undefined : SYSTEM_ERRORS[errno.code];
+    if (!known) continue;
+    // A copy names its source as `path` and what it was writing as `dest`.
+    const file = errno.dest ?? errno.path;
+    const where = file ? ` writing ${file}` : '';
+    return new ModelshipError(known.code, `${known.what}${where}: ${known.fix}`, { cause: err, details: { errno: errno.code, ...(file ? { path: file } : {}) } });
+  }
+  return undefined;
 }

@@ -235,7 +235,7 @@ function checkFits(engine: Engine, text: string, param: string): number {
   if (tokens + 16 > engine.contextSize) {
     throw new ApiError(
       400,
-      `this model's context holds ${engine.contextSize} tokens, but the ${param} has ${tokens}; shorten it or serve with a larger --ctx-size.`,
+      `this model's context holds ${engine.contextSize} tokens, but the ${param === 'messages' ? 'messages have' : `${param} has`} ${tokens}; shorten it or serve with a larger --ctx-size.`,
       'invalid_request_error',
       'context_length_exceeded',
       param,

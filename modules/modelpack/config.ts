@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { z } from 'zod';
+import { parseJsonBounded } from '../json/bounded.js';
 import { ModelshipError } from '../errors/index.js';
 import { isDigest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/types.js';
@@ -163,8 +164,11 @@ function camelKeys(value: unknown): unknown {
 export function parseModelConfig(bytes: Uint8Array | string, where = 'model config'): ModelPackConfig {
   let raw: unknown;
   try {
-    raw = JSON.parse(typeof bytes === 'string' ? bytes : new TextDecoder().decode(bytes));
+    raw = parseJsonBounded(typeof bytes === 'string' ? bytes : new TextDecoder().decode(bytes), (limit) =>
+      new ModelshipError('MODELPACK_CONFIG_INVALID', `${where} nests arrays or objects more than ${limit} deep; no model config does: the artifact is malformed or malicious`),
+    );
   } catch (err) {
+    if (err instanceof ModelshipError) throw err;
     throw new ModelshipError('MODELPACK_CONFIG_INVALID', `${where} is not JSON: ${(err as Error).message}`, { cause: err });
   }
   const obj = camelKeys(raw) as Record<string, unknown>;

@@ -3,9 +3,11 @@
  * directory, minus ignored ones, each claimed by the most specific entry (as KitOps does when paths
  * intersect), sorted by path so every machine packs them in the same order.
  */
-import { lstat, readdir, stat } from 'node:fs/promises';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ModelshipError } from '../errors/index.js';
+import { escapesFolder } from '../fs/inside.js';
+import { describePath } from '../fs/kind.js';
 import type { FileKind, ModelSpec, SpecFileEntry } from '../project/model-spec.js';
 import { normalizeSpecPath, specPathMatcher, specPathSpecificity } from '../project/paths.js';
 import { hasGlob, ignoreDialectOf, isIgnored, parsePatterns } from '../project/ignore.js';
@@ -24,25 +26,32 @@ export interface ResolvedFile {
   ino: number;
 }
 
+/** A symbolic link inside the project whose target, every link resolved, lies outside it. */
+interface OutsideLink {
+  target: string;
+}
+
 /** Never packed: version control and the files that describe the package itself. */
 const ALWAYS_SKIPPED = ['.git', '.modelship', '.kitignore', '.modelshipignore', '.dockerignore'];
 
-type Candidate = Omit<ResolvedFile, 'kind' | 'entry'>;
+type Candidate = Omit<ResolvedFile, 'kind' | 'entry'> & { outside?: OutsideLink };
 
-async function walk(root: string, rel: string, out: Candidate[]): Promise<void> {
+async function walk(root: string, realRoot: string, rel: string, out: Candidate[]): Promise<void> {
   const entries = await readdir(join(root, rel), { withFileTypes: true });
   for (const entry of entries) {
     const path = rel ? `${rel}/${entry.name}` : entry.name;
     if (!rel && ALWAYS_SKIPPED.includes(entry.name)) continue;
     const abs = join(root, path);
     if (entry.isDirectory()) {
-      await walk(root, path, out);
+      await walk(root, realRoot, path, out);
       continue;
     }
     // Symlinked files are packed as the file they point to; symlinked directories are not followed (no loops).
     const info = entry.isSymbolicLink() ? await stat(abs).catch(() => undefined) : await lstat(abs);
     if (!info || !info.isFile()) continue;
-    out.push({ path, absPath: abs, size: info.size, mode: info.mode, mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs, ino: info.ino });
+    // A link out of the project is only an error if something packs it, so it is remembered, not refused here.
+    const target = entry.isSymbolicLink() ? await escapesFolder(realRoot, abs) : undefined;
+    out.push({ path, absPath: abs, size: info.size, mode: info.mode, mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs, ino: info.ino, ...(target ? { outside: { target } } : {}) });
   }
 }
 
@@ -67,7 +76,7 @@ export async function resolveSpecFiles(spec: ModelSpec): Promise<ResolvedFile[]>
   const info = await stat(root).catch(() => undefined);
   if (!info?.isDirectory()) throw new ModelshipError('SPEC_NOT_FOUND', `model folder ${root} does not exist or is not a directory`, { details: { path: root } });
   const candidates: Candidate[] = [];
-  await walk(root, '', candidates);
+  await walk(root, await realpath(root), '', candidates);
   const dialect = ignoreDialectOf(spec);
   const ignore = parsePatterns(spec.ignore, dialect);
   const specFile = spec.source.file ? basename(spec.source.file) : undefined;
@@ -82,17 +91,33 @@ export async function resolveSpecFiles(spec: ModelSpec): Promise<ResolvedFile[]>
       if (!best || m.specificity > best.specificity) best = m;
     }
     if (!best) continue;
+    if (c.outside) {
+      throw new ModelshipError(
+        'SPEC_LINK_OUTSIDE',
+        `${where}: files[${best.order}] ("${best.entry.path}") takes ${c.path}, a symbolic link to ${c.outside.target}, outside the project folder ${root}; ` +
+          'packing it would publish that file. Copy the file into the project, or remove the link (or ignore it in .modelshipignore)',
+        { details: { link: c.path, target: c.outside.target, contextDir: root } },
+      );
+    }
     matchedCount[best.order]!++;
-    resolved.push({ ...c, kind: best.entry.kind, entry: best.order });
+    const { outside: _inside, ...file } = c;
+    resolved.push({ ...file, kind: best.entry.kind, entry: best.order });
   }
   // A specific file that is missing is a mistake worth stopping for; an empty directory or glob is not.
-  matchers.forEach((m, i) => {
+  for (const [i, m] of matchers.entries()) {
     const p = normalizeSpecPath(m.entry.path);
-    if (matchedCount[i] === 0 && 'path' in p && !hasGlob(p.path) && p.path !== '.' && !candidates.some((c) => c.path === p.path || c.path.startsWith(`${p.path}/`))) {
-      throw new ModelshipError('SPEC_INVALID', `${where}: files[${i}] path "${m.entry.path}" does not exist under ${root}; fix the path or create the file`, {
-        details: { path: m.entry.path, contextDir: root },
-      });
-    }
-  });
+    if (matchedCount[i] !== 0 || !('path' in p) || hasGlob(p.path) || p.path === '.' || candidates.some((c) => c.path === p.path || c.path.startsWith(`${p.path}/`))) continue;
+    const what = await describePath(join(root, p.path));
+    const problem = !what
+      ? `does not exist under ${root}; fix the path or create the file`
+      : what.text === 'a symbolic link to a folder'
+        ? `is ${what.text}; linked folders are not followed: name the real folder, inside the project`
+        : what.info?.isFile() || what.info?.isDirectory()
+        ? `is ${what.text} reached through a linked or skipped folder (${ALWAYS_SKIPPED.join(', ')}), which are not packed: name its real path in the project`
+        : `is ${what.text}; only regular files, folders and links to files are packed: name the file itself`;
+    throw new ModelshipError('SPEC_INVALID', `${where}: files[${i}] path "${m.entry.path}" ${problem}`, {
+      details: { path: m.entry.path, contextDir: root, ...(what ? { kind: what.text } : {}) },
+    });
+  }
   return resolved.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

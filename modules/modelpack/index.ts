@@ -20,7 +20,7 @@ export { buildModelCar } from './modelcar.js';
 export type { ModelCarBase, ModelCarResult } from './modelcar.js';
 export { packModelKit, MODELKIT_ARTIFACT_TYPE, MODELKIT_CONFIG_MEDIA_TYPE, modelKitLayerMediaType } from './modelkit.js';
 export type { ModelKitResult, ModelKitLayerKind } from './modelkit.js';
-export { readArtifact, detectFormat, artifactFiles, modelRootOf } from './read.js';
+export { readArtifact, detectFormat, artifactFiles, modelRootOf, unpackedSize } from './read.js';
 export type { ArtifactFormat, ArtifactFile, ModelArtifactView } from './read.js';
 export { unpack, unpackView, parseUnpackFilter, safeRelativePath, UNPACK_FILTER_KINDS } from './unpack.js';
 export type { UnpackFilter, UnpackFilterKind, UnpackOptions, UnpackResult, UnpackedFile } from './unpack.js';

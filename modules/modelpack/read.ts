@@ -3,13 +3,16 @@
  * Docker model artifacts, Ollama manifests and ModelCar images, so inspect and unpack work on all.
  */
 import { ModelshipError } from '../errors/index.js';
+import { parseJsonBounded } from '../json/bounded.js';
 import { fetchManifest, fetchManifestBytes } from '../oci/manifest.js';
 import { MEDIA_TYPE, type Descriptor, type ImageManifest, type ReadOnlyTarget } from '../oci/types.js';
 import type { FileKind } from '../project/model-spec.js';
 import { parseModelConfig } from './config.js';
 import {
+  ANNOTATION_FILE_METADATA,
   ANNOTATION_FILEPATH,
   ANNOTATION_TITLE,
+  LEGACY_ANNOTATION_FILE_METADATA,
   LEGACY_ANNOTATION_FILEPATH,
   isModelArtifactType,
   isModelConfigMediaType,
@@ -34,6 +37,22 @@ export interface ArtifactFile {
   layer: Descriptor;
   /** The file's path in the artifact as its annotation names it (a tar layer's `path` is the unpack root "."). */
   name?: string;
+}
+
+/**
+ * The bytes a layer holds once unpacked, where known: a raw layer is the file; for a tar layer,
+ * packing records the file's size in the file metadata annotation. Undefined when nothing says.
+ */
+export function unpackedSize(file: Pick<ArtifactFile, 'layerFormat' | 'size' | 'layer'>): number | undefined {
+  if (file.layerFormat === 'raw') return file.size;
+  const meta = file.layer.annotations?.[ANNOTATION_FILE_METADATA] ?? file.layer.annotations?.[LEGACY_ANNOTATION_FILE_METADATA];
+  if (!meta) return undefined;
+  try {
+    const size = (JSON.parse(meta) as { size?: unknown }).size;
+    return typeof size === 'number' && Number.isSafeInteger(size) && size >= 0 ? size : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface ModelArtifactView {
@@ -152,9 +171,11 @@ async function readConfig(target: ReadOnlyTarget, manifest: ImageManifest, where
   if (manifest.config.size > MAX_CONFIG_BYTES) return undefined;
   const bytes = await fetchManifestBytes(target, manifest.config, `${where} config`);
   if (isModelConfigMediaType(manifest.config.mediaType)) return parseModelConfig(bytes, `${where} config ${manifest.config.digest}`);
+  const tooDeep = (limit: number) => new ModelshipError('MODEL_INVALID', `${where}: config ${manifest.config.digest} nests arrays or objects more than ${limit} deep; the artifact is malformed or malicious`);
   try {
-    return JSON.parse(new TextDecoder().decode(bytes));
-  } catch {
+    return parseJsonBounded(new TextDecoder().decode(bytes), tooDeep);
+  } catch (err) {
+    if (err instanceof ModelshipError) throw err;
     return undefined;
   }
 }

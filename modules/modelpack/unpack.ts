@@ -6,15 +6,15 @@
  * removes the whole class of escapes through them.
  */
 import { createWriteStream } from 'node:fs';
-import { chmod, lstat, mkdir, readdir, realpath, rename, rm, rmdir } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { dirname, join, posix, sep } from 'node:path';
-import type { Readable } from 'node:stream';
+import { join, posix } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { extract as tarExtract } from 'tar-stream';
 import { ModelshipError, isModelshipError } from '../errors/index.js';
 import type { ReadOnlyTarget } from '../oci/types.js';
-import { silentReporter, type Reporter } from '../progress/index.js';
+import { formatBytes, silentReporter, type Reporter } from '../progress/index.js';
 import type { FileKind } from '../project/model-spec.js';
 import { compressionOf, decompressor } from './compress.js';
 import { ANNOTATION_FILE_METADATA, LEGACY_ANNOTATION_FILE_METADATA } from './mediatypes.js';
@@ -34,7 +34,14 @@ export interface UnpackOptions {
   /** Any of these selects a file; none selects everything. */
   filters?: UnpackFilter[];
   reporter?: Reporter;
+  /** How many times its stored size a tar layer may expand to (beyond EXPANSION_FLOOR); 0 for no limit. */
+  maxRatio?: number;
 }
+
+/** Default for `maxRatio`: text compresses about 10x, weights hardly at all; 1000x is a bomb. */
+export const DEFAULT_MAX_RATIO = 100;
+/** Any layer may expand to this much, however small it is stored. */
+export const EXPANSION_FLOOR = 256 * 1024 * 1024;
 
 export interface UnpackedFile {
   path: string;
@@ -51,6 +58,7 @@ export interface UnpackResult {
 }
 
 const STAGING_PREFIX = '.modelship-unpack-';
+const CONTROL_CHARACTER = /[\u0001-\u001f\u007f-\u009f]/;
 
 /** `weights`, `docs:README.md`, `code:src/` … */
 export function parseUnpackFilter(text: string): UnpackFilter {
@@ -68,9 +76,16 @@ function unsafe(message: string, details: Record<string, unknown>): ModelshipErr
   return new ModelshipError('UNPACK_UNSAFE_PATH', `${message}; nothing was unpacked. The artifact is malformed or malicious: do not use it`, { details });
 }
 
+/** The target folder, not the artifact, is in the way: a link, or a file where a folder must go. */
+function blocked(message: string, details: Record<string, unknown>): ModelshipError {
+  return new ModelshipError('UNPACK_UNSAFE_PATH', `${message}; nothing was unpacked`, { details });
+}
+
 /** A normalised `/`-separated relative path, or UNPACK_UNSAFE_PATH naming `where`. */
 export function safeRelativePath(raw: string, where: string): string {
   if (raw === '' || raw.includes('\0')) throw unsafe(`${where}: empty or NUL-containing path "${raw}"`, { path: raw });
+  // A control character in a file name can rewrite the terminal of whoever lists the folder.
+  if (CONTROL_CHARACTER.test(raw)) throw unsafe(`${where}: path ${JSON.stringify(raw)} contains control characters`, { path: raw });
   if (raw.startsWith('/') || raw.startsWith('\\') || /^[A-Za-z]:/.test(raw)) throw unsafe(`${where}: absolute path "${raw}"`, { path: raw });
   const parts = raw.replace(/\\/g, '/').split('/');
   if (parts.includes('..')) throw unsafe(`${where}: path "${raw}" climbs out with ".."`, { path: raw });
@@ -139,7 +154,36 @@ async function stageRaw(target: ReadOnlyTarget, file: ArtifactFile, path: string
   reporter.finish(file.digest, 'done');
 }
 
-async function stageTar(target: ReadOnlyTarget, file: ArtifactFile, base: string, stage: Stage, filters: UnpackFilter[] | undefined, reporter: Reporter): Promise<void> {
+/** The most bytes a layer stored in `size` bytes may expand to, or Infinity. */
+export function expansionLimit(size: number, maxRatio = DEFAULT_MAX_RATIO): number {
+  return maxRatio > 0 ? Math.max(size * maxRatio, EXPANSION_FLOOR) : Infinity;
+}
+
+function tooLarge(file: ArtifactFile, limit: number, maxRatio: number): ModelshipError {
+  return new ModelshipError(
+    'UNPACK_TOO_LARGE',
+    `layer ${file.digest} (${formatBytes(file.size)} stored) expands past ${formatBytes(limit)}, more than ${maxRatio} times its size; nothing was unpacked. ` +
+      'This is how a decompression bomb looks: if you trust the artifact, raise the limit with --max-ratio N (0 for none)',
+    { details: { layer: file.digest, size: file.size, limit, maxRatio } },
+  );
+}
+
+/** Counts bytes leaving the decompressor and fails once they pass `limit`. */
+function expansionGuard(limit: number, fail: () => Error): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      seen += chunk.length;
+      callback(seen > limit ? fail() : null, chunk);
+    },
+  });
+}
+
+async function stageTar(target: ReadOnlyTarget, file: ArtifactFile, base: string, stage: Stage, opts: UnpackOptions, reporter: Reporter): Promise<void> {
+  const filters = opts.filters;
+  const maxRatio = opts.maxRatio ?? DEFAULT_MAX_RATIO;
+  const limit = expansionLimit(file.size, maxRatio);
+  let declared = 0;
   reporter.start(file.digest, `${file.mediaType} ${file.digest.slice(7, 19)}`, file.size);
   const where = (name: string) => `layer ${file.digest} entry "${name}"`;
   const blob = await target.fetch(file.layer);
@@ -148,6 +192,12 @@ async function stageTar(target: ReadOnlyTarget, file: ArtifactFile, base: string
   const done = (async () => {
     for await (const entry of extractor as unknown as AsyncIterable<Readable & { header: { name: string; type?: string | null; mode?: number; size?: number } }>) {
       const { name, type } = entry.header;
+      // The sizes tar headers declare tell of a bomb before its bytes are inflated.
+      declared += entry.header.size ?? 0;
+      if (declared > limit) {
+        entry.resume();
+        throw tooLarge(file, limit, maxRatio);
+      }
       if (type === 'directory') {
         safeRelativePath(name, where(name));
         entry.resume();
@@ -173,24 +223,75 @@ async function stageTar(target: ReadOnlyTarget, file: ArtifactFile, base: string
   })();
   done.catch((err: unknown) => extractor.destroy(err as Error));
   // The blob's verifying stream fails at its end on a wrong digest, so the whole layer is checked before use.
-  await Promise.all([pipeline(blob, decompressor(compressionOf(file.layerFormat)), extractor as unknown as NodeJS.WritableStream), done]);
+  let bomb: ModelshipError | undefined;
+  const guard = expansionGuard(limit, () => (bomb = tooLarge(file, limit, maxRatio)));
+  // Whichever stream notices first, a tripped guard is the reason to report.
+  await Promise.all([pipeline(blob, decompressor(compressionOf(file.layerFormat)), guard, extractor as unknown as NodeJS.WritableStream), done]).catch((err: unknown) => {
+    throw bomb ?? err;
+  });
   reporter.finish(file.digest, 'done');
 }
 
-/** Move staged files into `dir`, each parent checked to resolve inside `dir` (no pre-existing link escapes). */
-async function place(stage: Stage, dir: string): Promise<void> {
-  const realDir = await realpath(dir);
+/**
+ * Checks where every file would land before anything moves: each parent must be a real folder
+ * inside `dir` or absent, the file itself absent or a regular file. lstat, so no link is followed.
+ */
+async function checkPlacement(stage: Stage, dir: string): Promise<void> {
+  const folders = new Set<string>();
   for (const file of stage.files) {
-    const final = join(dir, ...file.path.split('/'));
-    await mkdir(dirname(final), { recursive: true });
-    const realParent = await realpath(dirname(final));
-    if (realParent !== realDir && !realParent.startsWith(realDir + sep)) {
-      throw unsafe(`"${file.path}" would be written through a link to ${realParent}, outside ${dir}`, { path: file.path });
+    const parts = file.path.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const rel = parts.slice(0, i).join('/');
+      if (folders.has(rel)) continue;
+      const info = await lstat(join(dir, ...parts.slice(0, i))).catch(() => undefined);
+      if (!info) break;
+      if (info.isSymbolicLink()) throw blocked(`"${file.path}" would be written through a link: "${rel}" in ${dir} points elsewhere; remove the link or unpack into another folder`, { path: file.path, link: rel });
+      if (!info.isDirectory()) throw blocked(`"${file.path}" needs "${rel}" as a folder, but it is a file in ${dir}`, { path: file.path });
+      folders.add(rel);
     }
-    const existing = await lstat(final).catch(() => undefined);
-    if (existing && !existing.isFile()) throw unsafe(`"${file.path}" exists in ${dir} and is not a regular file`, { path: file.path });
-    await chmod(file.staged, file.mode);
-    await rename(file.staged, final);
+    const existing = await lstat(join(dir, ...parts)).catch(() => undefined);
+    if (existing && !existing.isFile()) throw blocked(`"${file.path}" exists in ${dir} and is not a regular file`, { path: file.path });
+  }
+}
+
+/** Creates `rel`'s missing parent folders one at a time (never through a link), recording each for undo. */
+async function makeParents(dir: string, rel: string, undo: (() => Promise<unknown>)[]): Promise<void> {
+  const parts = rel.split('/').slice(0, -1);
+  for (let i = 1; i <= parts.length; i++) {
+    const folder = join(dir, ...parts.slice(0, i));
+    const made = await mkdir(folder).then(() => true, (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+      return false;
+    });
+    if (made) undo.push(() => rmdir(folder));
+    else if (!(await lstat(folder)).isDirectory()) throw blocked(`"${rel}" would be written through "${parts.slice(0, i).join('/')}", which changed while unpacking`, { path: rel });
+  }
+}
+
+/**
+ * Moves staged files into `dir` once the whole plan checked out; a failure part-way puts back
+ * every file it replaced and removes every file and folder it added.
+ */
+async function place(stage: Stage, dir: string): Promise<void> {
+  await checkPlacement(stage, dir);
+  const undo: (() => Promise<unknown>)[] = [];
+  let kept = 0;
+  try {
+    for (const file of stage.files) {
+      const final = join(dir, ...file.path.split('/'));
+      await makeParents(dir, file.path, undo);
+      if (await lstat(final).then((i) => i.isFile(), () => false)) {
+        const backup = join(stage.root, `keep-${kept++}`);
+        await rename(final, backup);
+        undo.push(() => rename(backup, final));
+      }
+      await chmod(file.staged, file.mode);
+      await rename(file.staged, final);
+      undo.push(() => rename(final, file.staged));
+    }
+  } catch (err) {
+    for (const step of undo.reverse()) await step().catch(() => {});
+    throw err;
   }
 }
 
@@ -218,7 +319,7 @@ export async function unpackView(target: ReadOnlyTarget, view: ModelArtifactView
         stage.claim(path, `layer ${file.digest}`);
         await stageRaw(target, file, path, stage, reporter);
       } else {
-        await stageTar(target, file, path, stage, opts.filters, reporter);
+        await stageTar(target, file, path, stage, opts, reporter);
       }
     }
     await place(stage, dir);

@@ -2,6 +2,7 @@
  * Manifests and indexes read from untrusted bytes: size cap, JSON, every bad field listed at once.
  * Unknown media types are not parsed at all; they are content like any blob.
  */
+import { parseJsonBounded } from '../json/bounded.js';
 import { ModelshipError } from '../errors/index.js';
 import { isDigest, jsonContent } from './digest.js';
 import { readAllVerified } from './verify.js';
@@ -60,8 +61,11 @@ function parseJsonObject(bytes: Uint8Array, where: string): Record<string, unkno
   }
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    value = parseJsonBounded(new TextDecoder('utf-8', { fatal: true }).decode(bytes), (limit) =>
+      new ModelshipError('OCI_INVALID_MANIFEST', `manifest from ${where} nests arrays or objects more than ${limit} deep; it is malformed or malicious`, { details: { where } }),
+    );
   } catch (err) {
+    if (err instanceof ModelshipError) throw err;
     throw new ModelshipError('OCI_INVALID_MANIFEST', `manifest from ${where} is not valid UTF-8 JSON: ${(err as Error).message}`, { cause: err, details: { where } });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {

@@ -106,6 +106,8 @@ export function parseRemoteReference(input: string): RemoteReference {
     registry = first;
     repository = rest.slice(slash + 1);
     if (!DOMAIN.test(registry)) throw invalid(input, `"${registry}" is not a valid registry host[:port]`);
+    const port = /\]?:(\d+)$/.exec(registry)?.[1];
+    if (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65535)) throw invalid(input, `port ${port} is outside 1-65535`);
   } else {
     registry = DOCKER_HUB;
     repository = rest;

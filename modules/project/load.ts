@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelshipError } from '../errors/index.js';
 import { pathExists } from '../fs/exists.js';
+import { describePath } from '../fs/kind.js';
 import { detectSpec } from './detect.js';
 import { readIgnoreFiles } from './ignore.js';
 import { parseKitfile, type ParseContext } from './kitfile.js';
@@ -38,6 +39,16 @@ export async function findSpecFile(dir: string): Promise<FoundSpecFile | undefin
   const distinct = present.filter(([file], i) => present.findIndex(([f]) => f.toLowerCase() === file.toLowerCase()) === i);
   const [first, ...rest] = distinct;
   return first ? { file: first[0], format: first[1], others: rest.map(([f]) => f) } : undefined;
+}
+
+/** A spec must be a regular file: reading a FIFO would wait forever, a folder or device makes no sense. */
+async function requireRegularFile(file: string): Promise<void> {
+  const what = await describePath(file);
+  if (what?.info?.isFile()) return;
+  const text = what?.text ?? 'missing';
+  throw new ModelshipError('SPEC_INVALID', `spec file ${file} is ${text}, not a regular file: give the path of a modelship.yaml, Kitfile or Modelfile`, {
+    details: { file, kind: text },
+  });
 }
 
 /** The format a file name implies, for `-f FILE`. */
@@ -75,7 +86,8 @@ export async function loadSpec(dir: string, file?: string, opts: LoadSpecOptions
   let chosen: { file: string; format: SpecFormat } | undefined;
   if (file) {
     const abs = path.resolve(contextDir, file);
-    if (!(await pathExists(abs))) throw new ModelshipError('SPEC_NOT_FOUND', `spec file ${abs} does not exist`);
+    if (!(await describePath(abs))) throw new ModelshipError('SPEC_NOT_FOUND', `spec file ${abs} does not exist`);
+    await requireRegularFile(abs);
     chosen = { file: abs, format: formatOfFile(abs) };
   } else {
     const found = await findSpecFile(contextDir);
@@ -85,6 +97,7 @@ export async function loadSpec(dir: string, file?: string, opts: LoadSpecOptions
     chosen = found;
   }
   if (!chosen) return detectSpec(contextDir);
+  if (!file) await requireRegularFile(chosen.file);
   const text = await readFile(chosen.file, 'utf8');
   const spec = parseSpecText(text, chosen.format, { file: chosen.file, contextDir });
   const fromFiles = await readIgnoreFiles(contextDir);

@@ -2,6 +2,7 @@
  * safetensors header: 8-byte little-endian length, then JSON naming each tensor's dtype and shape.
  * Only the header is read.
  */
+import { parseJsonBounded } from '../json/bounded.js';
 import { open } from 'node:fs/promises';
 import { ModelshipError } from '../errors/index.js';
 
@@ -27,8 +28,9 @@ export async function readSafetensorsHeader(file: string): Promise<SafetensorsIn
     await fh.read(json, 0, json.length, 8);
     let header: Record<string, unknown>;
     try {
-      header = JSON.parse(json.toString('utf8')) as Record<string, unknown>;
+      header = parseJsonBounded(json.toString('utf8'), (limit) => invalid(file, 8, `header nests arrays or objects more than ${limit} deep; the file is malformed or malicious`)) as Record<string, unknown>;
     } catch (err) {
+      if (err instanceof ModelshipError) throw err;
       throw invalid(file, 8, `header is not JSON (${(err as Error).message})`);
     }
     const info: SafetensorsInfo = { elementsByDtype: {}, paramCount: 0, metadata: {} };

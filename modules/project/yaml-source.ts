@@ -4,7 +4,7 @@
  */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { z } from 'zod';
-import { ModelshipError } from '../errors/index.js';
+import { ModelshipError, describeError } from '../errors/index.js';
 
 export interface YamlSource {
   file: string;
@@ -86,7 +86,13 @@ function describeExpected(issue: z.core.$ZodIssue): string {
  * becomes its source text, as KitOps' Go decoder does, so 1.0 stays "1.0".
  */
 export function readYamlAs<S extends z.ZodType>(src: YamlSource, schema: S, what: string): z.infer<S> {
-  let value: unknown = src.doc.toJS({ maxAliasCount: 100 });
+  let value: unknown;
+  try {
+    value = src.doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // The yaml library stops alias expansion that would grow without bound (a "billion laughs" file).
+    throw specError(src.file, undefined, `not a usable ${what}: ${describeError(err)}; write the values out instead of nesting aliases`);
+  }
   if (value === null || value === undefined) value = {};
   for (let round = 0; round < 2; round++) {
     const result = schema.safeParse(value);

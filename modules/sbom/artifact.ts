@@ -2,6 +2,7 @@
  * SBOMs for packed artifacts: the input comes from the manifest and the ModelPack config, so no
  * weight is fetched.
  */
+import { parseJsonBounded } from '../json/bounded.js';
 import { ModelshipError } from '../errors/index.js';
 import {
   fetchManifest,
@@ -35,8 +36,11 @@ export async function sbomInputFromArtifact(target: ReadOnlyTarget, subject: Des
   if (/^application\/vnd\.(cncf|cnai)\.model\.config\.v1\+json$/.test(manifest.config.mediaType)) {
     const bytes = await readAllVerified(await target.fetch(manifest.config), manifest.config, MAX_CONFIG_BYTES, reference);
     try {
-      modelConfig = rec(JSON.parse(new TextDecoder().decode(bytes)));
+      modelConfig = rec(parseJsonBounded(new TextDecoder().decode(bytes), (limit) =>
+        new ModelshipError('SBOM_INVALID', `the ModelPack config ${manifest.config.digest} of ${reference} nests arrays or objects more than ${limit} deep; the artifact is malformed or malicious`),
+      ));
     } catch (err) {
+      if (err instanceof ModelshipError) throw err;
       throw new ModelshipError('SBOM_INVALID', `the ModelPack config ${manifest.config.digest} of ${reference} is not JSON: repack the model`, { cause: err });
     }
   }

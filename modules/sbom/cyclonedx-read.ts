@@ -2,6 +2,7 @@
  * Checks CycloneDX 1.6 JSON against the official schema plus the references the schema cannot
  * see, and reads a BOM back into a small typed view.
  */
+import { parseJsonBounded } from '../json/bounded.js';
 import type { ValidateFunction } from 'ajv';
 import { ModelshipError } from '../errors/index.js';
 import { draft7Validator, schemaErrors, type SchemaError } from './ajv.js';
@@ -107,8 +108,9 @@ export function readCycloneDx(json: string | unknown, where = 'CycloneDX documen
   let bom: unknown = json;
   if (typeof json === 'string') {
     try {
-      bom = JSON.parse(json);
+      bom = parseJsonBounded(json, (limit) => new ModelshipError('SBOM_INVALID', `${where} nests arrays or objects more than ${limit} deep; no SBOM does: it is malformed or malicious`));
     } catch (err) {
+      if (err instanceof ModelshipError) throw err;
       throw new ModelshipError('SBOM_INVALID', `${where} is not JSON: ${(err as Error).message}`, { cause: err });
     }
   }

@@ -2,6 +2,7 @@
  * Evaluation results files, read with modules/card's parser (lm-evaluation-harness output, a
  * Hugging Face model-index, or a list of {task, dataset, metric, value}) as one row per metric.
  */
+import { requireInsideProject } from '../fs/inside.js';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -21,7 +22,9 @@ export function parseEvaluation(text: string, file: string): EvaluationResult[] 
 export async function readEvaluationFile(dir: string): Promise<{ file: string; results: EvaluationResult[] } | undefined> {
   for (const name of EVALUATION_FILES) {
     const abs = path.join(dir, name);
-    if (existsSync(abs)) return { file: name, results: parseEvaluation(await readFile(abs, 'utf8'), name) };
+    if (!existsSync(abs)) continue;
+    await requireInsideProject(dir, abs, name);
+    return { file: name, results: parseEvaluation(await readFile(abs, 'utf8'), name) };
   }
   return undefined;
 }

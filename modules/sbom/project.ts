@@ -8,6 +8,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ModelshipError } from '../errors/index.js';
+import { requireInsideProject } from '../fs/inside.js';
 import { listProjectFiles, specEntryMatcher } from '../project/index.js';
 import { readDependencies } from './deps/index.js';
 import { readEvaluationFile } from './evaluation.js';
@@ -45,6 +46,7 @@ export async function sbomInputFromProject(dir: string, spec: SbomSpec, options:
   const readme = ['README.md', 'readme.md', 'README.markdown'].map((n) => path.join(root, n)).find(existsSync);
   let evaluation: EvaluationResult[] = [];
   if (readme) {
+    await requireInsideProject(root, readme, path.basename(readme));
     const facts = readReadme(await readFile(readme, 'utf8'), path.relative(root, readme));
     if (Object.keys(facts.card).length) input.modelCard = facts.card;
     evaluation = facts.evaluation;

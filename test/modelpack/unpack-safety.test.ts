@@ -1,4 +1,4 @@
-import { readdir, mkdir, symlink, writeFile, truncate, chmod, lstat } from 'node:fs/promises';
+import { readdir, readFile, mkdir, symlink, writeFile, truncate, chmod, lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { pack as tarPack, type Header } from 'tar-stream';
@@ -60,7 +60,7 @@ async function expectRefused(store: LayoutTarget, match: RegExp): Promise<void> 
     () => undefined,
     (e: unknown) => e,
   );
-  expect(err).toMatchObject({ code: expect.stringMatching(/^(UNPACK_UNSAFE_PATH|OCI_DIGEST_MISMATCH|OCI_SIZE_MISMATCH)$/) });
+  expect(err).toMatchObject({ code: expect.stringMatching(/^(UNPACK_UNSAFE_PATH|UNPACK_TOO_LARGE|OCI_DIGEST_MISMATCH|OCI_SIZE_MISMATCH)$/) });
   expect((err as Error).message).toMatch(match);
   // Nothing written: not the good file before the bad one, not a staging folder, not the target itself.
   expect(await readdir(parent)).toEqual([]);
@@ -152,5 +152,90 @@ describe('unpack refuses malicious layers and writes nothing', () => {
     await writeFile(join(out, '.modelship-unpack-deadbeef', '0'), 'partial');
     await unpack(store, 'v1', out);
     expect(await readdir(out)).toEqual(['w.bin']);
+  });
+});
+
+describe('unpack never writes through or over what the target holds when it fails', () => {
+  it('refuses a link to a folder elsewhere, creating nothing there and changing no file', async () => {
+    const out = await tempDir('modelship-target-');
+    const outside = await tempDir('modelship-outside-');
+    await symlink(outside, join(out, 'evil'));
+    await writeFile(join(out, 'aaa.txt'), 'mine');
+    const store = await artifact([
+      { mediaType: RAW, bytes: Buffer.from('theirs'), annotations: { 'org.cncf.model.filepath': 'aaa.txt' } },
+      { mediaType: TAR, bytes: await tarOf([{ name: 'evil/sub/x', body: 'x' }]) },
+    ]);
+    await expect(unpack(store, 'bad', out)).rejects.toMatchObject({ code: 'UNPACK_UNSAFE_PATH', message: expect.stringContaining('through a link: "evil"') });
+    expect(await readdir(outside)).toEqual([]);
+    expect(await readFile(join(out, 'aaa.txt'), 'utf8')).toBe('mine');
+    expect((await readdir(out)).sort()).toEqual(['aaa.txt', 'evil']);
+  });
+
+  it('puts back every file it replaced and removes every folder it made when a later move fails', async () => {
+    const out = await tempDir('modelship-target-');
+    await writeFile(join(out, 'aaa.txt'), 'mine');
+    // A name longer than the file system allows passes every check and fails only at the move (even as root).
+    const store = await artifact([
+      { mediaType: RAW, bytes: Buffer.from('theirs'), annotations: { 'org.cncf.model.filepath': 'aaa.txt' } },
+      { mediaType: RAW, bytes: Buffer.from('new'), annotations: { 'org.cncf.model.filepath': `made/${'n'.repeat(300)}/new.txt` } },
+    ]);
+    await expect(unpack(store, 'bad', out)).rejects.toMatchObject({ code: 'UNPACK_FAILED', message: expect.stringContaining('nothing was unpacked') });
+    expect(await readFile(join(out, 'aaa.txt'), 'utf8')).toBe('mine');
+    expect(await readdir(out)).toEqual(['aaa.txt']);
+  });
+});
+
+describe('unpack refuses control characters in file names', () => {
+  it('in a tar entry and in a filepath annotation', async () => {
+    await expectRefused(await artifact([{ mediaType: TAR, bytes: await tarOf([good, { name: '\x1b[2JFAKE OK', body: 'x' }]) }]), /contains control characters/);
+    await expectRefused(await artifact([{ mediaType: RAW, bytes: Buffer.from('w'), annotations: { 'org.cncf.model.filepath': 'a\rb' } }]), /contains control characters/);
+  });
+});
+
+/** A ustar header for one regular file of `size` bytes (written by hand: no packer streams 2 GiB to make a test). */
+function ustarHeader(name: string, size: number): Buffer {
+  const h = Buffer.alloc(512);
+  const field = (offset: number, length: number, value: string) => h.write(value, offset, length, 'ascii');
+  field(0, 100, name);
+  field(100, 8, '0000644\0');
+  field(108, 8, '0000000\0');
+  field(116, 8, '0000000\0');
+  field(124, 12, `${size.toString(8).padStart(11, '0')}\0`);
+  field(136, 12, '00000000000\0');
+  field(156, 1, '0');
+  field(257, 6, 'ustar\0');
+  field(263, 2, '00');
+  h.fill(' ', 148, 156);
+  let sum = 0;
+  for (const b of h) sum += b;
+  field(148, 8, `${sum.toString(8).padStart(6, '0')}\0 `);
+  return h;
+}
+
+/** gzip members concatenated (gunzip reads them as one stream): `count` MiB of zeros cost about 1 KiB each. */
+function gzipOfZeros(prefix: Buffer, mebibytes: number, suffix: Buffer): Buffer {
+  const mib = gzipSync(Buffer.alloc(1024 * 1024));
+  return Buffer.concat([gzipSync(prefix), ...Array.from({ length: mebibytes }, () => mib), gzipSync(suffix)]);
+}
+
+describe('unpack refuses decompression bombs', () => {
+  const GZ = 'application/vnd.cncf.model.dataset.v1.tar+gzip';
+
+  it('a 2 MiB tar+gzip layer holding a 2 GiB file, told by its header before inflating it', async () => {
+    const bytes = gzipOfZeros(ustarHeader('zeros.bin', 2048 * 1024 * 1024), 2048, Buffer.alloc(1024));
+    expect(bytes.length).toBeLessThan(3 * 1024 * 1024);
+    const started = Date.now();
+    await expectRefused(await artifact([{ mediaType: GZ, bytes }]), /expands past 256.0 MiB, more than 100 times its size.*--max-ratio/);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('counts the inflated bytes too, whatever the headers say, and the limit can be lifted', async () => {
+    // A small good tar followed by 260 MiB of zero blocks: tar reads them as the end, but they are still inflated.
+    const bytes = gzipOfZeros(await tarOf([good]), 260, Buffer.alloc(0));
+    const store = await artifact([{ mediaType: GZ, bytes }]);
+    await expectRefused(store, /expands past 256.0 MiB/);
+    const out = join(await tempDir('modelship-target-'), 'out');
+    const lifted = await unpack(store, 'bad', out, { maxRatio: 0 });
+    expect(lifted.files.map((f) => f.path)).toEqual(['fine.txt']);
   });
 });

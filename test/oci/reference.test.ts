@@ -17,6 +17,8 @@ describe('parseReference', () => {
     [`ghcr.io/org/model:v1@${digest}`, { kind: 'remote', registry: 'ghcr.io', repository: 'org/model', tag: 'v1', digest }],
     ['ubuntu', { kind: 'remote', registry: 'docker.io', repository: 'library/ubuntu' }],
     ['user/repo:tag', { kind: 'remote', registry: 'docker.io', repository: 'user/repo', tag: 'tag' }],
+    ['127.0.0.1:65535/x', { kind: 'remote', registry: '127.0.0.1:65535', repository: 'x' }],
+    ['[::1]:5000/x', { kind: 'remote', registry: '[::1]:5000', repository: 'x' }],
     ['index.docker.io/ubuntu', { kind: 'remote', registry: 'docker.io', repository: 'library/ubuntu' }],
     ['docker://reg.example.com:443/a__b/c-d.e:1.0', { kind: 'remote', registry: 'reg.example.com:443', repository: 'a__b/c-d.e', tag: '1.0' }],
   ])('parses %s', (input, expected) => {
@@ -33,6 +35,9 @@ describe('parseReference', () => {
     ['https://ghcr.io/a/b', 'URL scheme'],
     [`ghcr.io/a@sha256:${'g'.repeat(64)}`, 'not a valid digest'],
     ['bad_host.io:x/a', 'not a valid registry host'],
+    ['127.0.0.1:99999/x:v1', 'port 99999 is outside 1-65535'],
+    ['localhost:0/x', 'port 0 is outside 1-65535'],
+    ['[::1]:65536/x', 'port 65536 is outside 1-65535'],
   ])('rejects %j with the accepted forms', (input, why) => {
     let caught: unknown;
     try {

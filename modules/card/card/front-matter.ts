@@ -36,7 +36,13 @@ export function parseCard(text: string, file: string): ParsedCard {
     throw cardError(file, line, `front matter is not valid YAML: ${first.message.split('\n')[0]}`);
   }
   if (doc.contents !== null && !isMap(doc.contents)) throw cardError(file, 2, 'front matter must be a YAML mapping (key: value lines)');
-  const data = (doc.toJS() ?? {}) as Record<string, unknown>;
+  let data: Record<string, unknown>;
+  try {
+    data = (doc.toJS() ?? {}) as Record<string, unknown>;
+  } catch (err) {
+    // The yaml library stops alias expansion that would grow without bound (a "billion laughs" block).
+    throw cardError(file, 2, `front matter is not usable: ${(err as Error).message}; write the values out instead of nesting aliases`);
+  }
   return { frontMatter: data, hasFrontMatter: true, body: lines.slice(close + 1).join('\n') };
 }
 

@@ -3,7 +3,7 @@
  */
 import { ANNOTATION_TITLE, fetchManifest, REF_NAME_ANNOTATION, type Descriptor, type ImageIndex, type ImageManifest } from '../../oci/index.js';
 import { describeCopy, openCopy, openStore } from '../../store/index.js';
-import { readArtifact, type ModelArtifactView } from '../../modelpack/index.js';
+import { readArtifact, unpackedSize, type ArtifactFile, type ModelArtifactView } from '../../modelpack/index.js';
 import { formatBytes } from '../../progress/index.js';
 import { flagBoolean, type Command } from '../command.js';
 import { openContextOf, REFERENCE_FORMS_HELP, REGISTRY_OPTIONS, requireArgs } from './copy.js';
@@ -56,8 +56,14 @@ function modelSummary(view: ModelArtifactView): string {
   const lines = [`  model (${view.format}):`];
   for (const [k, v] of Object.entries(modelFields(view))) lines.push(`    ${k.padEnd(13)} ${v}`);
   lines.push('    files:');
-  for (const f of view.files) lines.push(`      ${f.kind.padEnd(12)} ${formatBytes(f.size).padStart(10)}  ${f.name ?? f.path}${f.layerFormat === 'raw' ? '' : `  (${f.layerFormat})`}`);
+  for (const f of view.files) lines.push(`      ${f.kind.padEnd(12)} ${formatBytes(f.size).padStart(10)}  ${f.name ?? f.path}${f.layerFormat === 'raw' ? '' : `  (${layerNote(f)})`}`);
   return lines.join('\n');
+}
+
+/** A tar layer's format and, where known, what it unpacks to: a small layer can hide a large file. */
+function layerNote(f: ArtifactFile): string {
+  const unpacked = unpackedSize(f);
+  return unpacked === undefined || f.layerFormat === 'tar' ? f.layerFormat : `${f.layerFormat}, ${formatBytes(unpacked)} unpacked`;
 }
 
 /** The model view of REF when it is a model artifact modelship reads; undefined for other content. */
@@ -102,7 +108,10 @@ Examples:
     const model = view && {
       format: view.format,
       fields: modelFields(view),
-      files: view.files.map((f) => ({ path: f.name ?? f.path, kind: f.kind, digest: f.digest, size: f.size, layerFormat: f.layerFormat })),
+      files: view.files.map((f) => {
+        const unpacked = unpackedSize(f);
+        return { path: f.name ?? f.path, kind: f.kind, digest: f.digest, size: f.size, layerFormat: f.layerFormat, ...(unpacked === undefined ? {} : { unpackedSize: unpacked }) };
+      }),
     };
     return {
       json: {

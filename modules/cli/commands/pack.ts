@@ -6,11 +6,12 @@ import { ModelshipError, UsageError, isModelshipError } from '../../errors/index
 import { packModel, LAYER_FORMATS, type LayerFormat, type ModelCarBase } from '../../modelpack/index.js';
 import { openReference } from '../../oci/open.js';
 import { loadSpec } from '../../project/index.js';
-import { openStore, storeReference, type LocalStore } from '../../store/index.js';
-import { flagBoolean, flagString, type Command, type CommandContext } from '../command.js';
+import { openStore, type LocalStore } from '../../store/index.js';
+import { flagBoolean, flagList, flagString, type Command, type CommandContext } from '../command.js';
 import { REGISTRY_OPTIONS, openContextOf } from './copy.js';
+import { newTagReference } from './tag.js';
 
-const USAGE = 'pack [DIR] [-f FILE] -t NAME:TAG [--layer-format raw|tar|tar+gzip|tar+zstd] [--created] [--modelcar [--modelcar-base REF]] [--format modelkit]';
+const USAGE = 'pack [DIR] [-f FILE] -t NAME:TAG [-t NAME:TAG ...] [--layer-format raw|tar|tar+gzip|tar+zstd] [--created] [--modelcar [--modelcar-base REF]] [--format modelkit]';
 export const DEFAULT_MODELCAR_BASE = 'docker.io/library/busybox:1.37';
 
 /** `--created` means now, or SOURCE_DATE_EPOCH when a reproducible build sets it. */
@@ -53,7 +54,8 @@ export const command: Command = {
   usage: USAGE,
   help: `Reads the folder's Kitfile, Modelfile or modelship.yaml (or classifies the files when there is
 none) and writes a CNCF ModelPack artifact into the local store ($MODELSHIP_HOME/store, default
-~/.modelship/store, an OCI image layout). Prints the manifest digest.
+~/.modelship/store, an OCI image layout). Prints the manifest digest. Repeat -t to give the
+artifact several tags at once; -t takes tags only (the digest comes from the content).
 
 Each file is one layer, read once. Weights stay uncompressed: "raw" (the default) stores the file
 itself, so the layer digest is the file's sha256; --layer-format tar|tar+gzip|tar+zstd wraps each
@@ -70,12 +72,13 @@ with "skopeo copy docker://busybox:1.37 oci:./busybox:latest").
 
 Examples:
   modelship pack . -t llama:v1
+  modelship pack . -t llama:v1 -t llama:latest
   modelship pack ./model -f Kitfile -t 127.0.0.1:5000/models/llama:v1 --json
   modelship pack . -t ghcr.io/acme/llama:v2 --layer-format tar+zstd --created
   modelship pack . -t llama:car --modelcar --modelcar-base oci:./busybox:latest`,
   options: {
     file: { type: 'string', short: 'f' },
-    tag: { type: 'string', short: 't' },
+    tag: { type: 'string', short: 't', multiple: true },
     'layer-format': { type: 'string' },
     created: { type: 'boolean' },
     modelcar: { type: 'boolean' },
@@ -85,9 +88,10 @@ Examples:
   },
   async run(ctx) {
     if (ctx.args.length > 1) throw new UsageError(`expected at most one folder, got ${ctx.args.length}.\nUsage: modelship ${USAGE}`);
-    const tagInput = flagString(ctx, 'tag');
-    if (!tagInput) throw new UsageError(`-t NAME:TAG is required, e.g. -t llama:v1 or -t ghcr.io/acme/llama:v1.\nUsage: modelship ${USAGE}`);
-    const reference = storeReference(tagInput);
+    const tagInputs = flagList(ctx, 'tag');
+    if (tagInputs.length === 0) throw new UsageError(`-t NAME:TAG is required, e.g. -t llama:v1 or -t ghcr.io/acme/llama:v1.\nUsage: modelship ${USAGE}`);
+    const references = [...new Set(tagInputs.map((t) => newTagReference(t, '-t')))];
+    const reference = references[0]!;
     const layerFormat = (flagString(ctx, 'layer-format') ?? 'raw') as LayerFormat;
     if (!LAYER_FORMATS.includes(layerFormat)) throw new UsageError(`--layer-format must be one of ${LAYER_FORMATS.join(', ')}, got "${layerFormat}"`);
     const format = flagString(ctx, 'format') ?? 'modelpack';
@@ -107,8 +111,14 @@ Examples:
       ...(created ? { created } : {}),
       ...(modelcar ? { modelcar } : {}),
     });
+    // Every further tag names the same content, so it is only a tag write, never a second pack.
+    for (const extra of references.slice(1)) {
+      await store.layout.tag(result.tagged, extra);
+      if (result.modelkit) await store.layout.tag(result.modelkit.descriptor, `${extra}-modelkit`);
+    }
     const json = {
       reference,
+      references,
       digest: result.tagged.digest,
       mediaType: result.tagged.mediaType,
       layers: result.files.map((f) => ({ path: f.path, kind: f.kind, mediaType: f.layer.mediaType, digest: f.layer.digest, size: f.layer.size })),

@@ -123,5 +123,5 @@ async function deliver(ctx: CommandContext, built: SbomDocument, counts: string)
   // Temp file then rename, so a reader never sees half an SBOM.
   await writeFileAtomic(file, text);
   const name = built.format === 'cyclonedx' ? 'CycloneDX 1.6' : 'SPDX 3.0.1';
-  return { json: built.document, text: `wrote ${path.relative(ctx.cwd, file) || file} (${name}, ${counts})` };
+  return { json: built.document, text: `wrote ${output} (${name}, ${counts})` };
 }

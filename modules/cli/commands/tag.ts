@@ -3,10 +3,20 @@
  */
 import { copy } from '../../oci/copy.js';
 import { openArtifact, openStore, storeReference } from '../../store/index.js';
+import { UsageError } from '../../errors/index.js';
+import { parseRemoteReference } from '../../oci/reference.js';
 import type { Command } from '../command.js';
 import { REGISTRY_OPTIONS, openContextOf, requireArgs } from './copy.js';
 
 const USAGE = 'tag SRC DST [--plain-http] [--ca-file F]';
+
+/** A reference to give a model: a tag, never a digest (a digest is what the content hashes to, not a name to choose). */
+export function newTagReference(input: string, what: string): string {
+  if (!input.startsWith('oci:') && parseRemoteReference(input).digest) {
+    throw new UsageError(`${what} "${input}" names a digest; a digest comes from the content and cannot be assigned: give NAME:TAG (e.g. ${input.replace(/@.*$/, '')})`);
+  }
+  return storeReference(input);
+}
 
 export const command: Command = {
   name: 'tag',
@@ -24,7 +34,7 @@ Examples:
   async run(ctx) {
     const [srcInput, dstInput] = requireArgs(ctx, ['SRC', 'DST'], USAGE);
     const store = openStore(ctx.env, ctx.cwd);
-    const dst = storeReference(dstInput!);
+    const dst = newTagReference(dstInput!, 'DST');
     const src = await openArtifact(srcInput!, { ...openContextOf(ctx, store), store });
     const result = await copy(src.target, src.selector, store.layout, dst, { reporter: ctx.reporter });
     return { json: { source: src.display, reference: dst, digest: result.root.digest }, text: `${dst} -> ${result.root.digest}` };
