@@ -94,6 +94,17 @@ export const FAMILY_BY_CODE: Record<string, ErrorFamily> = {
   SBOM_SCHEMA_MISSING: 'failure',
   // store
   STORE_NOT_FOUND: 'notFound',
+  // gitops
+  GITOPS_INVALID_NAME: 'input',
+  GITOPS_INVALID_PATH: 'usage',
+  GITOPS_DIGEST_REQUIRED: 'input',
+  GITOPS_NOT_REMOTE: 'usage',
+  GITOPS_MANIFEST_INVALID: 'input',
+  GITOPS_GIT_FAILED: 'failure',
+  GITOPS_PUSH_REJECTED: 'failure',
+  GITOPS_PR_FAILED: 'network',
+  GITOPS_TOKEN_MISSING: 'auth',
+  GITOPS_REGISTER_UNAVAILABLE: 'failure',
 };
 
 export class ModelshipError extends Error {
