@@ -5,7 +5,7 @@
 export { MOF_COMPONENTS, CLASS_LABELS, componentByName } from './mof/components.js';
 export type { MofComponent, MofClass } from './mof/components.js';
 export { classifyMot } from './mof/classify.js';
-export { evaluateMot } from './mof/evaluate.js';
+export { evaluateMot, meetsClass } from './mof/evaluate.js';
 export type { MofEvaluation } from './mof/evaluate.js';
 export { parseMotYaml, motYamlText } from './mof/mot-document.js';
 export type { MotDocument, MotRelease, MotComponent, MotLicenseRef } from './mof/mot-document.js';

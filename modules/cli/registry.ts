@@ -35,6 +35,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'login', summary: 'Check and store credentials for a registry (where docker and podman read them)', group: 'registry', load: () => import('./commands/login.js') },
   { name: 'logout', summary: 'Remove the stored credentials for a registry', group: 'registry', load: () => import('./commands/logout.js') },
   { name: 'sbom', summary: 'Write a CycloneDX 1.6 ML-BOM or SPDX 3.0.1 AI SBOM for a model', group: 'document', load: () => import('./commands/sbom.js') },
+  { name: 'handoff', summary: 'Hand a signed model to the cluster: KServe, Flux/Argo CD and admission-policy manifests committed to a GitOps repository', group: 'handoff', load: () => import('./commands/handoff.js') },
   { name: 'rag', summary: 'Index documents and serve a model with retrieval (rag index | rag serve)', group: 'serve', load: () => import('./commands/rag.js') },
 ];
 

@@ -139,3 +139,8 @@ export function evaluateMot(doc: MotDocument): MofEvaluation {
     licenses,
   };
 }
+
+/** A class passes `require` when it is at least as open: Class I satisfies --require 3. */
+export function meetsClass(cls: number, require: 1 | 2 | 3): boolean {
+  return cls !== 0 && cls <= require;
+}

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { attachDocument, attachedLine, attachNeedsReference, documentSource, projectViewOfArtifact, withArtifactProject } from '../../attach/index.js';
-import { classifyMot, mofReportDocument, readProject, writeFileAtomic, type MofDerivation, type MofEvaluation, type ProjectView, type SpecLoader } from '../../card/index.js';
+import { classifyMot, meetsClass, mofReportDocument, readProject, writeFileAtomic, type MofDerivation, type MofEvaluation, type ProjectView, type SpecLoader } from '../../card/index.js';
 import { EXIT_STATUS, ModelshipError, UsageError } from '../../errors/index.js';
 import { openReference } from '../../oci/index.js';
 import { loadSpec } from '../../project/index.js';
@@ -46,15 +46,10 @@ export function releaseDateFlag(ctx: CommandContext): string | undefined {
   return date;
 }
 
-function parseRequire(raw: string | undefined, fallback: number | undefined): 1 | 2 | 3 | undefined {
+export function parseRequire(raw: string | undefined, fallback: number | undefined): 1 | 2 | 3 | undefined {
   if (raw === undefined) return fallback as 1 | 2 | 3 | undefined;
   if (!/^[123]$/.test(raw)) throw new UsageError(`--require takes 1, 2 or 3 (the MOF class to reach; 3 is Open Model, 1 Open Science), not "${raw}"`);
   return Number(raw) as 1 | 2 | 3;
-}
-
-/** A class passes `require` when it is at least as open: Class I satisfies --require 3. */
-export function meetsClass(cls: number, require: 1 | 2 | 3): boolean {
-  return cls !== 0 && cls <= require;
 }
 
 async function classify(ctx: CommandContext, file: string | undefined) {
