@@ -7,6 +7,7 @@ import { modelNameOf } from '../sign/artifact/index.js';
 import { findBundles, readReferrerDocument } from '../sign/artifact/index.js';
 import { COSIGN_SIGN_PREDICATE_TYPE } from '../sign/artifact/index.js';
 import { verifyBundle, type VerificationPolicy } from '../sign/index.js';
+import { ANNOTATION_FILEPATH } from '../modelpack/mediatypes.js';
 import { readArtifact, type ModelArtifactView } from '../modelpack/read.js';
 import { fetchManifest } from '../oci/manifest.js';
 import { referrers } from '../oci/referrers.js';
@@ -33,10 +34,13 @@ export async function readArtifactFacts(target: ReadOnlyTarget, selector: string
   const top = await fetchManifest(target, pulled, `${target.location} (${selector})`);
   const hasModelCar = 'manifests' in top && top.manifests.some((m) => m.platform !== undefined);
   const view = await readArtifact(target, pulled.digest);
-  const weights = view.files.filter((f) => f.kind === 'weight').map((f) => ({ f, format: weightFormat(f.path) })).filter((w) => w.format);
+  const weights = view.files.filter((f) => f.kind === 'weight').map((f) => {
+    const path = mountedPath(f.layer.annotations?.[ANNOTATION_FILEPATH] ?? f.path);
+    return { path, format: weightFormat(path) };
+  }).filter((w) => w.format);
   const configFormat = (view.config as { config?: { format?: unknown } } | undefined)?.config?.format;
   const format = typeof configFormat === 'string' && configFormat ? configFormat.toLowerCase() : weights[0]?.format;
-  const modelFile = weights.find((w) => w.format === format)?.f.path;
+  const modelFile = weights.find((w) => w.format === format)?.path;
   const modelName = modelNameOf(view.config, repository);
   return {
     pulled, hasModelCar, view,
@@ -45,6 +49,11 @@ export async function readArtifactFacts(target: ReadOnlyTarget, selector: string
     ...(modelFile ? { modelFile } : {}),
     ...probeLayer(view),
   };
+}
+
+/** Where a packed file appears under /mnt/models: the ModelCar and image-volume views hold it under models/. */
+function mountedPath(packed: string): string {
+  return packed.replace(/^\.?\/+/, '').replace(/^models\//, '');
 }
 
 function probeLayer(view: ModelArtifactView): { probeLayerMediaType?: string } {

@@ -5,6 +5,7 @@
 import { Application } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1';
 import { GitRepository } from '@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1';
 import { Kustomization } from '@kubernetes-models/flux-cd/kustomize.toolkit.fluxcd.io/v1';
+import { describeError, ModelshipError } from '../errors/index.js';
 import type { Environment, ModelDeployment, SignerIdentity } from './model-ref.js';
 
 type Obj = Record<string, unknown>;
@@ -54,9 +55,7 @@ export function fluxObjects(input: DeliveryInput): { objects: Obj[]; cosignSecre
       sourceRef: { kind: 'GitRepository', name: source },
     },
   });
-  git.validate();
-  policy.validate();
-  model.validate();
+  for (const o of [git, policy, model]) validated(o);
   const cosignSecret = input.identity.kind === 'key' ? `${d.name}-cosign-pub` : undefined;
   return { objects: [git.toJSON(), policy.toJSON(), model.toJSON(), signatureSource(input, cosignSecret)], ...(cosignSecret ? { cosignSecret } : {}) };
 }
@@ -100,9 +99,18 @@ export function argoApplications(input: DeliveryInput): Obj[] {
   // Argo CD cannot verify OCI signatures itself: the admission policy syncs first (wave -1) and enforces it.
   const policy = app(`${d.name}-policy`, input.policyPath, undefined, '-1');
   const model = app(`${d.name}-${input.env}`, input.overlayPath, d.namespace, '0');
-  policy.validate();
-  model.validate();
+  for (const o of [policy, model]) validated(o);
   return [policy.toJSON(), model.toJSON()];
+}
+
+/** The typed model's own schema check, reported like the CRD check (the cluster clones over http(s) or ssh). */
+function validated(model: { validate(): void; kind: string; metadata?: { name?: string } }): void {
+  try {
+    model.validate();
+  } catch (err) {
+    const hint = /spec\/url/.test(describeError(err)) ? '; Flux clones the GitOps repository itself: pass --cluster-url https://… (or ssh://…) when --gitops is a local path' : '';
+    throw new ModelshipError('GITOPS_MANIFEST_INVALID', `${model.kind} ${model.metadata?.name ?? ''}: ${describeError(err)}${hint}`, { cause: err });
+  }
 }
 
 export function escapeRegExp(text: string): string {
