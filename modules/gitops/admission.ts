@@ -16,10 +16,23 @@ export function imagePattern(d: ModelDeployment): string {
   return `${d.image.registry}/${d.image.repository}*`;
 }
 
+/** Kyverno wildcards: this repository by tag or by digest, and no repository that merely starts with its name. */
+function kyvernoImageReferences(d: ModelDeployment): string[] {
+  const repo = `${d.image.registry}/${d.image.repository}`;
+  return [`${repo}:*`, `${repo}@*`];
+}
+
 export function admissionPolicy(kind: AdmissionPolicy, d: ModelDeployment, identity: SignerIdentity): Obj {
   imageReference(d.image);
   return kind === 'kyverno' ? kyvernoPolicy(d, identity) : clusterImagePolicy(d, identity);
 }
+
+const POD_IMAGE_EXTRACTORS = [
+  { name: 'containers', path: '/spec/containers/*', value: 'image' },
+  { name: 'initContainers', path: '/spec/initContainers/*', value: 'image' },
+  { name: 'ephemeralContainers', path: '/spec/ephemeralContainers/*', value: 'image' },
+  { name: 'imageVolumes', path: '/spec/volumes/*/image', value: 'reference' },
+];
 
 function kyvernoAttestor(identity: SignerIdentity): Obj {
   if (identity.kind === 'key') {
@@ -44,11 +57,11 @@ function kyvernoPolicy(d: ModelDeployment, identity: SignerIdentity): Obj {
         {
           name: 'verify-model-signature',
           match: { any: [{ resources: { kinds: ['Pod'] } }] },
-          // A ModelCar runs as a sidecar container; an image volume is listed under spec.volumes.
-          ...(d.mount === 'image-volume' ? { imageExtractors: { Pod: [{ name: 'imagevolumes', path: '/spec/volumes/*/image/reference' }] } } : {}),
+          // A ModelCar runs as a sidecar container; an image volume is listed under spec.volumes (custom extractors replace the defaults, so containers are listed again).
+          ...(d.mount === 'image-volume' ? { imageExtractors: { Pod: POD_IMAGE_EXTRACTORS } } : {}),
           verifyImages: [
             {
-              imageReferences: [imagePattern(d)],
+              imageReferences: kyvernoImageReferences(d),
               type: 'SigstoreBundle',
               failureAction: 'Enforce',
               required: true,

@@ -48,8 +48,8 @@ export interface HandoffOptions {
   identity: SignerIdentity;
   /** The signer policy `verify` uses; undefined skips verification (--skip-verify). */
   verification?: VerificationPolicy;
-  /** Computes the MOF class and gate of the artifact; undefined skips the gate (--skip-gate). */
-  mofGate?: () => Promise<MofVerdict>;
+  /** Computes the MOF class and gate of the artifact at this digest; undefined skips the gate (--skip-gate). */
+  mofGate?: (digest: string) => Promise<MofVerdict>;
   /** Records the version; undefined writes no registry labels. */
   register?: RegisterModelVersion;
   gitops: {
@@ -110,7 +110,7 @@ export async function handoff(opts: HandoffOptions): Promise<HandoffResult> {
     verification.admission = admission;
     if (!admission.ok) throw new ModelshipError('VERIFY_FAILED', `${admission.reason} (--skip-verify to override)`, { details: { admission } });
   }
-  const mof = opts.mofGate ? await opts.mofGate() : undefined;
+  const mof = opts.mofGate ? await opts.mofGate(digest) : undefined;
   if (mof?.passed === false) {
     throw new ModelshipError('GATE_FAILED', `${where}@${digest} is ${mof.label}, not Class ${mof.require} or better as the project requires${mof.missing?.length ? `; missing: ${mof.missing.join(', ')}` : ''} (--skip-gate to override)`, { details: { mof } });
   }

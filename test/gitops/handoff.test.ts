@@ -62,9 +62,10 @@ describe('modelship handoff', () => {
     const policy = parse(await gitShow(bare, 'models/tiny-chat/policy/clusterpolicy.yaml'));
     const rule = policy.spec.rules[0].verifyImages[0];
     expect(rule.type).toBe('SigstoreBundle');
-    const pattern = new RegExp(`^${rule.imageReferences[0].replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+    const patterns = (rule.imageReferences as string[]).map((p) => new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`));
     const pulledImage = first.storageUri.replace(/^oci:\/\//, '');
-    expect(pattern.test(pulledImage)).toBe(true);
+    expect(patterns.some((p) => p.test(pulledImage))).toBe(true);
+    expect(patterns.some((p) => p.test(`${registry}/gitops/tiny-chat-evil@${model.pulled.digest}`))).toBe(false);
     const bundles = await findBundles(model.target, model.pulled);
     expect(bundles.every((b) => b.referrer.artifactType === BUNDLE_V03_MEDIA_TYPE)).toBe(true);
     const policyKey = { kind: 'key' as const, publicKey: createPublicKey(rule.attestors[0].entries[0].keys.publicKeys) };

@@ -118,7 +118,7 @@ Examples:
     const identity = await signerIdentity(ctx);
     const verification = skipVerify ? undefined : await verificationPolicy(ctx);
     const require = parseRequire(flagString(ctx, 'require'), pipeline.mof?.require);
-    const mofGate = flagBoolean(ctx, 'skip-gate') ? undefined : () => mofVerdict(opened.target, opened.selector, opened.display, require);
+    const mofGate = flagBoolean(ctx, 'skip-gate') ? undefined : (digest: string) => mofVerdict(opened.target, digest, opened.display, require);
 
     const register = flagBoolean(ctx, 'register') && !flagBoolean(ctx, 'no-register') && !flagBoolean(ctx, 'check')
       ? await loadRegisterModelVersion({
