@@ -79,7 +79,12 @@ async function openClone(repository: string, workdir: string): Promise<SimpleGit
   if (existsSync(join(workdir, '.git'))) {
     const git = simpleGit(workdir);
     const origin = (await git.getRemotes(true)).find((r) => r.name === 'origin');
-    if (origin?.refs.fetch === repository) return git;
+    if (origin?.refs.fetch === repository) {
+      // The replay resets the work tree to the remote's tip: never over someone's uncommitted work.
+      const status = await git.status();
+      if (!status.isClean()) throw new ModelshipError('GITOPS_GIT_FAILED', `${workdir} has uncommitted changes (${status.files.slice(0, 3).map((f) => f.path).join(', ')}${status.files.length > 3 ? ', …' : ''}): commit or stash them, or give another work folder`);
+      return git;
+    }
     throw new ModelshipError('GITOPS_GIT_FAILED', `${workdir} is a clone of ${origin?.refs.fetch ?? 'no origin'}, not ${repository}: give another work folder`);
   }
   try {

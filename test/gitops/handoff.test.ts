@@ -1,4 +1,5 @@
 import { createPublicKey } from 'node:crypto';
+import { execa } from 'execa';
 import { describe, expect, inject, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { handoff, type HandoffOptions } from '../../modules/gitops/index.js';
@@ -139,6 +140,11 @@ describe('modelship handoff', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.json().manifests.map((m: { path: string }) => m.path)).toContain('models/tiny-chat/policy/clusterpolicy.yaml');
     expect(await gitLog(bare).catch(() => [])).toEqual([]);
+    const checkout = await tempDir('gitops-checkout-');
+    await execa('git', ['init', '-q', checkout]);
+    const workTree = await runCli(['handoff', model.reference, '--gitops', checkout, '--key', keys.publicFile, '--skip-verify', '--plain-http', '--json'], { cwd });
+    expect(workTree.code, workTree.stdout).toBe(2);
+    expect(workTree.json().error.message).toContain('is a working tree');
     const local = await runCli(['handoff', 'oci:./layout:v1', '--gitops', bare, '--key', keys.publicFile, '--json'], { cwd });
     expect(local.json().error.code).toBe('GITOPS_NOT_REMOTE');
     expect(local.code).toBe(2);

@@ -57,6 +57,19 @@ console.log(JSON.stringify(r));`;
     expect(await gitLog(bare)).toHaveLength(1);
   });
 
+  it('reuses its clone on the next hand-off, but never over uncommitted work', async () => {
+    const bare = await bareRepository();
+    const opts = await options(bare, { 'a/b.yaml': 'x: 1\n' }, 'one');
+    await publishLayout(opts);
+    const next = await publishLayout({ ...opts, files: [{ path: 'a/b.yaml', text: 'x: 2\n' }], message: 'two' });
+    expect(next.committed).toBe(true);
+    await writeFile(join(opts.workdir, 'a/b.yaml'), 'edited by hand\n');
+    const err = await publishLayout({ ...opts, files: [{ path: 'a/b.yaml', text: 'x: 3\n' }], message: 'three' }).catch((e: unknown) => e);
+    expect(isModelshipError(err) && err.code).toBe('GITOPS_GIT_FAILED');
+    expect((err as Error).message).toContain('uncommitted changes (a/b.yaml)');
+    expect(await gitLog(bare)).toHaveLength(2);
+  });
+
   it('reports a push the remote rejects, and keeps the commit in the clone', async () => {
     const bare = await bareRepository();
     const hook = join(bare, 'hooks', 'pre-receive');

@@ -2,8 +2,9 @@
  * `modelship handoff REF --gitops DIR|URL`: hand a signed model in a registry to the cluster through
  * GitOps: KServe, Flux or Argo CD and admission-policy manifests for its digest, committed and pushed.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { projectViewOfArtifact, withArtifactProject } from '../../attach/index.js';
 import { meetsClass } from '../../card/index.js';
 import { describeError, ModelshipError, UsageError } from '../../errors/index.js';
@@ -107,8 +108,12 @@ Examples:
     const gpus = gpusOf(flagString(ctx, 'gpus'));
     const repositoryFlag = flagString(ctx, 'gitops') ?? gitops.repository;
     if (!repositoryFlag) throw new UsageError('handoff needs the GitOps repository: --gitops DIR|URL (or pipeline.gitops.repository in modelship.yaml)');
-    const repository = /^[\w+.-]+:\/\/|^[\w.-]+@[\w.-]+:/.test(repositoryFlag) ? repositoryFlag : resolve(ctx.cwd, repositoryFlag);
-    if (flagBoolean(ctx, 'ca') || flagString(ctx, 'ca')) throw new UsageError('handoff writes a Kyverno or policy-controller policy for a key or a keyless identity: use --key or --cert-identity, not --ca');
+    const isUrl = /^[\w+.-]+:\/\/|^[\w.-]+@[\w.-]+:/.test(repositoryFlag);
+    const repository = isUrl ? repositoryFlag : resolve(ctx.cwd, repositoryFlag);
+    if (!isUrl && existsSync(join(repository, '.git'))) {
+      throw new UsageError(`--gitops ${repositoryFlag} is a working tree: give the repository it pushes to (its remote URL, or a bare repository), so the hand-off never touches your checkout`);
+    }
+    if (flagString(ctx, 'ca')) throw new UsageError('handoff writes a Kyverno or policy-controller policy for a key or a keyless identity: use --key or --cert-identity, not --ca');
 
     const opened = await openReference(input, destinationContextOf(ctx));
     if (opened.reference.kind !== 'remote') throw new ModelshipError('GITOPS_NOT_REMOTE', `${input} is not in a registry the cluster can pull from: push it first ("modelship push ${input} HOST/REPO:TAG") and hand off HOST/REPO:TAG`);
