@@ -40,6 +40,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'check', summary: 'Run the local pipeline on a project: pack, SBOM, cards, MOF gate, sign, verify', group: 'project', load: () => import('./commands/check.js') },
   { name: 'hooks', summary: 'Install the git pre-push hook that runs "modelship check" on pushes touching a model', group: 'project', load: () => import('./commands/hooks.js') },
   { name: 'ship', summary: 'Run the whole pipeline: pack, SBOM, cards, MOF gate, sign, verify, push, hand-off', group: 'project', load: () => import('./commands/ship.js') },
+  { name: 'handoff', summary: 'Hand a signed model to the cluster: KServe, Flux/Argo CD and admission-policy manifests committed to a GitOps repository', group: 'handoff', load: () => import('./commands/handoff.js') },
   { name: 'rag', summary: 'Index documents and serve a model with retrieval (rag index | rag serve)', group: 'serve', load: () => import('./commands/rag.js') },
 ];
 

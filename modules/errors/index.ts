@@ -110,6 +110,16 @@ export const FAMILY_BY_CODE: Record<string, ErrorFamily> = {
   REGISTER_NOT_PINNABLE: 'usage',
   // system
   DISK_FULL: 'failure',
+  // gitops
+  GITOPS_INVALID_NAME: 'input',
+  GITOPS_INVALID_PATH: 'usage',
+  GITOPS_DIGEST_REQUIRED: 'input',
+  GITOPS_NOT_REMOTE: 'usage',
+  GITOPS_MANIFEST_INVALID: 'input',
+  GITOPS_GIT_FAILED: 'failure',
+  GITOPS_PUSH_REJECTED: 'failure',
+  GITOPS_PR_FAILED: 'network',
+  GITOPS_TOKEN_MISSING: 'auth',
 };
 
 export class ModelshipError extends Error {

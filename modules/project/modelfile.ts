@@ -63,7 +63,8 @@ export function parseModelfile(text: string, ctx: ParseContext): ModelSpec {
     }
     const section = target!.section === 'descriptor' ? descriptor : config;
     // modctl documents PARAMSIZE as a plain count; ModelPack wants <number><K|M|B|T>.
-    section[target!.field] = directive === 'PARAMSIZE' && /^\d+$/.test(value) ? formatParamCount(Number(value)) : value;
+    // A raw count (e.g. 7241732096) gets its unit; a small bare number is kept as modctl wrote it.
+    section[target!.field] = directive === 'PARAMSIZE' && /^\d+$/.test(value) && Number(value) >= 1000 ? formatParamCount(Number(value)) : value;
   });
   return ModelSpec.parse({
     source: { format: 'modelfile', file: ctx.file },

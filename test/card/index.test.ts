@@ -9,9 +9,9 @@ describe('modules/card exports', () => {
     expect(Object.keys(card).sort()).toEqual([
       'BADGE_FILE', 'CLASS_LABELS', 'DATA_CARD_ARTIFACT_TYPE', 'MARKDOWN_MEDIA_TYPE', 'MODEL_CARD_ARTIFACT_TYPE', 'MOF_COMPONENTS',
       'MOF_REPORT_ARTIFACT_TYPE', 'buildCardSet', 'buildDataCard', 'buildModelCard', 'classifyMot', 'componentByName', 'componentsOfFile',
-      'dataCardDocument', 'deriveMof', 'detectLicense', 'evaluateMot', 'fillIn', 'fromModelIndex', 'hfLicenseFor', 'isEvalResultsFile',
-      'isOpenLicense', 'isTypeAppropriate', 'modelCardDocument', 'mofBadgeSvg', 'mofReport', 'mofReportDocument', 'motYamlText',
-      'normalizeLicenseId', 'parseCard', 'parseEvalResults', 'parseMotYaml', 'readProject', 'renderCardHtml', 'scanProject',
+      'dataCardDocument', 'deriveMof', 'detectLicense', 'evaluateMot', 'fillIn', 'fromModelIndex', 'gateGaps', 'hfLicenseFor', 'isEvalResultsFile',
+      'isOpenLicense', 'isTypeAppropriate', 'meetsClass', 'modelCardDocument', 'mofBadgeSvg', 'mofReport', 'mofReportDocument', 'motYamlText',
+      'normalizeLicenseId', 'parseCard', 'ROMAN_CLASS', 'parseEvalResults', 'parseMotYaml', 'readProject', 'renderCardHtml', 'scanProject',
       'toModelIndex', 'unfilledSections', 'writeCardSet', 'writeFileAtomic',
     ].sort());
   });

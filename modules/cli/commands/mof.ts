@@ -46,7 +46,7 @@ export function releaseDateFlag(ctx: CommandContext): string | undefined {
   return date;
 }
 
-function parseRequire(raw: string | undefined, fallback: number | undefined): 1 | 2 | 3 | undefined {
+export function parseRequire(raw: string | undefined, fallback: number | undefined): 1 | 2 | 3 | undefined {
   if (raw === undefined) return fallback as 1 | 2 | 3 | undefined;
   if (!/^[123]$/.test(raw)) throw new UsageError(`--require takes 1, 2 or 3 (the MOF class to reach; 3 is Open Model, 1 Open Science), not "${raw}"`);
   return Number(raw) as 1 | 2 | 3;

@@ -179,7 +179,8 @@ function renderChecks(result: VerificationResult, target: string): string {
   return lines.join('\n');
 }
 
-async function verificationPolicy(ctx: CommandContext): Promise<VerificationPolicy> {
+/** The signer policy from --key, --ca or --cert-identity/--cert-oidc-issuer/--trusted-root (handoff reads the same flags). */
+export async function verificationPolicy(ctx: CommandContext): Promise<VerificationPolicy> {
   const key = flagString(ctx, 'key');
   const ca = flagString(ctx, 'ca') ?? flagString(ctx, 'cert-chain');
   const identity = flagString(ctx, 'cert-identity');

@@ -1,0 +1,24 @@
+/**
+ * modules/gitops: the hand-off to the cluster. KServe, Flux / Argo CD and admission-policy manifests
+ * for an artifact's digest, validated offline against the CRDs, committed and pushed to a GitOps
+ * repository, optionally proposed as a pull request.
+ */
+export { handoff, describeIdentity } from './handoff.js';
+export type { HandoffOptions, HandoffResult, MofVerdict } from './handoff.js';
+export { buildLayout, checkLayout, modelFolder } from './layout.js';
+export type { LayoutFile, LayoutInput } from './layout.js';
+export { validateManifest, assertManifestsValid, crdSchemaFile, strictSchema, DNS_LABEL } from './crd-validate.js';
+export type { ManifestIssue } from './crd-validate.js';
+export { storageUri, imageReference, assertPinned, assertDeploymentName, toDeploymentName, ENVIRONMENTS } from './model-ref.js';
+export type { Mount, Delivery, AdmissionPolicy, Environment, PinnedImage, SignerIdentity, ModelDeployment } from './model-ref.js';
+export { baseInferenceService, inferenceServicePin, llamaCppServingRuntime, mergeObjects, REGISTERED_MODEL_ID_LABEL, MODEL_VERSION_ID_LABEL, DIGEST_ANNOTATION } from './serving.js';
+export { fluxObjects, argoApplications } from './delivery.js';
+export { admissionPolicy, imagePattern } from './admission.js';
+export { readArtifactFacts, checkAdmission, sbomSummary } from './artifact-facts.js';
+export type { ArtifactFacts, AdmissionCheck } from './artifact-facts.js';
+export { publishLayout } from './publish.js';
+export type { PublishOptions, PublishResult } from './publish.js';
+export { openPullRequest, githubRepositoryOf, DEFAULT_GITHUB_API_URL } from './pull-request.js';
+export type { PullRequestInput, PullRequestResult } from './pull-request.js';
+export { loadRegisterModelVersion } from './register-wiring.js';
+export type { RegisterWiring } from './register-wiring.js';

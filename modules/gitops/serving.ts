@@ -1,0 +1,111 @@
+/**
+ * The KServe objects: the InferenceService (split into a digest-free base and a per-environment
+ * pin) and, for GGUF, the llama.cpp ServingRuntime KServe does not ship.
+ */
+import { storageUri, type ModelDeployment } from './model-ref.js';
+
+type Obj = Record<string, unknown>;
+
+/** Labels the Kubeflow Model Registry uses to link a deployment to its registered model and version. */
+export const REGISTERED_MODEL_ID_LABEL = 'modelregistry.kubeflow.org/registered-model-id';
+export const MODEL_VERSION_ID_LABEL = 'modelregistry.kubeflow.org/model-version-id';
+export const DIGEST_ANNOTATION = 'modelship.dev/digest';
+export const REGISTRY_ANNOTATION = 'modelship.dev/model-registry';
+export const MODEL_ARTIFACT_ID_ANNOTATION = 'modelship.dev/model-artifact-id';
+
+/** llama.cpp's server image; GPU builds are a separate tag. */
+const LLAMA_CPP_IMAGE = { cpu: 'ghcr.io/ggml-org/llama.cpp:server', gpu: 'ghcr.io/ggml-org/llama.cpp:server-cuda' };
+const GPU_RESOURCE = 'nvidia.com/gpu';
+
+export function runtimeName(d: ModelDeployment): string | undefined {
+  return d.format === 'gguf' ? `${d.name}-llamacpp` : undefined;
+}
+
+/** KServe's modelFormat: its Hugging Face server (vLLM backend) serves safetensors checkpoints. */
+function modelFormatOf(d: ModelDeployment): { name: string } {
+  if (d.format === 'safetensors') return { name: 'huggingface' };
+  return { name: d.format };
+}
+
+function gpuResources(gpus: number): Obj {
+  const count = String(gpus);
+  return { requests: { [GPU_RESOURCE]: count }, limits: { [GPU_RESOURCE]: count } };
+}
+
+/** The InferenceService without what changes per hand-off (storage, registry ids): the base of every overlay. */
+export function baseInferenceService(d: ModelDeployment): Obj {
+  const runtime = runtimeName(d);
+  return {
+    apiVersion: 'serving.kserve.io/v1beta1',
+    kind: 'InferenceService',
+    metadata: {
+      name: d.name,
+      labels: { 'app.kubernetes.io/name': d.name, 'app.kubernetes.io/managed-by': 'modelship' },
+      // RawDeployment was renamed Standard: a plain Deployment, no Knative.
+      annotations: { 'serving.kserve.io/deploymentMode': 'Standard' },
+    },
+    spec: {
+      predictor: {
+        model: {
+          modelFormat: modelFormatOf(d),
+          ...(runtime ? { runtime } : {}),
+          ...(d.gpus > 0 ? { resources: gpuResources(d.gpus) } : {}),
+        },
+        ...(d.gpus > 0 ? { tolerations: [{ key: GPU_RESOURCE, operator: 'Exists', effect: 'NoSchedule' }] } : {}),
+      },
+    },
+  };
+}
+
+/** What an environment's overlay pins: the digest, and the registry version it was recorded as. */
+export function inferenceServicePin(d: ModelDeployment): Obj {
+  const labels: Record<string, string> = {};
+  const annotations: Record<string, string> = { [DIGEST_ANNOTATION]: d.image.digest };
+  if (d.registry) {
+    labels[REGISTERED_MODEL_ID_LABEL] = d.registry.registeredModelId;
+    labels[MODEL_VERSION_ID_LABEL] = d.registry.modelVersionId;
+    annotations[MODEL_ARTIFACT_ID_ANNOTATION] = d.registry.modelArtifactId;
+    annotations[REGISTRY_ANNOTATION] = d.registry.url;
+  }
+  return {
+    apiVersion: 'serving.kserve.io/v1beta1',
+    kind: 'InferenceService',
+    metadata: { name: d.name, ...(Object.keys(labels).length ? { labels } : {}), annotations },
+    spec: { predictor: { model: { modelFormat: modelFormatOf(d), storageUri: storageUri(d.image, d.mount) } } },
+  };
+}
+
+/** A llama.cpp server for GGUF, listening where KServe expects the model container (port 8080). */
+export function llamaCppServingRuntime(d: ModelDeployment): Obj | undefined {
+  const name = runtimeName(d);
+  if (!name) return undefined;
+  const model = `/mnt/models/${d.modelFile ?? 'model.gguf'}`;
+  return {
+    apiVersion: 'serving.kserve.io/v1alpha1',
+    kind: 'ServingRuntime',
+    metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'modelship' } },
+    spec: {
+      supportedModelFormats: [{ name: 'gguf', autoSelect: true }],
+      protocolVersions: ['v1'],
+      containers: [
+        {
+          name: 'kserve-container',
+          image: d.gpus > 0 ? LLAMA_CPP_IMAGE.gpu : LLAMA_CPP_IMAGE.cpu,
+          args: ['--model', model, '--host', '0.0.0.0', '--port', '8080', ...(d.gpus > 0 ? ['--n-gpu-layers', '999'] : [])],
+          ports: [{ containerPort: 8080, protocol: 'TCP' }],
+          readinessProbe: { httpGet: { path: '/health', port: 8080 } },
+        },
+      ],
+    },
+  };
+}
+
+/** Strategic-merge of a pin onto its base, as kustomize builds it (maps merge; the pin has no lists). */
+export function mergeObjects(base: Obj, patch: Obj): Obj {
+  const out: Obj = { ...base };
+  for (const [k, v] of Object.entries(patch)) {
+    const b = out[k];
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b) ? mergeObjects(b as Obj, v as Obj) : v;
+  }
+  return out;
+}

@@ -1,0 +1,152 @@
+import { createPublicKey } from 'node:crypto';
+import { execa } from 'execa';
+import { describe, expect, inject, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { handoff, type HandoffOptions } from '../../modules/gitops/index.js';
+import type { RegisterInput, RegisterResult } from '../../modules/registry/contract.js';
+import { BUNDLE_V03_MEDIA_TYPE, verifyBundle } from '../../modules/sign/index.js';
+import { COSIGN_SIGN_PREDICATE_TYPE, findBundles } from '../../modules/sign/artifact/index.js';
+import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../modelpack/helpers.js';
+import { bareRepository, gitLog, gitShow, pushModel, signIndex, signingKeys, signModel } from './helpers.js';
+
+const registry = inject('registry');
+
+/** Records each call and answers as an idempotent registry would: same (name, version), same ids. */
+function recordingRegistry() {
+  const calls: RegisterInput[] = [];
+  const versions = new Map<string, string>();
+  const register = async (input: RegisterInput): Promise<RegisterResult> => {
+    calls.push(input);
+    const key = `${input.name}/${input.version}`;
+    const created = !versions.has(key);
+    if (created) versions.set(key, String(100 + versions.size));
+    return { registeredModelId: '7', modelVersionId: versions.get(key)!, modelArtifactId: `9${versions.get(key)}`, created: { registeredModel: calls.length === 1, modelVersion: created, modelArtifact: created }, registry: 'http://model-registry.kubeflow:8080' };
+  };
+  return { calls, register };
+}
+
+describe('modelship handoff', () => {
+  it('writes CRD-valid manifests for the digest, labels them from the registry, and a second hand-off changes nothing', async () => {
+    const keys = await signingKeys();
+    const model = await pushModel(registry, { format: 'gguf', modelcar: true, repository: 'gitops/tiny-chat' });
+    await signModel(model, keys);
+    await signIndex(model, keys);
+    const bare = await bareRepository();
+    const { calls, register } = recordingRegistry();
+    const options: HandoffOptions = {
+      target: model.target, registry: model.registry, repository: model.repository, selector: model.tag,
+      namespace: 'models', env: 'staging', delivery: 'flux', policy: 'kyverno',
+      identity: { kind: 'key', publicKeyPem: keys.publicPem },
+      verification: { kind: 'key', publicKey: createPublicKey(keys.publicPem) },
+      register,
+      gitops: { repository: bare, clusterUrl: 'https://github.com/acme/gitops.git', branch: 'main', root: 'models', author: { name: 'ci', email: 'ci@example.com' } },
+      insecureRegistry: true,
+    };
+    const first = await handoff(options);
+    expect(first.digest).toBe(model.pulled.digest);
+    expect(first.storageUri).toBe(`oci://${registry}/gitops/tiny-chat@${model.pulled.digest}`);
+    expect(first.publish?.committed).toBe(true);
+    expect(calls[0]).toMatchObject({ name: 'tiny-chat', version: 'v1', digest: model.pulled.digest, uri: first.storageUri, modelFormatName: 'gguf' });
+
+    const log = await gitLog(bare);
+    expect(log).toHaveLength(1);
+    expect(log[0]).toContain(`handoff: tiny-chat v1 (${model.pulled.digest}) to staging`);
+    const pin = parse(await gitShow(bare, 'models/tiny-chat/overlays/staging/inferenceservice-pin.yaml'));
+    expect(pin.spec.predictor.model.storageUri).toBe(first.storageUri);
+    // The labels are the ids the registry returned, not ones we made up.
+    expect(pin.metadata.labels).toEqual({ 'modelregistry.kubeflow.org/registered-model-id': '7', 'modelregistry.kubeflow.org/model-version-id': '100' });
+    const runtime = parse(await gitShow(bare, 'models/tiny-chat/base/servingruntime.yaml'));
+    expect(runtime.spec.containers[0].args).toContain('/mnt/models/tiny-chat.gguf');
+
+    // The admission policy's inputs, checked against what signing attached to the digest the cluster pulls.
+    const policy = parse(await gitShow(bare, 'models/tiny-chat/policy/clusterpolicy.yaml'));
+    const rule = policy.spec.rules[0].verifyImages[0];
+    expect(rule.type).toBe('SigstoreBundle');
+    const patterns = (rule.imageReferences as string[]).map((p) => new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`));
+    const pulledImage = first.storageUri.replace(/^oci:\/\//, '');
+    expect(patterns.some((p) => p.test(pulledImage))).toBe(true);
+    expect(patterns.some((p) => p.test(`${registry}/gitops/tiny-chat-evil@${model.pulled.digest}`))).toBe(false);
+    const bundles = await findBundles(model.target, model.pulled);
+    expect(bundles.every((b) => b.referrer.artifactType === BUNDLE_V03_MEDIA_TYPE)).toBe(true);
+    const policyKey = { kind: 'key' as const, publicKey: createPublicKey(rule.attestors[0].entries[0].keys.publicKeys) };
+    const imageSignatures = bundles.map((b) => verifyBundle(b.bytes!, policyKey)).filter((v) => v.statement?.predicateType === COSIGN_SIGN_PREDICATE_TYPE && v.checks.every((c) => c.ok || c.name === 'predicate' || c.name === 'subject-digest'));
+    expect(imageSignatures.map((v) => v.statement!.subject[0]!.digest['sha256'])).toEqual([model.pulled.digest.slice(7)]);
+    // Flux verifies the same key, from the Secret kustomize generates out of cosign.pub.
+    const flux = parseAllDocuments(await gitShow(bare, 'models/tiny-chat/delivery/staging/flux.yaml')).map((d) => d.toJS());
+    const oci = flux.find((o) => o.kind === 'OCIRepository');
+    expect(oci.spec).toMatchObject({ ref: { digest: model.pulled.digest }, verify: { provider: 'cosign', secretRef: { name: 'tiny-chat-cosign-pub' } } });
+    expect(await gitShow(bare, 'models/tiny-chat/delivery/staging/cosign.pub')).toBe(keys.publicPem.trimEnd());
+
+    const second = await handoff(options);
+    expect(second.publish?.committed).toBe(false);
+    expect(second.registered?.created.modelVersion).toBe(false);
+    expect(await gitLog(bare)).toHaveLength(1);
+  });
+
+  it('refuses a ModelCar whose index (the digest the cluster pulls) carries no image signature', async () => {
+    const keys = await signingKeys();
+    const model = await pushModel(registry, { format: 'gguf', modelcar: true, repository: 'gitops/unsigned-index' });
+    await signModel(model, keys);
+    const bare = await bareRepository();
+    const cwd = await tempDir('gitops-cli-');
+    const run = await runCli(['handoff', model.reference, '--gitops', bare, '--key', keys.publicFile, '--plain-http', '--json'], { cwd });
+    expect(run.code).toBe(8);
+    expect(run.json().error.code).toBe('VERIFY_FAILED');
+    expect(run.json().error.message).toContain(`${model.pulled.digest}, the digest the cluster pulls (the ModelCar index)`);
+    expect(await gitLog(bare).catch(() => [])).toEqual([]);
+  });
+
+  it('refuses an unsigned artifact, and one below the required MOF class, before anything is written', async () => {
+    const keys = await signingKeys();
+    const model = await pushModel(registry, { format: 'safetensors', modelcar: false, repository: 'gitops/unsigned' });
+    const bare = await bareRepository();
+    const cwd = await tempDir('gitops-cli-');
+    const unsigned = await runCli(['handoff', model.reference, '--gitops', bare, '--key', keys.publicFile, '--mount', 'image-volume', '--plain-http', '--json'], { cwd });
+    expect(unsigned.code).toBe(8);
+    expect(unsigned.json().error.code).toBe('VERIFY_FAILED');
+
+    await signModel(model, keys);
+    const gated = await runCli(['handoff', model.reference, '--gitops', bare, '--key', keys.publicFile, '--mount', 'image-volume', '--require', '1', '--plain-http', '--json'], { cwd });
+    expect(gated.code).toBe(9);
+    expect(gated.json().error.code).toBe('GATE_FAILED');
+    expect(await gitLog(bare).catch(() => [])).toEqual([]);
+
+    const badName = await runCli(['handoff', model.reference, '--gitops', bare, '--key', keys.publicFile, '--name', 'Tiny_Chat', '--plain-http', '--json'], { cwd });
+    expect(badName.json().error.code).toBe('GITOPS_INVALID_NAME');
+    expect(badName.code).toBe(3);
+
+    // Signed, gate skipped, Argo CD and policy-controller: lands, with a GPU for the vLLM-backed runtime.
+    const ok = await runCli(['handoff', model.reference, '--gitops', bare, '--key', keys.publicFile, '--mount', 'image-volume', '--argocd', '--policy', 'policy-controller', '--env', 'prod', '--plain-http', '--json'], { cwd });
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.json()).toMatchObject({ name: 'tiny-chat', digest: model.pulled.digest, storageUri: `oci+native://${registry}/gitops/unsigned@${model.pulled.digest}`, publish: { committed: true } });
+    const base = parse(await gitShow(bare, 'models/tiny-chat/base/inferenceservice.yaml'));
+    expect(base.spec.predictor.model.resources.limits['nvidia.com/gpu']).toBe('1');
+    expect(base.spec.predictor.model.modelFormat.name).toBe('huggingface');
+    const apps = parseAllDocuments(await gitShow(bare, 'models/tiny-chat/delivery/prod/argocd.yaml')).map((d) => d.toJS());
+    expect(apps.map((a) => a.spec.source.path)).toEqual(['models/tiny-chat/policy', 'models/tiny-chat/overlays/prod']);
+    expect(apps[1].spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: true });
+  });
+
+  it('--check validates and writes nothing; a reference outside a registry is refused', async () => {
+    const keys = await signingKeys();
+    const model = await pushModel(registry, { format: 'gguf', modelcar: true, repository: 'gitops/check' });
+    const bare = await bareRepository();
+    const cwd = await tempDir('gitops-cli-');
+    const noUrl = await runCli(['handoff', model.reference, '--gitops', bare, '--key', keys.publicFile, '--skip-verify', '--check', '--plain-http', '--json'], { cwd });
+    expect(noUrl.json().error.code).toBe('GITOPS_MANIFEST_INVALID');
+    expect(noUrl.json().error.message).toContain('--cluster-url');
+    const run = await runCli(['handoff', model.reference, '--gitops', bare, '--cluster-url', 'ssh://git@example.com/gitops.git', '--key', keys.publicFile, '--skip-verify', '--check', '--plain-http', '--json'], { cwd });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json().manifests.map((m: { path: string }) => m.path)).toContain('models/tiny-chat/policy/clusterpolicy.yaml');
+    expect(await gitLog(bare).catch(() => [])).toEqual([]);
+    const checkout = await tempDir('gitops-checkout-');
+    await execa('git', ['init', '-q', checkout]);
+    const workTree = await runCli(['handoff', model.reference, '--gitops', checkout, '--key', keys.publicFile, '--skip-verify', '--plain-http', '--json'], { cwd });
+    expect(workTree.code, workTree.stdout).toBe(2);
+    expect(workTree.json().error.message).toContain('is a working tree');
+    const local = await runCli(['handoff', 'oci:./layout:v1', '--gitops', bare, '--key', keys.publicFile, '--json'], { cwd });
+    expect(local.json().error.code).toBe('GITOPS_NOT_REMOTE');
+    expect(local.code).toBe(2);
+  });
+});
