@@ -33,6 +33,8 @@ export interface NativeEngineOptions {
   contextSize?: number;
   /** auto: use a GPU when a CUDA/Vulkan/Metal build loads; none: CPU only; all: require a GPU. */
   gpu?: GpuChoice;
+  /** A backend already starting (from `startLlama`); threads and gpu then come from it. */
+  started?: Promise<LlamaStart>;
 }
 
 export async function importNodeLlamaCpp(): Promise<LlamaLib> {
@@ -47,15 +49,24 @@ export async function importNodeLlamaCpp(): Promise<LlamaLib> {
   }
 }
 
-/** Load the backend, pick GPU or CPU, check and load the model, and make one context for it. */
-export async function loadNativeEngine(options: NativeEngineOptions): Promise<Engine> {
-  // llama.cpp aborts the whole process on some malformed files; refuse them first.
-  await validateGguf(options.modelPath);
-  const lib = await importNodeLlamaCpp();
+/** node-llama-cpp loaded, its backend chosen and described: what every model needs first. */
+export interface LlamaStart {
+  lib: LlamaLib;
+  llama: Llama;
+  backend: string;
+  threads: number;
+  gpu: GpuChoice;
+}
+
+/**
+ * Import node-llama-cpp and load its backend. It takes most of start-up (import, and a test of the
+ * prebuilt binary in a child process on Linux), so callers start it first and overlap the rest.
+ */
+export async function startLlama(options: { threads?: number; gpu?: GpuChoice }): Promise<LlamaStart> {
   const threads = options.threads ?? os.availableParallelism();
   const gpu = options.gpu ?? 'auto';
   // Trying CUDA and Vulkan builds costs seconds; on Linux without GPU devices it cannot succeed.
-  const noDevice = gpu === 'auto' && !(await linuxGpuDevicePresent());
+  const [lib, noDevice] = await Promise.all([importNodeLlamaCpp(), gpu === 'auto' ? linuxGpuDevicePresent().then((present) => !present) : Promise.resolve(false)]);
   let llama: Llama;
   try {
     llama = await lib.getLlama({ gpu: gpu === 'none' || noDevice ? false : 'auto', build: 'never', maxThreads: threads, logLevel: lib.LlamaLogLevel.error, progressLogs: false });
@@ -67,6 +78,20 @@ export async function loadNativeEngine(options: NativeEngineOptions): Promise<En
     await llama.dispose();
     throw new ModelshipError('INFER_NO_GPU', `--gpu all asked for a GPU, but ${backend}. Use --gpu auto to fall back to the CPU.`);
   }
+  return { lib, llama, backend, threads, gpu };
+}
+
+/** Load the backend (or take one already starting), check and load the model, and make one context for it. */
+export async function loadNativeEngine(options: NativeEngineOptions): Promise<Engine> {
+  const starting = options.started ?? startLlama(options);
+  // llama.cpp aborts the whole process on some malformed files; refuse them before loading.
+  const [validated, started] = await Promise.allSettled([validateGguf(options.modelPath), starting]);
+  if (validated.status === 'rejected') {
+    if (started.status === 'fulfilled') await started.value.llama.dispose().catch(() => {});
+    throw validated.reason;
+  }
+  if (started.status === 'rejected') throw started.reason;
+  const { lib, llama, backend, threads, gpu } = started.value;
   try {
     const model = await llama.loadModel({ modelPath: options.modelPath, gpuLayers: gpu === 'none' ? 0 : 'auto' });
     const contextSize = options.contextSize ?? Math.min(model.trainContextSize, 4096);

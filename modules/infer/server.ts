@@ -5,7 +5,7 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { isModelshipError, describeError } from '../errors/index.js';
+import { ModelshipError, isModelshipError, describeError } from '../errors/index.js';
 import type { z } from 'zod';
 import { ApiError, ChatCompletionRequest, CompletionRequest, EmbeddingRequest, encodeBase64Floats, invalidBody, refuseUnsupported } from './api.js';
 import { toGrammarSchema } from './json-schema.js';
@@ -223,9 +223,10 @@ export async function startInferenceServer(options: ServerOptions): Promise<Infe
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const fail = (err: NodeJS.ErrnoException) => reject(listenError(err, options.host ?? '127.0.0.1', options.port ?? 0));
+    server.once('error', fail);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
+      server.off('error', fail);
       resolve();
     });
   });
@@ -247,6 +248,20 @@ export async function startInferenceServer(options: ServerOptions): Promise<Infe
       clearTimeout(timer);
     },
   };
+}
+
+/** Why the server could not listen, in one line that says what to change. */
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
+  if (err.code === 'EADDRINUSE') {
+    return new ModelshipError('INFER_PORT_IN_USE', `port ${port} on ${host} is already in use: stop what listens there, or pick another with --port (0 picks a free one).`, { cause: err });
+  }
+  if (err.code === 'EACCES') {
+    return new ModelshipError('INFER_PORT_IN_USE', `port ${port} on ${host} needs privileges this user lacks: pick a port above 1023 with --port.`, { cause: err });
+  }
+  if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') {
+    return new ModelshipError('INFER_ADDRESS_UNAVAILABLE', `${host} is not an address of this machine: bind 127.0.0.1, 0.0.0.0 (all interfaces) or one of its own addresses with --host.`, { cause: err });
+  }
+  return err;
 }
 
 function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
