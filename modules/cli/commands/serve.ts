@@ -4,7 +4,7 @@
  */
 import { readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { REGISTRY_OPTIONS } from './copy.js';
+import { REGISTRY_OPTIONS } from '../registry-options.js';
 import { ModelshipError, UsageError } from '../../errors/index.js';
 import { pathExists } from '../../fs/exists.js';
 import { openNativeModel } from '../../infer/open.js';
@@ -106,7 +106,9 @@ export async function serveNative(ctx: CommandContext, input: string, s: ServeSe
     return { json: plan, text: `would load ${source.file} in-process with node-llama-cpp and listen on ${s.host}:${plan.port}` };
   }
   const started = Date.now();
-  const { startInferenceServer } = await import('../../infer/server.js');
+  // The HTTP layer (zod and all) loads while node-llama-cpp tests its binary and the model loads.
+  const serverModule = import('../../infer/server.js');
+  serverModule.catch(() => {});
   const { engine, source } = await openNativeModel(input, {
     cwd: ctx.cwd,
     fetchReference: referenceFetcher(ctx),
@@ -115,6 +117,7 @@ export async function serveNative(ctx: CommandContext, input: string, s: ServeSe
     ...(s.contextSize === undefined ? {} : { contextSize: s.contextSize }),
   });
   try {
+    const { startInferenceServer } = await serverModule;
     const retriever = withRetriever ? await withRetriever(engine) : undefined;
     const server = await startInferenceServer({
       engine,
