@@ -254,3 +254,34 @@ describe('over-long input', () => {
     }
   });
 });
+
+describe('a client that goes away', () => {
+  it('stops the generation it asked for', async () => {
+    const model = await writeTinyModel(path.join(dir, 'loop.gguf'), { mode: 'canned', sentence: 'tokens keep flowing through the tiny model', loop: true });
+    const looping = await loadNativeEngine({ modelPath: model.path, threads: 1, gpu: 'none', contextSize: 4096 });
+    const loopServer = await startInferenceServer({ engine: looping });
+    try {
+      const generated = async () => Number(/^modelship_generated_tokens_total (\d+)$/m.exec(await (await fetch(`${loopServer.url}/metrics`)).text())?.[1]);
+      const before = await generated();
+      const abort = new AbortController();
+      const res = await fetch(`${loopServer.url}/v1/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ prompt: 'Count', max_tokens: 4000, stream: true }),
+        signal: abort.signal,
+      });
+      const reader = res.body!.getReader();
+      await reader.read();
+      abort.abort();
+      // The next request runs only once the slot is free, so the aborted one has ended by then.
+      const next = await fetch(`${loopServer.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'x', max_tokens: 1 }) });
+      expect(next.status).toBe(200);
+      const spent = (await generated()) - before;
+      expect(spent).toBeGreaterThan(0);
+      expect(spent).toBeLessThan(2000);
+    } finally {
+      await loopServer.close();
+      await looping.dispose();
+    }
+  });
+});
