@@ -91,6 +91,8 @@ export const FAMILY_BY_CODE: Record<string, ErrorFamily> = {
   INFER_BAD_REQUEST: 'input',
   INFER_QUEUE_FULL: 'engine',
   INFER_CONTAINER_FAILED: 'engine',
+  INFER_PORT_IN_USE: 'usage',
+  INFER_ADDRESS_UNAVAILABLE: 'usage',
   // sbom
   SBOM_INVALID: 'input',
   SBOM_DEPS_INVALID: 'input',

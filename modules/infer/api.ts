@@ -16,7 +16,8 @@ const sampling = {
   stop: stopField,
   stream: z.boolean().optional(),
   stream_options: z.object({ include_usage: z.boolean().optional() }).nullish(),
-  n: z.literal(1).optional(),
+  // Checked by the server: values other than 1 get OpenAI's "unsupported_value".
+  n: z.number().int().positive().nullish(),
 };
 
 /** A message's content: a string, or text parts (images are not supported by these models). */
@@ -25,24 +26,87 @@ const content = z.union([
   z.array(z.object({ type: z.literal('text'), text: z.string() })).transform((parts) => parts.map((p) => p.text).join('')),
 ]);
 
+const toolCall = z.object({
+  id: z.string().min(1),
+  type: z.literal('function'),
+  function: z.object({ name: z.string().min(1), arguments: z.string() }),
+});
+
+const message = z.discriminatedUnion('role', [
+  z.object({ role: z.enum(['system', 'developer', 'user']), content: content.nullable().transform((c) => c ?? '') }),
+  z.object({ role: z.literal('assistant'), content: content.nullish().transform((c) => c ?? ''), tool_calls: z.array(toolCall).optional() }),
+  z.object({ role: z.literal('tool'), tool_call_id: z.string().min(1), content: content.nullable().transform((c) => c ?? '') }),
+]);
+
+const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+const tool = z.object({
+  type: z.literal('function'),
+  function: z.object({
+    name: z.string().regex(FUNCTION_NAME, 'must be 1 to 64 letters, digits, underscores or dashes'),
+    description: z.string().optional(),
+    parameters: z.record(z.string(), z.unknown()).optional(),
+    strict: z.boolean().nullish(),
+  }),
+});
+
+const toolChoice = z.union([
+  z.enum(['none', 'auto', 'required']),
+  z.object({ type: z.literal('function'), function: z.object({ name: z.string().min(1) }) }),
+]);
+
+const responseFormat = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('text') }),
+  z.object({ type: z.literal('json_object') }),
+  z.object({
+    type: z.literal('json_schema'),
+    json_schema: z.object({
+      name: z.string().regex(FUNCTION_NAME, 'must be 1 to 64 letters, digits, underscores or dashes'),
+      description: z.string().optional(),
+      schema: z.record(z.string(), z.unknown()).optional(),
+      strict: z.boolean().nullish(),
+    }),
+  }),
+]);
+
 export const ChatCompletionRequest = z.object({
   ...sampling,
-  messages: z
-    .array(
-      z.object({
-        role: z.enum(['system', 'developer', 'user', 'assistant']),
-        content: content.nullable().transform((c) => c ?? ''),
-      }),
-    )
-    .min(1),
+  messages: z.array(message).min(1),
+  tools: z.array(tool).optional(),
+  tool_choice: toolChoice.optional(),
+  parallel_tool_calls: z.boolean().optional(),
+  response_format: responseFormat.optional(),
 });
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
 
 export const CompletionRequest = z.object({
   ...sampling,
-  prompt: z.union([z.string(), z.array(z.string()).length(1).transform((p) => p[0]!)]),
+  // Several prompts get one choice each, in order (LangChain's generate(['a', 'b']) sends this).
+  prompt: z.union([z.string(), z.array(z.string()).min(1).max(64)]),
 });
 export type CompletionRequest = z.infer<typeof CompletionRequest>;
+
+/**
+ * OpenAI parameters these models cannot honour: set to anything but their default, they get
+ * OpenAI's own "unsupported_value" error rather than being ignored.
+ */
+export function refuseUnsupported(body: Record<string, unknown>): void {
+  const unsupported = (param: string, why: string) =>
+    new ApiError(400, `Unsupported value: '${param}' ${why}.`, 'invalid_request_error', 'unsupported_value', param);
+  if (body['n'] !== undefined && body['n'] !== null && body['n'] !== 1) {
+    throw unsupported('n', `does not support ${JSON.stringify(body['n'])} with this server. Only the default (1) value is supported; send one request per answer`);
+  }
+  if (body['best_of'] !== undefined && body['best_of'] !== null && body['best_of'] !== 1) throw unsupported('best_of', 'is not supported with this server. Only the default (1) value is supported');
+  if (body['logprobs'] !== undefined && body['logprobs'] !== null && body['logprobs'] !== false) throw unsupported('logprobs', 'is not supported with this server');
+  if (body['top_logprobs'] !== undefined && body['top_logprobs'] !== null) throw unsupported('top_logprobs', 'is not supported with this server');
+  if (body['echo'] === true) throw unsupported('echo', 'is not supported with this server');
+  if (typeof body['suffix'] === 'string' && body['suffix'] !== '') throw unsupported('suffix', 'is not supported with this server');
+  const bias = body['logit_bias'];
+  if (bias && typeof bias === 'object' && Object.keys(bias).length > 0) throw unsupported('logit_bias', 'is not supported with this server');
+  const modalities = body['modalities'];
+  if (Array.isArray(modalities) && modalities.some((m) => m !== 'text')) throw unsupported('modalities', 'supports only ["text"] with this server');
+  if (body['audio'] !== undefined && body['audio'] !== null) throw unsupported('audio', 'is not supported with this server');
+}
 
 export const EmbeddingRequest = z.object({
   model: z.string().optional(),

@@ -4,9 +4,30 @@
  */
 
 export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
+  role: 'system' | 'user' | 'assistant' | 'tool';
   content: string;
+  /** Calls the assistant made (role assistant). */
+  toolCalls?: ToolCall[];
+  /** The call this message answers (role tool). */
+  toolCallId?: string;
 }
+
+export interface ToolCall {
+  id: string;
+  name: string;
+  /** The arguments as JSON text, as OpenAI sends them. */
+  arguments: string;
+}
+
+/** A function the model may call; `parameters` is already in the grammar's schema subset. */
+export interface ToolSpec {
+  name: string;
+  description?: string;
+  parameters?: { readonly [key: string]: unknown };
+}
+
+/** auto: the model decides; required: it must call one of the tools; {name}: it must call that one. */
+export type ToolChoice = 'auto' | 'required' | { name: string };
 
 export interface GenerationOptions {
   maxTokens?: number;
@@ -16,11 +37,19 @@ export interface GenerationOptions {
   /** Extra texts that end the answer (OpenAI `stop`). */
   stop?: string[];
   signal?: AbortSignal;
+  tools?: ToolSpec[];
+  toolChoice?: ToolChoice;
+  /** false: at most one call per answer. */
+  parallelToolCalls?: boolean;
+  /** Constrain the answer to JSON: any JSON object, or JSON matching a schema (grammar subset). */
+  responseFormat?: { type: 'json_object' } | { type: 'json_schema'; schema: { readonly [key: string]: unknown } };
 }
 
 export interface GenerationResult {
   text: string;
-  finishReason: 'stop' | 'length';
+  finishReason: 'stop' | 'length' | 'tool_calls';
+  /** Calls the model made instead of (or after) text; ids are assigned by the server. */
+  toolCalls?: { name: string; arguments: string }[];
   promptTokens: number;
   completionTokens: number;
 }

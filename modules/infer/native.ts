@@ -7,7 +7,7 @@ import path from 'node:path';
 import { ModelshipError, describeError } from '../errors/index.js';
 import { pathExists } from '../fs/exists.js';
 import { validateGguf } from '../gguf/index.js';
-import type { ChatMessage, EmbeddingResult, Engine, Generation, GenerationOptions, GenerationResult } from './engine.js';
+import type { ChatMessage, EmbeddingResult, Engine, Generation, GenerationOptions, GenerationResult, ToolSpec } from './engine.js';
 
 type LlamaLib = typeof import('node-llama-cpp');
 type Llama = Awaited<ReturnType<LlamaLib['getLlama']>>;
@@ -16,6 +16,8 @@ type LlamaContext = Awaited<ReturnType<LlamaModel['createContext']>>;
 type LlamaContextSequence = ReturnType<LlamaContext['getSequence']>;
 type LlamaEmbeddingContext = Awaited<ReturnType<LlamaModel['createEmbeddingContext']>>;
 type ChatHistoryItem = import('node-llama-cpp').ChatHistoryItem;
+type ChatModelResponse = import('node-llama-cpp').ChatModelResponse;
+type ChatModelFunctionCall = import('node-llama-cpp').ChatModelFunctionCall;
 
 export const NODE_LLAMA_CPP_INSTALL = 'npm i -E node-llama-cpp@3.21.1';
 
@@ -31,6 +33,8 @@ export interface NativeEngineOptions {
   contextSize?: number;
   /** auto: use a GPU when a CUDA/Vulkan/Metal build loads; none: CPU only; all: require a GPU. */
   gpu?: GpuChoice;
+  /** A backend already starting (from `startLlama`); threads and gpu then come from it. */
+  started?: Promise<LlamaStart>;
 }
 
 export async function importNodeLlamaCpp(): Promise<LlamaLib> {
@@ -45,15 +49,24 @@ export async function importNodeLlamaCpp(): Promise<LlamaLib> {
   }
 }
 
-/** Load the backend, pick GPU or CPU, check and load the model, and make one context for it. */
-export async function loadNativeEngine(options: NativeEngineOptions): Promise<Engine> {
-  // llama.cpp aborts the whole process on some malformed files; refuse them first.
-  await validateGguf(options.modelPath);
-  const lib = await importNodeLlamaCpp();
+/** node-llama-cpp loaded, its backend chosen and described: what every model needs first. */
+export interface LlamaStart {
+  lib: LlamaLib;
+  llama: Llama;
+  backend: string;
+  threads: number;
+  gpu: GpuChoice;
+}
+
+/**
+ * Import node-llama-cpp and load its backend. It takes most of start-up (import, and a test of the
+ * prebuilt binary in a child process on Linux), so callers start it first and overlap the rest.
+ */
+export async function startLlama(options: { threads?: number; gpu?: GpuChoice }): Promise<LlamaStart> {
   const threads = options.threads ?? os.availableParallelism();
   const gpu = options.gpu ?? 'auto';
   // Trying CUDA and Vulkan builds costs seconds; on Linux without GPU devices it cannot succeed.
-  const noDevice = gpu === 'auto' && !(await linuxGpuDevicePresent());
+  const [lib, noDevice] = await Promise.all([importNodeLlamaCpp(), gpu === 'auto' ? linuxGpuDevicePresent().then((present) => !present) : Promise.resolve(false)]);
   let llama: Llama;
   try {
     llama = await lib.getLlama({ gpu: gpu === 'none' || noDevice ? false : 'auto', build: 'never', maxThreads: threads, logLevel: lib.LlamaLogLevel.error, progressLogs: false });
@@ -65,6 +78,20 @@ export async function loadNativeEngine(options: NativeEngineOptions): Promise<En
     await llama.dispose();
     throw new ModelshipError('INFER_NO_GPU', `--gpu all asked for a GPU, but ${backend}. Use --gpu auto to fall back to the CPU.`);
   }
+  return { lib, llama, backend, threads, gpu };
+}
+
+/** Load the backend (or take one already starting), check and load the model, and make one context for it. */
+export async function loadNativeEngine(options: NativeEngineOptions): Promise<Engine> {
+  const starting = options.started ?? startLlama(options);
+  // llama.cpp aborts the whole process on some malformed files; refuse them before loading.
+  const [validated, started] = await Promise.allSettled([validateGguf(options.modelPath), starting]);
+  if (validated.status === 'rejected') {
+    if (started.status === 'fulfilled') await started.value.llama.dispose().catch(() => {});
+    throw validated.reason;
+  }
+  if (started.status === 'rejected') throw started.reason;
+  const { lib, llama, backend, threads, gpu } = started.value;
   try {
     const model = await llama.loadModel({ modelPath: options.modelPath, gpuLayers: gpu === 'none' ? 0 : 'auto' });
     const contextSize = options.contextSize ?? Math.min(model.trainContextSize, 4096);
@@ -125,23 +152,48 @@ class NativeEngine implements Engine {
   }
 
   chat(messages: ChatMessage[], options: GenerationOptions): Generation {
-    const last = messages[messages.length - 1];
-    if (!last || last.role !== 'user') {
-      throw new ModelshipError('INFER_BAD_REQUEST', 'the last message must come from the user.', { details: { param: 'messages' } });
-    }
-    const history: ChatHistoryItem[] = messages.slice(0, -1).map((m) =>
-      m.role === 'system' ? { type: 'system', text: m.content } : m.role === 'user' ? { type: 'user', text: m.content } : { type: 'model', response: [m.content] },
-    );
+    const history = toChatHistory(messages);
     return this.generate(options, async (onTextChunk, signal) => {
-      const session = new this.lib.LlamaChatSession({ contextSequence: this.sequence, autoDisposeSequence: false });
+      const chat = new this.lib.LlamaChat({ contextSequence: this.sequence, autoDisposeSequence: false });
       try {
-        session.setChatHistory(history);
-        const meta = await session.promptWithMeta(last.content, { ...samplingOf(options), onTextChunk, signal, stopOnAbortSignal: true });
-        return { text: meta.responseText, stopReason: meta.stopReason };
+        const common = { ...samplingOf(options), signal, stopOnAbortSignal: true };
+        const forced = forcedCall(options);
+        if (forced) {
+          // The call is generated under a grammar, so it always parses; it is sent whole, not as text.
+          const grammar = await this.grammarFor(forced.schema, 'tools');
+          const res = await chat.generateResponse(withInstruction(history, forced.instruction), { ...common, grammar });
+          const call = res.metadata.stopReason === 'maxTokens' ? { name: forced.name ?? '', arguments: res.response } : forced.unwrap(JSON.parse(res.response));
+          return { text: '', stopReason: res.metadata.stopReason, toolCalls: [call] };
+        }
+        if (options.tools && options.tools.length > 0) {
+          if (options.responseFormat) throw badRequest('response_format', 'cannot be combined with tools the model may or may not call (tool_choice "auto"); force a call with tool_choice, or drop one of them');
+          const functions = Object.fromEntries(options.tools.map((t) => [t.name, { ...(t.description ? { description: t.description } : {}), ...(t.parameters ? { params: t.parameters as never } : {}) }]));
+          const res = await chat.generateResponse(history, {
+            ...common,
+            onTextChunk,
+            functions,
+            documentFunctionParams: true,
+            ...(options.parallelToolCalls === false ? { maxParallelFunctionCalls: 1 } : {}),
+          });
+          const toolCalls = (res.functionCalls ?? []).map((c) => ({ name: c.functionName, arguments: JSON.stringify(c.params ?? {}) }));
+          return { text: res.response, stopReason: toolCalls.length > 0 ? 'functionCalls' : res.metadata.stopReason, ...(toolCalls.length > 0 ? { toolCalls } : {}) };
+        }
+        const format = options.responseFormat;
+        const grammar = format ? (format.type === 'json_object' ? await this.llama.getGrammarFor('json') : await this.grammarFor(format.schema, 'response_format')) : undefined;
+        const res = await chat.generateResponse(history, { ...common, onTextChunk, ...(grammar ? { grammar } : {}) });
+        return { text: res.response, stopReason: res.metadata.stopReason };
       } finally {
-        session.dispose({ disposeSequence: false });
+        chat.dispose({ disposeSequence: false });
       }
     });
+  }
+
+  private async grammarFor(schema: { readonly [key: string]: unknown }, param: string) {
+    try {
+      return await this.llama.createGrammarForJsonSchema(schema as never);
+    } catch (err) {
+      throw badRequest(param, `holds a schema the grammar cannot express: ${describeError(err)}`);
+    }
   }
 
   complete(prompt: string, options: GenerationOptions): Generation {
@@ -179,7 +231,7 @@ class NativeEngine implements Engine {
   /** Turn node-llama-cpp's callback streaming into a generator, and count tokens from the meter. */
   private async *generate(
     options: GenerationOptions,
-    run: (onTextChunk: (text: string) => void, signal: AbortSignal) => Promise<{ text: string; stopReason: string }>,
+    run: (onTextChunk: (text: string) => void, signal: AbortSignal) => Promise<{ text: string; stopReason: string; toolCalls?: { name: string; arguments: string }[] }>,
   ): Generation {
     await this.sequence.clearHistory();
     const abort = new AbortController();
@@ -206,10 +258,11 @@ class NativeEngine implements Engine {
         await new Promise<void>((resolve) => (wake = resolve));
         wake = undefined;
       }
-      const { text, stopReason } = await running;
+      const { text, stopReason, toolCalls } = await running;
       return {
         text,
-        finishReason: stopReason === 'maxTokens' ? 'length' : 'stop',
+        finishReason: stopReason === 'maxTokens' ? 'length' : toolCalls ? 'tool_calls' : 'stop',
+        ...(toolCalls ? { toolCalls } : {}),
         promptTokens: this.sequence.tokenMeter.usedInputTokens - before.input,
         completionTokens: this.sequence.tokenMeter.usedOutputTokens - before.output,
       };
@@ -220,6 +273,88 @@ class NativeEngine implements Engine {
       options.signal?.removeEventListener('abort', onOuterAbort);
     }
   }
+}
+
+/** OpenAI messages as node-llama-cpp chat history: tool results join the calls they answer. */
+function toChatHistory(messages: ChatMessage[]): ChatHistoryItem[] {
+  const history: ChatHistoryItem[] = [];
+  const calls = new Map<string, ChatModelFunctionCall>();
+  messages.forEach((m, i) => {
+    if (m.role === 'system') history.push({ type: 'system', text: m.content });
+    else if (m.role === 'user') history.push({ type: 'user', text: m.content });
+    else if (m.role === 'assistant') {
+      const response: ChatModelResponse['response'] = m.content ? [m.content] : [];
+      (m.toolCalls ?? []).forEach((c, j) => {
+        let params: unknown;
+        try {
+          params = JSON.parse(c.arguments);
+        } catch {
+          throw badRequest(`messages.${i}.tool_calls.${j}.function.arguments`, 'is not valid JSON');
+        }
+        const call: ChatModelFunctionCall = { type: 'functionCall', name: c.name, params, result: '', startsNewChunk: j === 0 };
+        calls.set(c.id, call);
+        response.push(call);
+      });
+      history.push({ type: 'model', response });
+    } else {
+      const call = calls.get(m.toolCallId ?? '');
+      if (!call) throw badRequest(`messages.${i}.tool_call_id`, `"${m.toolCallId}" answers no tool call of an earlier assistant message`);
+      call.result = m.content;
+    }
+  });
+  const last = messages[messages.length - 1];
+  // After a user message the model starts an answer; after tool results it continues the one that called them.
+  if (last?.role === 'user') history.push({ type: 'model', response: [] });
+  else if (last?.role !== 'tool') throw badRequest('messages', 'the last message must come from the user, or be a tool result');
+  return history;
+}
+
+interface ForcedCall {
+  /** The forced function's name, when one is named. */
+  name?: string;
+  schema: { readonly [key: string]: unknown };
+  instruction: string;
+  unwrap(value: unknown): { name: string; arguments: string };
+}
+
+/** tool_choice "required" or a named function: the call is generated under a JSON grammar. */
+function forcedCall(options: GenerationOptions): ForcedCall | undefined {
+  const tools = options.tools ?? [];
+  const choice = options.toolChoice;
+  if (!choice || choice === 'auto' || tools.length === 0) return undefined;
+  const paramsOf = (t: ToolSpec) => t.parameters ?? { type: 'object', properties: {} };
+  const describe = (t: ToolSpec) => `- ${t.name}${t.description ? `: ${t.description}` : ''}\n  parameters: ${JSON.stringify(paramsOf(t))}`;
+  if (choice !== 'required') {
+    const tool = tools.find((t) => t.name === choice.name);
+    if (!tool) throw badRequest('tool_choice.function.name', `names "${choice.name}", which is not among the tools (${tools.map((t) => t.name).join(', ')})`);
+    return {
+      name: tool.name,
+      schema: paramsOf(tool),
+      instruction: `Call this function now. Answer with only its arguments as one JSON object.\n${describe(tool)}`,
+      unwrap: (value) => ({ name: tool.name, arguments: JSON.stringify(value) }),
+    };
+  }
+  return {
+    schema: {
+      oneOf: tools.map((t) => ({ type: 'object', properties: { name: { const: t.name }, arguments: paramsOf(t) }, required: ['name', 'arguments'] })),
+    },
+    instruction: `Call one of these functions now. Answer with only JSON: {"name": <function name>, "arguments": {...}}.\n${tools.map(describe).join('\n')}`,
+    unwrap: (value) => {
+      const { name, arguments: args } = value as { name: string; arguments: unknown };
+      return { name, arguments: JSON.stringify(args) };
+    },
+  };
+}
+
+/** The instruction joins the first system message, or becomes one. */
+function withInstruction(history: ChatHistoryItem[], instruction: string): ChatHistoryItem[] {
+  const first = history[0];
+  if (first?.type === 'system' && typeof first.text === 'string') return [{ type: 'system', text: `${first.text}\n\n${instruction}` }, ...history.slice(1)];
+  return [{ type: 'system', text: instruction }, ...history];
+}
+
+function badRequest(param: string, problem: string): ModelshipError {
+  return new ModelshipError('INFER_BAD_REQUEST', `"${param}" ${problem}.`, { details: { param } });
 }
 
 function samplingOf(options: GenerationOptions) {

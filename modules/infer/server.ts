@@ -5,9 +5,10 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { isModelshipError, describeError } from '../errors/index.js';
+import { ModelshipError, isModelshipError, describeError } from '../errors/index.js';
 import type { z } from 'zod';
-import { ApiError, ChatCompletionRequest, CompletionRequest, EmbeddingRequest, encodeBase64Floats, invalidBody } from './api.js';
+import { ApiError, ChatCompletionRequest, CompletionRequest, EmbeddingRequest, encodeBase64Floats, invalidBody, refuseUnsupported } from './api.js';
+import { toGrammarSchema } from './json-schema.js';
 import { collect, type ChatMessage, type Engine, type Generation, type GenerationOptions, type GenerationResult } from './engine.js';
 import { ServerMetrics } from './metrics.js';
 import { RequestQueue } from './queue.js';
@@ -33,6 +34,10 @@ export interface ServerOptions {
   /** Largest request body accepted; beyond that, 413. Default 1 MiB. */
   maxBodyBytes?: number;
   retriever?: Retriever;
+  /** Other names the model answers to in GET /v1/models/{id} (e.g. the reference it was served from). */
+  aliases?: string[];
+  /** Return embeddings as the model makes them instead of scaled to unit length. */
+  rawEmbeddings?: boolean;
 }
 
 export interface InferenceServer {
@@ -46,6 +51,7 @@ export interface InferenceServer {
 
 const ROUTES: Record<string, string> = {
   '/v1/models': 'GET',
+  '/v1/models/{id}': 'GET',
   '/v1/chat/completions': 'POST',
   '/v1/completions': 'POST',
   '/v1/embeddings': 'POST',
@@ -60,6 +66,8 @@ export async function startInferenceServer(options: ServerOptions): Promise<Infe
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   let stopping = false;
   const created = Math.floor(Date.now() / 1000);
+  const modelObject = { id: engine.modelId, object: 'model', created, owned_by: 'modelship' };
+  const modelNames = new Set([engine.modelId, ...(options.aliases ?? [])]);
 
   const handlers: Record<string, (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>> = {
     '/health': async (_req, res) => sendJson(res, stopping ? 503 : 200, { status: stopping ? 'stopping' : 'ok', model: engine.modelId }),
@@ -67,27 +75,44 @@ export async function startInferenceServer(options: ServerOptions): Promise<Infe
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
       res.end(metrics.render());
     },
-    '/v1/models': async (_req, res) =>
-      sendJson(res, 200, { object: 'list', data: [{ id: engine.modelId, object: 'model', created, owned_by: 'modelship' }] }),
+    '/v1/models': async (_req, res) => sendJson(res, 200, { object: 'list', data: [modelObject] }),
+    '/v1/models/{id}': async (req, res) => {
+      const id = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname.replace(/^\/v1\/models\//, '').replace(/\/+$/, ''));
+      if (!modelNames.has(id)) throw new ApiError(404, `The model '${id}' does not exist; this server serves '${engine.modelId}'.`, 'invalid_request_error', 'model_not_found', 'model');
+      sendJson(res, 200, modelObject);
+    },
     '/v1/chat/completions': async (req, res) => {
-      const body = parse(ChatCompletionRequest, await readJson(req, maxBodyBytes));
-      let messages: ChatMessage[] = body.messages.map((m) => ({ role: m.role === 'developer' ? 'system' : m.role, content: m.content }));
+      const raw = await readJson(req, maxBodyBytes);
+      const body = parse(ChatCompletionRequest, raw);
+      refuseUnsupported(raw as Record<string, unknown>);
+      let messages: ChatMessage[] = body.messages.map(toChatMessage);
+      const tools = toolsOf(body);
       // Retrieval embeds the question with the same model, so it waits its turn like any request.
       const retriever = options.retriever;
+      const abort = abortOnClose(res);
       const sources = retriever ? await queue.run(() => retrieveFor(retriever, messages)) : undefined;
       if (sources && sources.length > 0) messages = [contextMessage(sources), ...messages];
-      const generation = generationOptions(body, engine, messages.map((m) => m.content).join('\n'), 'messages');
-      await streamOrSend(res, body, 'chat', (opts) => engine.chat(messages, opts), generation, sources);
+      const counted = [...messages.map((m) => m.content + (m.toolCalls ? JSON.stringify(m.toolCalls) : '')), tools.tools ? JSON.stringify(tools.tools) : ''].join('\n');
+      const generation = { ...(await generationOptions(body, engine, counted, 'messages', abort.signal)), ...tools, ...responseFormatOf(body) };
+      await streamOrSend(res, body, 'chat', [(opts) => engine.chat(messages, opts)], [generation], abort, sources);
     },
     '/v1/completions': async (req, res) => {
-      const body = parse(CompletionRequest, await readJson(req, maxBodyBytes));
-      const generation = generationOptions(body, engine, body.prompt, 'prompt');
-      await streamOrSend(res, body, 'completion', (opts) => engine.complete(body.prompt, opts), generation, undefined);
+      const raw = await readJson(req, maxBodyBytes);
+      const body = parse(CompletionRequest, raw);
+      refuseUnsupported(raw as Record<string, unknown>);
+      const prompts = typeof body.prompt === 'string' ? [body.prompt] : body.prompt;
+      const abort = abortOnClose(res);
+      const generations: GenerationOptions[] = [];
+      for (const [i, prompt] of prompts.entries()) {
+        generations.push(await generationOptions(body, engine, prompt, typeof body.prompt === 'string' ? 'prompt' : `prompt.${i}`, abort.signal));
+      }
+      await streamOrSend(res, body, 'completion', prompts.map((prompt) => (opts: GenerationOptions) => engine.complete(prompt, opts)), generations, abort, undefined);
     },
     '/v1/embeddings': async (req, res) => {
       const body = parse(EmbeddingRequest, await readJson(req, maxBodyBytes));
       const inputs = typeof body.input === 'string' ? [body.input] : body.input;
-      inputs.forEach((input, i) => checkFits(engine, input, typeof body.input === 'string' ? 'input' : `input.${i}`));
+      const abort = abortOnClose(res);
+      for (const [i, input] of inputs.entries()) await countWithin(engine, input, typeof body.input === 'string' ? 'input' : `input.${i}`, abort.signal);
       const result = await queue.run(() => engine.embed(inputs));
       metrics.recordTokens(result.promptTokens, 0);
       const base64 = body.encoding_format === 'base64';
@@ -95,7 +120,9 @@ export async function startInferenceServer(options: ServerOptions): Promise<Infe
         object: 'list',
         model: engine.modelId,
         data: result.vectors.map((v, index) => {
-          const vector = body.dimensions ? v.slice(0, body.dimensions) : v;
+          const cut = body.dimensions ? v.slice(0, body.dimensions) : v;
+          // Unit length, as OpenAI's: dot-product vector stores rely on it (shortened vectors too).
+          const vector = options.rawEmbeddings ? cut : unitLength(cut);
           return { object: 'embedding', index, embedding: base64 ? encodeBase64Floats(vector) : vector };
         }),
         usage: { prompt_tokens: result.promptTokens, total_tokens: result.promptTokens },
@@ -103,47 +130,64 @@ export async function startInferenceServer(options: ServerOptions): Promise<Infe
     },
   };
 
+  /** One choice per generation (several prompts make several), run in turn in one queue slot. */
   async function streamOrSend(
     res: http.ServerResponse,
     body: { stream?: boolean | undefined; stream_options?: { include_usage?: boolean | undefined } | null | undefined },
     kind: 'chat' | 'completion',
-    start: (opts: GenerationOptions) => Generation,
-    generation: GenerationOptions,
+    starts: ((opts: GenerationOptions) => Generation)[],
+    generations: GenerationOptions[],
+    abort: AbortController,
     sources: RetrievedPassage[] | undefined,
   ): Promise<void> {
     const id = `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`;
     const base = { id, object: kind === 'chat' ? 'chat.completion' : 'text_completion', created: Math.floor(Date.now() / 1000), model: engine.modelId };
-    const abort = new AbortController();
-    res.on('close', () => {
-      if (!res.writableFinished) abort.abort();
-    });
     const sourceList = sources?.map((s) => ({ source: s.source, score: s.score }));
     await queue.run(async () => {
-      const gen = start({ ...generation, signal: abort.signal });
+      // A client that left while waiting costs nothing more.
+      if (abort.signal.aborted) return;
+      const begin = (i: number) => starts[i]!({ ...generations[i]!, signal: abort.signal });
       if (!body.stream) {
-        const result = await collect(gen);
-        metrics.recordTokens(result.promptTokens, result.completionTokens);
-        const usage = usageOf(result);
-        const choice =
+        const results: GenerationResult[] = [];
+        for (let i = 0; i < starts.length; i++) results.push(await collect(begin(i)));
+        const total = sumUsage(results);
+        metrics.recordTokens(total.prompt_tokens, total.completion_tokens);
+        const choices = results.map((result, index) =>
           kind === 'chat'
-            ? { index: 0, message: { role: 'assistant', content: result.text }, logprobs: null, finish_reason: result.finishReason }
-            : { index: 0, text: result.text, logprobs: null, finish_reason: result.finishReason };
-        sendJson(res, 200, { ...base, choices: [choice], usage, ...(sourceList ? { sources: sourceList } : {}) });
+            ? { index, message: { role: 'assistant', content: result.toolCalls && !result.text ? null : result.text, refusal: null, ...toolCallsOf(result) }, logprobs: null, finish_reason: result.finishReason }
+            : { index, text: result.text, logprobs: null, finish_reason: result.finishReason },
+        );
+        sendJson(res, 200, { ...base, choices, usage: total, ...(sourceList ? { sources: sourceList } : {}) });
         return;
       }
-      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
       const chunkObject = kind === 'chat' ? 'chat.completion.chunk' : 'text_completion';
-      const event = (choice: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
-        res.write(`data: ${JSON.stringify({ ...base, object: chunkObject, choices: [{ index: 0, ...choice }], ...extra })}\n\n`);
-      if (kind === 'chat') event({ delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }, sourceList ? { sources: sourceList } : {});
+      let opened = false;
+      const event = (index: number, choice: Record<string, unknown>, extra: Record<string, unknown> = {}) => {
+        if (!opened) {
+          res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+          opened = true;
+        }
+        res.write(`data: ${JSON.stringify({ ...base, object: chunkObject, choices: [{ index, ...choice }], ...extra })}\n\n`);
+      };
+      const results: GenerationResult[] = [];
       try {
-        const result = await collect(gen, (text) =>
-          event(kind === 'chat' ? { delta: { content: text }, logprobs: null, finish_reason: null } : { text, logprobs: null, finish_reason: null }),
-        );
-        metrics.recordTokens(result.promptTokens, result.completionTokens);
-        event(kind === 'chat' ? { delta: {}, logprobs: null, finish_reason: result.finishReason } : { text: '', logprobs: null, finish_reason: result.finishReason });
-        if (body.stream_options?.include_usage) res.write(`data: ${JSON.stringify({ ...base, object: chunkObject, choices: [], usage: usageOf(result) })}\n\n`);
+        for (let index = 0; index < starts.length; index++) {
+          // Started before the first event, so a request the engine refuses still gets a plain 400.
+          const gen = begin(index);
+          if (kind === 'chat') event(index, { delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }, sourceList ? { sources: sourceList } : {});
+          const result = await collect(gen, (text) =>
+            event(index, kind === 'chat' ? { delta: { content: text }, logprobs: null, finish_reason: null } : { text, logprobs: null, finish_reason: null }),
+          );
+          results.push(result);
+          const calls = toolCallsOf(result).tool_calls;
+          calls?.forEach((call, i) => event(index, { delta: { tool_calls: [{ index: i, ...call }] }, logprobs: null, finish_reason: null }));
+          event(index, kind === 'chat' ? { delta: {}, logprobs: null, finish_reason: result.finishReason } : { text: '', logprobs: null, finish_reason: result.finishReason });
+        }
+        const total = sumUsage(results);
+        metrics.recordTokens(total.prompt_tokens, total.completion_tokens);
+        if (body.stream_options?.include_usage) res.write(`data: ${JSON.stringify({ ...base, object: chunkObject, choices: [], usage: total })}\n\n`);
       } catch (err) {
+        if (!opened) throw err;
         // Headers are gone: the error travels as one more event, in OpenAI's shape.
         res.write(`data: ${JSON.stringify(toApiError(err).toBody())}\n\n`);
       }
@@ -154,7 +198,8 @@ export async function startInferenceServer(options: ServerOptions): Promise<Infe
   const server = http.createServer((req, res) => {
     const began = process.hrtime.bigint();
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const route = url.pathname.replace(/\/+$/, '') || '/';
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const route = path.startsWith('/v1/models/') ? '/v1/models/{id}' : path;
     const handler = Object.hasOwn(handlers, route) ? handlers[route] : undefined;
     res.on('finish', () => metrics.recordRequest(handler ? route : 'other', req.method ?? '', res.statusCode, Number(process.hrtime.bigint() - began) / 1e9));
     const run = async () => {
@@ -178,9 +223,10 @@ export async function startInferenceServer(options: ServerOptions): Promise<Infe
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const fail = (err: NodeJS.ErrnoException) => reject(listenError(err, options.host ?? '127.0.0.1', options.port ?? 0));
+    server.once('error', fail);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
+      server.off('error', fail);
       resolve();
     });
   });
@@ -204,6 +250,20 @@ export async function startInferenceServer(options: ServerOptions): Promise<Infe
   };
 }
 
+/** Why the server could not listen, in one line that says what to change. */
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
+  if (err.code === 'EADDRINUSE') {
+    return new ModelshipError('INFER_PORT_IN_USE', `port ${port} on ${host} is already in use: stop what listens there, or pick another with --port (0 picks a free one).`, { cause: err });
+  }
+  if (err.code === 'EACCES') {
+    return new ModelshipError('INFER_PORT_IN_USE', `port ${port} on ${host} needs privileges this user lacks: pick a port above 1023 with --port.`, { cause: err });
+  }
+  if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') {
+    return new ModelshipError('INFER_ADDRESS_UNAVAILABLE', `${host} is not an address of this machine: bind 127.0.0.1, 0.0.0.0 (all interfaces) or one of its own addresses with --host.`, { cause: err });
+  }
+  return err;
+}
+
 function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   const result = schema.safeParse(value);
   if (!result.success) throw invalidBody(result.error);
@@ -211,13 +271,14 @@ function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
 }
 
 /** Sampling settings from the body, refusing prompts that cannot fit the context. */
-function generationOptions(
+async function generationOptions(
   body: { max_tokens?: number | undefined; max_completion_tokens?: number | undefined; temperature?: number | undefined; top_p?: number | undefined; seed?: number | undefined; stop?: string | string[] | undefined },
   engine: Engine,
   promptText: string,
-  param: 'messages' | 'prompt',
-): GenerationOptions {
-  const promptTokens = checkFits(engine, promptText, param);
+  param: string,
+  signal: AbortSignal,
+): Promise<GenerationOptions> {
+  const promptTokens = await countWithin(engine, promptText, param, signal);
   const room = engine.contextSize - promptTokens;
   const asked = body.max_completion_tokens ?? body.max_tokens;
   return {
@@ -229,19 +290,119 @@ function generationOptions(
   };
 }
 
-function checkFits(engine: Engine, text: string, param: string): number {
-  const tokens = engine.countTokens(text);
+/** Text is tokenised this many characters at a time, yielding to other requests in between. */
+const TOKENISE_SLICE = 16 * 1024;
+
+/**
+ * Tokens in `text`, refusing it once it cannot fit the context. Long text is tokenised in slices
+ * cut at whitespace with the event loop free in between, and counting stops as soon as the
+ * context is full: a huge prompt costs about one context of work, and /health keeps answering.
+ */
+export async function countWithin(engine: Engine, text: string, param: string, signal?: AbortSignal): Promise<number> {
   // Leave room for the chat template and at least one answer token.
-  if (tokens + 16 > engine.contextSize) {
-    throw new ApiError(
+  const limit = engine.contextSize - 16;
+  const plural = param === 'messages';
+  const tooLong = (tokens: number, atLeast: boolean) =>
+    new ApiError(
       400,
-      `this model's context holds ${engine.contextSize} tokens, but the ${param === 'messages' ? 'messages have' : `${param} has`} ${tokens}; shorten it or serve with a larger --ctx-size.`,
+      `this model's context holds ${engine.contextSize} tokens, but ${plural ? 'the messages come' : `"${param}" comes`} to ${atLeast ? 'over ' : ''}${tokens} tokens; shorten ${plural ? 'them' : 'it'} or serve with a larger --ctx-size.`,
       'invalid_request_error',
       'context_length_exceeded',
       param,
     );
+  if (text.length <= TOKENISE_SLICE) {
+    const tokens = engine.countTokens(text);
+    if (tokens > limit) throw tooLong(tokens, false);
+    return tokens;
+  }
+  let tokens = 0;
+  for (let start = 0; start < text.length; ) {
+    let end = Math.min(start + TOKENISE_SLICE, text.length);
+    if (end < text.length) {
+      const space = text.lastIndexOf(' ', end);
+      if (space > start + TOKENISE_SLICE / 2) end = space;
+    }
+    tokens += engine.countTokens(text.slice(start, end));
+    if (tokens > limit) throw tooLong(limit, true);
+    start = end;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (signal?.aborted) throw new ApiError(499, 'the client closed the request.', 'invalid_request_error', 'client_closed');
   }
   return tokens;
+}
+
+/** Aborts when the client goes away before the answer is complete. */
+function abortOnClose(res: http.ServerResponse): AbortController {
+  const abort = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) abort.abort();
+  });
+  return abort;
+}
+
+function toChatMessage(m: ChatCompletionRequest['messages'][number]): ChatMessage {
+  if (m.role === 'tool') return { role: 'tool', content: m.content, toolCallId: m.tool_call_id };
+  if (m.role === 'assistant') {
+    const toolCalls = m.tool_calls?.map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments }));
+    return { role: 'assistant', content: m.content, ...(toolCalls && toolCalls.length > 0 ? { toolCalls } : {}) };
+  }
+  return { role: m.role === 'developer' ? 'system' : m.role, content: m.content };
+}
+
+/** tools and tool_choice, checked here so that a bad one is a 400 before anything streams. */
+function toolsOf(body: ChatCompletionRequest): Pick<GenerationOptions, 'tools' | 'toolChoice' | 'parallelToolCalls'> {
+  const choice = body.tool_choice;
+  if (!body.tools || body.tools.length === 0) {
+    if (choice !== undefined && choice !== 'none' && choice !== 'auto') {
+      throw new ApiError(400, "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.", 'invalid_request_error', 'invalid_value', 'tool_choice');
+    }
+    return {};
+  }
+  const seen = new Set<string>();
+  const tools = body.tools.map((t, i) => {
+    if (seen.has(t.function.name)) throw new ApiError(400, `"tools.${i}.function.name": "${t.function.name}" is defined twice.`, 'invalid_request_error', 'invalid_value', `tools.${i}.function.name`);
+    seen.add(t.function.name);
+    return {
+      name: t.function.name,
+      ...(t.function.description ? { description: t.function.description } : {}),
+      ...(t.function.parameters ? { parameters: toGrammarSchema(t.function.parameters, `tools.${i}.function.parameters`) } : {}),
+    };
+  });
+  if (choice === 'none') return {};
+  if (typeof choice === 'object' && !seen.has(choice.function.name)) {
+    throw new ApiError(400, `"tool_choice.function.name": "${choice.function.name}" is not among the tools (${[...seen].join(', ')}).`, 'invalid_request_error', 'invalid_value', 'tool_choice.function.name');
+  }
+  const toolChoice = choice === undefined || choice === 'auto' ? 'auto' : choice === 'required' ? 'required' : { name: choice.function.name };
+  if (toolChoice === 'auto' && body.response_format && body.response_format.type !== 'text') {
+    throw new ApiError(400, '"response_format" cannot be combined with tools the model may or may not call (tool_choice "auto"); force a call with tool_choice, or send one of them.', 'invalid_request_error', 'unsupported_value', 'response_format');
+  }
+  return { tools, toolChoice, ...(body.parallel_tool_calls === undefined ? {} : { parallelToolCalls: body.parallel_tool_calls }) };
+}
+
+function responseFormatOf(body: ChatCompletionRequest): Pick<GenerationOptions, 'responseFormat'> {
+  const format = body.response_format;
+  if (!format || format.type === 'text') return {};
+  if (format.type === 'json_object') return { responseFormat: { type: 'json_object' } };
+  const schema = format.json_schema.schema;
+  if (!schema) return { responseFormat: { type: 'json_object' } };
+  return { responseFormat: { type: 'json_schema', schema: toGrammarSchema(schema, 'response_format.json_schema.schema') } };
+}
+
+function toolCallsOf(result: GenerationResult): { tool_calls?: { id: string; type: 'function'; function: { name: string; arguments: string } }[] } {
+  if (!result.toolCalls || result.toolCalls.length === 0) return {};
+  return { tool_calls: result.toolCalls.map((c) => ({ id: `call_${randomUUID().replace(/-/g, '').slice(0, 24)}`, type: 'function', function: { name: c.name, arguments: c.arguments } })) };
+}
+
+function sumUsage(results: GenerationResult[]) {
+  const prompt = results.reduce((n, r) => n + r.promptTokens, 0);
+  const completion = results.reduce((n, r) => n + r.completionTokens, 0);
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+}
+
+/** The vector scaled to length 1 (a zero vector stays zero). */
+export function unitLength(vector: number[]): number[] {
+  const norm = Math.sqrt(vector.reduce((n, x) => n + x * x, 0));
+  return norm === 0 ? vector : vector.map((x) => x / norm);
 }
 
 async function retrieveFor(retriever: Retriever, messages: ChatMessage[]): Promise<RetrievedPassage[]> {
@@ -254,9 +415,6 @@ function contextMessage(passages: RetrievedPassage[]): ChatMessage {
   return { role: 'system', content: `Answer from these passages and cite their numbers.\n\n${listed}` };
 }
 
-function usageOf(result: GenerationResult) {
-  return { prompt_tokens: result.promptTokens, completion_tokens: result.completionTokens, total_tokens: result.promptTokens + result.completionTokens };
-}
 
 function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;

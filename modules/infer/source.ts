@@ -14,8 +14,10 @@ export interface ModelSource {
   dir: string;
   /** The GGUF file to load, or for safetensors the folder itself. */
   file: string;
-  /** A name for the served model: the file name without extension, or the folder name. */
+  /** A name for the served model: the artifact's name, else the file name without extension, or the folder name. */
   name: string;
+  /** The artifact reference the model was fetched by, when it was one. */
+  reference?: string;
 }
 
 export interface ResolveContext {
@@ -34,11 +36,37 @@ export async function resolveModelSource(input: string, ctx: ResolveContext): Pr
     return { format: 'gguf', dir: path.dirname(local), file: local, name: path.basename(local).replace(/\.gguf$/i, '') };
   }
   if (info?.isDirectory()) return findModelIn(local);
-  if (!looksLikePath(input) && ctx.fetchReference) return findModelIn(await ctx.fetchReference(input));
+  if (!looksLikePath(input) && ctx.fetchReference) return fromReference(input, await ctx.fetchReference(input));
   const hint = !looksLikePath(input)
     ? 'pull and unpack the artifact into a folder first, then serve the folder'
     : 'check the path';
   throw new ModelshipError('MODEL_NOT_FOUND', `no model file or folder at ${local}: ${hint}.`);
+}
+
+/** The weights an artifact unpacked: named after the artifact, and a missing model blamed on it, not the cache. */
+async function fromReference(reference: string, dir: string): Promise<ModelSource> {
+  try {
+    return { ...(await findModelIn(dir)), name: artifactName(reference), reference };
+  } catch (err) {
+    if (err instanceof ModelshipError && err.code === 'MODEL_NOT_FOUND') {
+      throw new ModelshipError('MODEL_NOT_FOUND', `${reference} holds no model weights: none of its weight layers is a .gguf file or safetensors weights; pack a folder that holds the model's weights, then serve that artifact.`);
+    }
+    throw err;
+  }
+}
+
+/** "team/tiny:1" -> "team/tiny", "reg:5000/team/tiny@sha256:..." -> "reg:5000/team/tiny", "oci:./dir:v1" -> "dir". */
+export function artifactName(reference: string): string {
+  let name = reference.replace(/@[a-z0-9]+:[0-9a-f]+$/i, '');
+  if (name.startsWith('oci:')) {
+    const rest = name.slice(4);
+    const colon = rest.lastIndexOf(':');
+    const dir = colon > rest.lastIndexOf('/') ? rest.slice(0, colon) : rest;
+    return path.basename(dir.replace(/\/+$/, '')) || reference;
+  }
+  const colon = name.lastIndexOf(':');
+  if (colon > name.lastIndexOf('/')) name = name.slice(0, colon);
+  return name || reference;
 }
 
 /** One GGUF in the folder (the first shard of a split model), or else safetensors weights. */

@@ -1,5 +1,5 @@
-// A planner/worker pair against a local OpenAI-compatible endpoint, with tools over MCP.
-// The planner asks the model for a JSON plan; the worker runs each step with a tool or the model.
+// An agent against a local OpenAI-compatible endpoint: the model calls tools (OpenAI tool calls),
+// the tools run on an MCP server, and their results go back to the model until it answers.
 import OpenAI from 'openai';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -11,40 +11,44 @@ export async function connectTools(command = process.execPath, args = [new URL('
   return client;
 }
 
-/** Asks the model for steps; a model that answers prose still gets a one-step plan. */
-export async function plan(llm, model, task, tools) {
-  const toolList = tools.map((t) => `- ${t.name}: ${t.description} input ${JSON.stringify(t.inputSchema.properties ?? {})}`).join('\n');
-  const res = await llm.chat.completions.create({
-    model,
-    temperature: 0,
-    messages: [
-      { role: 'system', content: `You plan. Answer only JSON: {"steps":[{"tool":"<name or null>","input":{...},"why":"..."}]}. Tools:\n${toolList}` },
-      { role: 'user', content: task },
-    ],
-  });
-  const text = res.choices[0]?.message.content ?? '';
-  try {
-    const parsed = JSON.parse(text.slice(text.indexOf('{'), text.lastIndexOf('}') + 1));
-    if (Array.isArray(parsed.steps) && parsed.steps.length > 0) return { steps: parsed.steps, raw: text };
-  } catch {
-    // not JSON: fall through
-  }
-  return { steps: [{ tool: null, input: {}, why: task }], raw: text };
+/** MCP tool descriptions as OpenAI `tools`: the input schema is the function's parameters. */
+export function toOpenAITools(mcpTools) {
+  return mcpTools.map((t) => ({ type: 'function', function: { name: t.name, description: t.description ?? '', parameters: t.inputSchema } }));
 }
 
-/** Runs each step: a tool call over MCP, or a question to the model. */
-export async function work(llm, model, tools, steps) {
-  const results = [];
-  for (const step of steps) {
-    if (step.tool) {
-      const out = await tools.callTool({ name: step.tool, arguments: step.input ?? {} });
-      results.push({ step, output: out.content.map((c) => c.text ?? '').join(''), isError: Boolean(out.isError) });
-    } else {
-      const res = await llm.chat.completions.create({ model, messages: [{ role: 'user', content: step.why }] });
-      results.push({ step, output: res.choices[0]?.message.content ?? '', isError: false });
+/**
+ * Runs one task: the model answers or calls tools; each call runs over MCP and its result goes back
+ * as a `tool` message, until the model answers in prose or `maxTurns` is reached.
+ * `toolChoice` applies to the first turn ("auto", "required" or {type: 'function', function: {name}}).
+ */
+export async function runTask(llm, model, tools, task, { toolChoice = 'auto', maxTurns = 5, maxTokens = 256 } = {}) {
+  const { tools: available } = await tools.listTools();
+  const messages = [
+    { role: 'system', content: 'You are a careful assistant. Call a tool when it helps; then answer briefly.' },
+    { role: 'user', content: task },
+  ];
+  const steps = [];
+  for (let turn = 0; turn < maxTurns; turn++) {
+    const res = await llm.chat.completions.create({
+      model,
+      messages,
+      tools: toOpenAITools(available),
+      tool_choice: turn === 0 ? toolChoice : 'auto',
+      max_tokens: maxTokens,
+      temperature: 0,
+    });
+    const message = res.choices[0].message;
+    messages.push(message);
+    if (!message.tool_calls?.length) return { answer: message.content ?? '', steps, messages };
+    for (const call of message.tool_calls) {
+      const input = JSON.parse(call.function.arguments);
+      const out = await tools.callTool({ name: call.function.name, arguments: input });
+      const output = out.content.map((c) => c.text ?? '').join('');
+      steps.push({ tool: call.function.name, input, output, isError: Boolean(out.isError) });
+      messages.push({ role: 'tool', tool_call_id: call.id, content: output });
     }
   }
-  return results;
+  return { answer: '', steps, messages };
 }
 
 export async function runAgents({ baseURL, task }) {
@@ -52,9 +56,7 @@ export async function runAgents({ baseURL, task }) {
   const model = (await llm.models.list()).data[0].id;
   const tools = await connectTools();
   try {
-    const { tools: available } = await tools.listTools();
-    const { steps } = await plan(llm, model, task, available);
-    return await work(llm, model, tools, steps);
+    return await runTask(llm, model, tools, task);
   } finally {
     await tools.close();
   }
@@ -63,5 +65,7 @@ export async function runAgents({ baseURL, task }) {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const baseURL = process.env.OPENAI_BASE_URL ?? 'http://127.0.0.1:8080/v1';
   const task = process.argv.slice(2).join(' ') || 'How many words are in README.md?';
-  for (const r of await runAgents({ baseURL, task })) console.log(`${r.step.tool ?? 'model'}: ${r.output}`);
+  const { answer, steps } = await runAgents({ baseURL, task });
+  for (const s of steps) console.log(`${s.tool}(${JSON.stringify(s.input)}): ${s.output}`);
+  console.log(answer);
 }

@@ -8,9 +8,9 @@ const serve = spawn('modelship', ['serve', model, '--port', '0', '--json'], { st
 const [line] = await once(serve.stdout, 'data');
 const { url } = JSON.parse(String(line).split('\n')[0]);
 try {
-  for (const r of await runAgents({ baseURL: url, task: process.argv.slice(2).join(' ') || 'How many words are in README.md?' })) {
-    console.log(`${r.step.tool ?? 'model'}: ${r.output}`);
-  }
+  const { answer, steps } = await runAgents({ baseURL: url, task: process.argv.slice(2).join(' ') || 'How many words are in README.md?' });
+  for (const s of steps) console.log(`${s.tool}(${JSON.stringify(s.input)}): ${s.output}`);
+  console.log(answer);
 } finally {
   serve.kill('SIGTERM');
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, open, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -66,6 +67,68 @@ describe('a packed model', () => {
     expect(JSON.parse(answered.stdout).messages[1].content).toBe(CANNED_SENTENCE);
   });
 
+  it('is named after the artifact, and answers to its reference and file name too', async () => {
+    const dry = await cli(['serve', 'tiny:v1', '--dryrun', '--json']);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ model: 'tiny', reference: 'tiny:v1' });
+    const child = execa(path.join(repoRoot, 'node_modules/.bin/tsx'), [path.join(repoRoot, 'test/infer/run-cli.ts'), 'serve', 'tiny:v1', '--port', '0', '--threads', '1', '--gpu', 'none', '--json'], {
+      cwd: dir,
+      reject: false,
+      env: { CI: '1', MODELSHIP_HOME: path.join(dir, 'home') },
+    });
+    try {
+      const ready = await readyLine(child);
+      expect(ready.model).toBe('tiny');
+      const client = new OpenAI({ baseURL: ready.url, apiKey: 'unused', maxRetries: 0 });
+      expect((await client.models.list()).data.map((m) => m.id)).toEqual(['tiny']);
+      for (const id of ['tiny', 'tiny:v1', 'tiny-chat']) expect((await client.models.retrieve(id)).id).toBe('tiny');
+    } finally {
+      child.kill('SIGTERM');
+      await child;
+    }
+  });
+
+  it('clears unpack folders left by a killed serve, keeping those of live ones', async () => {
+    const serveDir = path.join(dir, 'home', 'serve');
+    const gone = await execa(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+    const stale = path.join(serveDir, `sha256-${'a'.repeat(64)}.tmp-${gone.stdout}`);
+    const live = path.join(serveDir, `sha256-${'b'.repeat(64)}.tmp-${process.pid}`);
+    await mkdir(stale, { recursive: true });
+    await writeFile(path.join(stale, 'half.gguf'), 'partial');
+    await mkdir(live, { recursive: true });
+    const res = await cli(['serve', 'tiny:v1', '--dryrun']);
+    expect(res.code).toBe(0);
+    await expect(readFile(path.join(stale, 'half.gguf'))).rejects.toThrow();
+    expect((await readdir(serveDir)).filter((n) => n.includes('.tmp-'))).toEqual([path.basename(live)]);
+    await rm(live, { recursive: true });
+  });
+
+  it('refuses an artifact whose config nests 200,000 deep in one line (input error)', async () => {
+    const layout = path.join(dir, 'deep-layout');
+    const blob = async (bytes: Buffer | string) => {
+      const data = Buffer.from(bytes);
+      const digest = createHash('sha256').update(data).digest('hex');
+      await mkdir(path.join(layout, 'blobs', 'sha256'), { recursive: true });
+      await writeFile(path.join(layout, 'blobs', 'sha256', digest), data);
+      return { digest: `sha256:${digest}`, size: data.length };
+    };
+    const weights = await blob(await readFile(path.join(modelDir, 'tiny-chat.gguf')));
+    const config = await blob('['.repeat(200_000) + ']'.repeat(200_000));
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      artifactType: 'application/vnd.cncf.model.manifest.v1+json',
+      config: { mediaType: 'application/vnd.cncf.model.config.v1+json', ...config },
+      layers: [{ mediaType: 'application/vnd.cncf.model.weight.v1.raw', ...weights, annotations: { 'org.cncf.model.filepath': 'tiny-chat.gguf' } }],
+    });
+    const m = await blob(manifest);
+    await writeFile(path.join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+    await writeFile(path.join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...m, annotations: { 'org.opencontainers.image.ref.name': 'deep' } }] }));
+    const res = await cli(['serve', 'oci:deep-layout:deep', '--dryrun']);
+    expect(res.stderr).not.toContain('bug in modelship');
+    expect(res.code).toBe(3);
+    expect(res.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   it('says so when the artifact holds no model', async () => {
     const docs = path.join(dir, 'only-docs');
     await mkdir(docs, { recursive: true });
@@ -74,7 +137,9 @@ describe('a packed model', () => {
     expect(packed.code).toBe(0);
     const res = await cli(['serve', 'docs:v1', '--dryrun']);
     expect(res.code).toBe(4);
-    expect(res.stderr).toContain('holds no model weights');
+    // The artifact is named, not the cache folder it was unpacked into.
+    expect(res.stderr).toContain('docs:v1 holds no model weights');
+    expect(res.stderr).not.toContain(path.join(dir, 'home'));
   });
 
   it('says so when the reference is unknown', async () => {
@@ -137,6 +202,36 @@ describe('modelship serve: bad models get clear errors before llama.cpp sees the
     expect((await cli(['serve'])).code).toBe(2);
   });
 });
+
+describe('modelship serve: where it cannot listen', () => {
+  it('a port in use and an address not on this machine each get one line and exit 2', async () => {
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = (holder.address() as net.AddressInfo).port;
+    try {
+      const busy = await cli(['serve', 'model', '--port', String(port), '--threads', '1', '--gpu', 'none']);
+      expect(busy.code).toBe(2);
+      expect(busy.stderr.trim()).toBe(`error: port ${port} on 127.0.0.1 is already in use: stop what listens there, or pick another with --port (0 picks a free one).`);
+    } finally {
+      holder.close();
+    }
+    const foreign = await cli(['serve', 'model', '--host', '203.0.113.5', '--port', '0', '--threads', '1', '--gpu', 'none', '--json']);
+    expect(foreign.code).toBe(2);
+    expect(JSON.parse(foreign.stdout).error.code).toBe('INFER_ADDRESS_UNAVAILABLE');
+    expect(foreign.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+async function readyLine(child: ReturnType<typeof execa>): Promise<{ url: string; model: string }> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!));
+    });
+    void child.then((r) => reject(new Error(`serve exited early: ${String(r.stderr)}`)));
+  });
+}
 
 describe('modelship serve as a process', () => {
   it('reports ready, answers the openai client, and frees the port on SIGTERM', async () => {

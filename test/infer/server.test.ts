@@ -108,6 +108,45 @@ describe('OpenAI-compatible server with the native engine', () => {
     expect(viaClient.usage.prompt_tokens).toBeGreaterThan(0);
   });
 
+  it('retrieves the model by id, and 404s an unknown one in the OpenAI shape', async () => {
+    const model = await client.models.retrieve('tiny');
+    expect(model).toMatchObject({ id: 'tiny', object: 'model', owned_by: 'modelship' });
+    await expect(client.models.retrieve('gpt-nothing')).rejects.toMatchObject({ status: 404, code: 'model_not_found' });
+  });
+
+  it('completes several prompts in one request, one choice each (LangChain generate)', async () => {
+    const res = await client.completions.create({ model: 'tiny', prompt: ['a', 'b', 'c'], max_tokens: 1 });
+    expect(res.choices.map((c) => [c.index, c.text, c.finish_reason])).toEqual([
+      [0, 'Hello', 'length'],
+      [1, 'Hello', 'length'],
+      [2, 'Hello', 'length'],
+    ]);
+    expect(res.usage!.completion_tokens).toBe(3);
+    const byIndex: string[] = ['', ''];
+    for await (const c of await client.completions.create({ model: 'tiny', prompt: ['x', 'y'], stream: true })) byIndex[c.choices[0]!.index] += c.choices[0]!.text;
+    expect(byIndex).toEqual([CANNED_SENTENCE, CANNED_SENTENCE]);
+  });
+
+  it('answers n > 1 and other unsupported values with OpenAI\'s unsupported_value error', async () => {
+    const n = await postJson('/v1/chat/completions', { messages: [{ role: 'user', content: 'hi' }], n: 2 });
+    expect(n.status).toBe(400);
+    expectOpenAIError(n.json, 'unsupported_value');
+    expect(n.json.error).toMatchObject({ type: 'invalid_request_error', param: 'n' });
+    const one = await postJson('/v1/chat/completions', { messages: [{ role: 'user', content: 'hi' }], n: 1, max_tokens: 1 });
+    expect(one.status).toBe(200);
+    const logprobs = await postJson('/v1/completions', { prompt: 'hi', logprobs: 2 });
+    expect(logprobs.json.error).toMatchObject({ code: 'unsupported_value', param: 'logprobs' });
+  });
+
+  it('returns unit-length embeddings, shortened ones too', async () => {
+    const norm = (v: number[]) => Math.sqrt(v.reduce((n, x) => n + x * x, 0));
+    const full = await client.embeddings.create({ model: 'tiny', input: 'the cat sat on the mat', encoding_format: 'float' });
+    expect(norm(full.data[0]!.embedding)).toBeCloseTo(1, 5);
+    const short = await client.embeddings.create({ model: 'tiny', input: 'the cat sat on the mat', encoding_format: 'float', dimensions: 8 });
+    expect(short.data[0]!.embedding).toHaveLength(8);
+    expect(norm(short.data[0]!.embedding)).toBeCloseTo(1, 5);
+  });
+
   it('refuses bad requests with 400 in the OpenAI error shape', async () => {
     const missing = await postJson('/v1/chat/completions', { model: 'tiny' });
     expect(missing.status).toBe(400);
@@ -185,5 +224,64 @@ describe('OpenAI-compatible server with the native engine', () => {
     expect(text).toMatch(/modelship_prompt_tokens_total [1-9]\d*/);
     expect(text).toMatch(/modelship_request_duration_seconds_bucket\{route="\/v1\/chat\/completions",le="\+Inf"\} \d+/);
     expect(text).toContain('# TYPE modelship_request_duration_seconds histogram');
+  });
+});
+
+describe('over-long input', () => {
+  it('refuses a 1 MB prompt in well under a second of work, and /health answers meanwhile', async () => {
+    const roomy = await startInferenceServer({ engine, maxBodyBytes: 4 * 1024 * 1024 });
+    try {
+      const huge = 'lorem ipsum dolor sit amet '.repeat(40_000);
+      expect(huge.length).toBeGreaterThan(1_000_000);
+      const started = performance.now();
+      const answer = fetch(`${roomy.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: huge }) });
+      const health = await fetch(`${roomy.url}/health`);
+      const healthMs = performance.now() - started;
+      expect(health.status).toBe(200);
+      const res = await answer;
+      const ms = performance.now() - started;
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as any;
+      expectOpenAIError(body, 'context_length_exceeded');
+      expect(body.error.message).toBe(`this model's context holds 256 tokens, but "prompt" comes to over 240 tokens; shorten it or serve with a larger --ctx-size.`);
+      // Before, the whole megabyte was tokenised at once while every other request waited.
+      expect(healthMs).toBeLessThan(1000);
+      expect(ms).toBeLessThan(2000);
+      const chat = await postJson('/v1/chat/completions', { messages: [{ role: 'user', content: 'word '.repeat(300) }] });
+      expect(chat.json.error.message).toMatch(/^this model's context holds 256 tokens, but the messages come to \d+ tokens; shorten them/);
+    } finally {
+      await roomy.close();
+    }
+  });
+});
+
+describe('a client that goes away', () => {
+  it('stops the generation it asked for', async () => {
+    const model = await writeTinyModel(path.join(dir, 'loop.gguf'), { mode: 'canned', sentence: 'tokens keep flowing through the tiny model', loop: true });
+    const looping = await loadNativeEngine({ modelPath: model.path, threads: 1, gpu: 'none', contextSize: 4096 });
+    const loopServer = await startInferenceServer({ engine: looping });
+    try {
+      const generated = async () => Number(/^modelship_generated_tokens_total (\d+)$/m.exec(await (await fetch(`${loopServer.url}/metrics`)).text())?.[1]);
+      const before = await generated();
+      const abort = new AbortController();
+      const res = await fetch(`${loopServer.url}/v1/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ prompt: 'Count', max_tokens: 4000, stream: true }),
+        signal: abort.signal,
+      });
+      const reader = res.body!.getReader();
+      await reader.read();
+      abort.abort();
+      // The next request runs only once the slot is free, so the aborted one has ended by then.
+      const next = await fetch(`${loopServer.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'x', max_tokens: 1 }) });
+      expect(next.status).toBe(200);
+      const spent = (await generated()) - before;
+      expect(spent).toBeGreaterThan(0);
+      expect(spent).toBeLessThan(2000);
+    } finally {
+      await loopServer.close();
+      await looping.dispose();
+    }
   });
 });

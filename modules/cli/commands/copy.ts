@@ -6,13 +6,11 @@ import { UsageError } from '../../errors/index.js';
 import { formatBytes } from '../../progress/index.js';
 import { openStore, storeResolver, type CopyChoice, type LocalStore } from '../../store/index.js';
 import { copy, openReference, parsePlatform, type OpenContext, type OpenedReference } from '../../oci/index.js';
-import { flagBoolean, flagString, type Command, type CommandContext, type OptionSpec } from '../command.js';
+import { flagBoolean, flagString, type Command, type CommandContext } from '../command.js';
 
-/** Flags every command that opens a registry reference accepts. */
-export const REGISTRY_OPTIONS: OptionSpec = {
-  'plain-http': { type: 'boolean' },
-  'ca-file': { type: 'string' },
-};
+import { REGISTRY_OPTIONS } from '../registry-options.js';
+
+export { REGISTRY_OPTIONS };
 
 export const REFERENCE_FORMS_HELP = `References:
   oci:PATH[:TAG|@DIGEST]            an OCI image layout directory (skopeo, umoci and podman read it)

@@ -2,7 +2,7 @@
 import { UsageError } from '../../errors/index.js';
 import { chatInTerminal, openNativeModel, type GpuChoice } from '../../infer/index.js';
 import { flagString, type Command } from '../command.js';
-import { REGISTRY_OPTIONS } from './copy.js';
+import { REGISTRY_OPTIONS } from '../registry-options.js';
 import { intFlag, referenceFetcher } from './serve.js';
 
 export const command: Command = {

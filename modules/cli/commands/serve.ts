@@ -2,27 +2,18 @@
  * `modelship serve`: one command from a model (file, folder or packed artifact) to an
  * OpenAI-compatible endpoint, in-process (node-llama-cpp) or in a podman/docker container.
  */
-import { rename, rm } from 'node:fs/promises';
+import { readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { parseUnpackFilter, unpack } from '../../modelpack/index.js';
-import { modelshipHome, openArtifact, openStore } from '../../store/index.js';
-import { REGISTRY_OPTIONS, openContextOf } from './copy.js';
+import { REGISTRY_OPTIONS } from '../registry-options.js';
+import { ModelshipError, UsageError } from '../../errors/index.js';
 import { stopSignal } from '../stop-signal.js';
-import { UsageError } from '../../errors/index.js';
 import { pathExists } from '../../fs/exists.js';
-import {
-  buildContainerCommand,
-  detectAccelerator,
-  findFreePort,
-  openNativeModel,
-  resolveModelSource,
-  startContainer,
-  startInferenceServer,
-  type ContainerAccelerator,
-  type Engine,
-  type GpuChoice,
-  type Retriever,
-} from '../../infer/index.js';
+import { openNativeModel } from '../../infer/open.js';
+import { resolveModelSource } from '../../infer/source.js';
+import type { ContainerAccelerator } from '../../infer/container.js';
+import type { Engine } from '../../infer/engine.js';
+import type { GpuChoice } from '../../infer/native.js';
+import type { Retriever } from '../../infer/server.js';
 import { flagBoolean, flagList, flagString, type Command, type CommandContext, type OptionSpec } from '../command.js';
 
 export const command: Command = {
@@ -47,6 +38,7 @@ Metal when a build for them loads; --engine podman|docker runs the upstream llam
   --ctx-size N      context size in tokens (default: the model's, at most 4096)
   --gpu MODE        auto (default), none, or all (fail without a GPU)
   --queue N         requests that may wait while the model is busy (default 16); more get 503
+  --raw-embeddings  return embeddings as the model makes them (default: scaled to unit length, as OpenAI's)
   --image IMG       container image instead of the default for the format and GPU
   --engine-arg A    extra argument before "run" for podman/docker (repeatable)
   --run-arg A       extra argument for "run" (repeatable), e.g. --run-arg=--ulimit=nofile=1024:1024
@@ -67,6 +59,7 @@ Examples:
     image: { type: 'string' },
     gpu: { type: 'string' },
     queue: { type: 'string' },
+    'raw-embeddings': { type: 'boolean' },
     'engine-arg': { type: 'string', multiple: true },
     'run-arg': { type: 'string', multiple: true },
     ...REGISTRY_OPTIONS,
@@ -92,6 +85,7 @@ export function readServeSettings(ctx: CommandContext): ServeSettings {
     contextSize: intFlag(ctx, 'ctx-size', 16, 1 << 20),
     queue: intFlag(ctx, 'queue', 0, 100_000),
     gpu: gpu as GpuChoice,
+    rawEmbeddings: flagBoolean(ctx, 'raw-embeddings'),
   };
 }
 
@@ -102,17 +96,21 @@ export interface ServeSettings {
   contextSize: number | undefined;
   queue: number | undefined;
   gpu: GpuChoice;
+  rawEmbeddings: boolean;
 }
 
 /** Load in-process, serve until SIGINT/SIGTERM; `withRetriever` adds RAG to chat completions. */
 export async function serveNative(ctx: CommandContext, input: string, s: ServeSettings, withRetriever?: (engine: Engine) => Promise<Retriever>) {
   if (flagBoolean(ctx, 'dryrun')) {
     const source = await resolveModelSource(input, { cwd: ctx.cwd, fetchReference: referenceFetcher(ctx) });
-    const plan = { engine: 'native', model: source.name, file: source.file, format: source.format, host: s.host, port: s.port ?? 8080, threads: s.threads, contextSize: s.contextSize, gpu: s.gpu };
+    const plan = { engine: 'native', model: source.name, ...(source.reference ? { reference: source.reference } : {}), file: source.file, format: source.format, host: s.host, port: s.port ?? 8080, threads: s.threads, contextSize: s.contextSize, gpu: s.gpu };
     return { json: plan, text: `would load ${source.file} in-process with node-llama-cpp and listen on ${s.host}:${plan.port}` };
   }
   const started = Date.now();
-  const { engine } = await openNativeModel(input, {
+  // The HTTP layer (zod and all) loads while node-llama-cpp tests its binary and the model loads.
+  const serverModule = import('../../infer/server.js');
+  serverModule.catch(() => {});
+  const { engine, source } = await openNativeModel(input, {
     cwd: ctx.cwd,
     fetchReference: referenceFetcher(ctx),
     gpu: s.gpu,
@@ -120,6 +118,7 @@ export async function serveNative(ctx: CommandContext, input: string, s: ServeSe
     ...(s.contextSize === undefined ? {} : { contextSize: s.contextSize }),
   });
   try {
+    const { startInferenceServer } = await serverModule;
     const retriever = withRetriever ? await withRetriever(engine) : undefined;
     const server = await startInferenceServer({
       engine,
@@ -127,6 +126,9 @@ export async function serveNative(ctx: CommandContext, input: string, s: ServeSe
       port: s.port ?? 8080,
       ...(s.queue === undefined ? {} : { maxWaiting: s.queue }),
       ...(retriever ? { retriever } : {}),
+      // Clients may name the model by the reference they served, or by its file.
+      aliases: [source.reference, path.basename(source.file).replace(/\.gguf$/i, '')].filter((a): a is string => a !== undefined),
+      rawEmbeddings: s.rawEmbeddings,
     });
     const ready = { url: `${server.url}/v1`, model: engine.modelId, engine: 'native', backend: engine.backend, readyMs: Date.now() - started };
     announce(ctx, ready);
@@ -139,6 +141,7 @@ export async function serveNative(ctx: CommandContext, input: string, s: ServeSe
 }
 
 async function serveInContainer(ctx: CommandContext, input: string, engine: 'podman' | 'docker', s: ServeSettings) {
+  const { buildContainerCommand, detectAccelerator, findFreePort, startContainer } = await import('../../infer/container.js');
   const source = await resolveModelSource(input, { cwd: ctx.cwd, fetchReference: referenceFetcher(ctx) });
   const accelerator: ContainerAccelerator = s.gpu === 'none' ? 'none' : await detectAccelerator(pathExists);
   if (s.gpu === 'all' && accelerator === 'none') throw new UsageError('--gpu all: no NVIDIA device (/dev/nvidia0, CDI spec) or /dev/dri found on this machine.');
@@ -171,18 +174,58 @@ async function serveInContainer(ctx: CommandContext, input: string, engine: 'pod
  */
 export function referenceFetcher(ctx: CommandContext): (reference: string) => Promise<string> {
   return async (reference) => {
+    // Only references need the store and the unpacker; local files start faster without them.
+    const [{ modelshipHome, openArtifact, openStore }, { parseUnpackFilter, unpack }, { openContextOf }] = await Promise.all([
+      import('../../store/index.js'),
+      import('../../modelpack/index.js'),
+      import('./copy.js'),
+    ]);
     const store = openStore(ctx.env, ctx.cwd);
-    const opened = await openArtifact(reference, { ...openContextOf(ctx, store), store });
-    const manifest = await opened.target.resolve(opened.selector);
-    const dir = path.join(modelshipHome(ctx.env, ctx.cwd), 'serve', manifest.digest.replace(':', '-'));
-    if (await pathExists(dir)) return dir;
-    const tmp = `${dir}.tmp-${process.pid}`;
-    await rm(tmp, { recursive: true, force: true });
-    await unpack(opened.target, manifest.digest, tmp, { filters: ['weights', 'config'].map(parseUnpackFilter), reporter: ctx.reporter });
-    // Whole or absent: a cancelled unpack never leaves a folder that looks complete.
-    await rename(tmp, dir);
-    return dir;
+    const serveDir = path.join(modelshipHome(ctx.env, ctx.cwd), 'serve');
+    try {
+      const opened = await openArtifact(reference, { ...openContextOf(ctx, store), store });
+      const manifest = await opened.target.resolve(opened.selector);
+      const dir = path.join(serveDir, manifest.digest.replace(':', '-'));
+      await removeStaleUnpacks(serveDir);
+      if (await pathExists(dir)) return dir;
+      const tmp = `${dir}.tmp-${process.pid}`;
+      await rm(tmp, { recursive: true, force: true });
+      await unpack(opened.target, manifest.digest, tmp, { filters: ['weights', 'config'].map(parseUnpackFilter), reporter: ctx.reporter });
+      // Whole or absent: a cancelled unpack never leaves a folder that looks complete.
+      await rename(tmp, dir);
+      return dir;
+    } catch (err) {
+      // Hostile nesting in a manifest or config must not end in a crash report.
+      if (err instanceof RangeError && /call stack/i.test(err.message)) {
+        throw new ModelshipError('MODELPACK_CONFIG_INVALID', `${reference}: its manifest or config nests too deeply to read; it is not a valid model artifact.`, { cause: err });
+      }
+      throw err;
+    }
   };
+}
+
+/** Unpack folders left by a serve that was killed (their owner process is gone) are removed. */
+export async function removeStaleUnpacks(serveDir: string): Promise<string[]> {
+  const entries = await readdir(serveDir).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (const name of entries) {
+    const pid = /\.tmp-(\d+)$/.exec(name)?.[1];
+    if (pid === undefined || processAlive(Number(pid))) continue;
+    await rm(path.join(serveDir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: alive, but another user's.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** The base URL and a curl to paste, or one JSON line for scripts. */
