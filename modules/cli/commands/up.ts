@@ -66,7 +66,13 @@ Examples:
       await podman([...engineArgs, 'kube', 'down', '-'], plan.yaml, ctx);
       return { json: { pod: plan.name, down: true }, text: `pod ${plan.name} removed` };
     }
-    await podman([...engineArgs, 'kube', 'play', '--replace', '-'], plan.yaml, ctx);
+    try {
+      await podman([...engineArgs, 'kube', 'play', '--replace', '-'], plan.yaml, ctx);
+    } catch (error) {
+      // A pod whose containers did not all start is removed, not left half up.
+      await execa('podman', [...engineArgs, 'kube', 'down', '-'], { input: plan.yaml, env: ctx.env, reject: false });
+      throw error;
+    }
     const lines = [
       `pod ${plan.name} is up: ${plan.url} (model server${plan.appImage ? ' and app' : ''})`,
       `logs: podman logs -f ${plan.name}-model-server${plan.appImage ? `, podman logs -f ${plan.name}-app` : ''}`,
@@ -131,7 +137,7 @@ function summary(plan: PodPlan, dir: string) {
 
 /** podman with the manifest on stdin; its output goes to stderr, a failure carries it. */
 async function podman(args: string[], yaml: string, ctx: CommandContext): Promise<void> {
-  const result = await execa('podman', args, { input: yaml, reject: false, all: true });
+  const result = await execa('podman', args, { input: yaml, env: ctx.env, reject: false, all: true });
   if (result.failed && (result as { code?: string }).code === 'ENOENT') {
     throw new ModelshipError('INFER_ENGINE_MISSING', 'podman is not installed or not on PATH: install podman (4.3 or later; 5.4 or later for the GPU), or print the Pod with --dryrun.');
   }
