@@ -82,7 +82,7 @@ export function buildPodManifest(options: PodOptions): PodPlan {
   // The pod's containers get the GPU through CDI only; Vulkan's /dev/dri is not passed.
   const gpu = accelerator === 'cuda';
   const serverAccelerator: ContainerAccelerator = gpu ? 'cuda' : 'none';
-  const name = options.name ?? `modelship-${containerName(path.basename(options.projectDir)).replace(/_/g, '-')}`;
+  const name = options.name ?? podName(path.basename(options.projectDir));
   const containerPort = serverPort(source);
   const image = options.image ?? serverImage(source, serverAccelerator);
   const server: PodContainer = {
@@ -128,6 +128,11 @@ export function buildPodManifest(options: PodOptions): PodPlan {
     hostPort: options.hostPort,
     url: `http://127.0.0.1:${options.hostPort}/v1`,
   };
+}
+
+/** Pod names are DNS subdomains: lower-case alphanumerics, '-' and '.', ending alphanumeric. */
+function podName(project: string): string {
+  return `modelship-${containerName(project).replace(/_/g, '-').slice(0, 200).replace(/[^a-z0-9]+$/, '')}`.replace(/-$/, '');
 }
 
 /** Label values: at most 63 of [A-Za-z0-9._-], starting and ending alphanumeric. */

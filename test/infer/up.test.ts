@@ -10,7 +10,7 @@ import { execa } from 'execa';
 import { Pod } from 'kubernetes-models/v1';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { findFreePort } from '../../modules/infer/index.js';
+import { buildPodManifest, findFreePort } from '../../modules/infer/index.js';
 import { runCli } from '../helpers/cli.js';
 
 let root: string;
@@ -117,6 +117,23 @@ describe('modelship up --dryrun', () => {
     const text = await runCli(['up', '--dryrun', '--gpu', 'none', '--port', '18083'], { cwd: projects['rag']! });
     expect(text.code, text.stderr).toBe(0);
     expect(parse(text.stdout)).toEqual(json.manifest);
+  });
+
+  it('a folder name Kubernetes would refuse becomes a valid pod name and label', () => {
+    const dir = path.join(root, 'My_Project (copy)!');
+    const plan = buildPodManifest({
+      projectDir: dir,
+      source: { format: 'gguf', dir: path.join(dir, 'model'), file: path.join(dir, 'model', 'a b.gguf'), name: 'a b' },
+      accelerator: 'vulkan',
+      hostPort: 8080,
+      app: false,
+    });
+    new Pod(plan.manifest).validate();
+    expect(plan.name).toBe('modelship-my-project-copy');
+    expect(plan.manifest.metadata.labels).toEqual({ 'modelship.dev/project': 'My_Project-copy', 'modelship.dev/model': 'a-b' });
+    // Vulkan's /dev/dri is not passed to pods: the CPU image, no offload.
+    expect(plan.serverImage).toBe('ghcr.io/ggml-org/llama.cpp:server');
+    expect(plan.manifest.spec.containers[0]!.args).toEqual(['--host', '0.0.0.0', '--port', '8080', '--jinja', '--alias', 'a b', '-m', '/models/a b.gguf']);
   });
 
   it('refuses what it cannot do, with the usage exit code and what to do', async () => {
