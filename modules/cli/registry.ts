@@ -29,6 +29,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'verify', summary: 'Verify a model folder or a packed artifact against its signatures and print each check', group: 'sign', load: () => import('./commands/verify.js') },
   { name: 'keys', summary: 'Generate a signing key pair (keys generate)', group: 'sign', load: () => import('./commands/keys.js') },
   { name: 'serve', summary: 'Serve a model behind an OpenAI-compatible API (native, podman or docker)', group: 'serve', load: () => import('./commands/serve.js') },
+  { name: 'up', summary: 'Run a project as a pod (model server plus app) with podman kube play; --down removes it', group: 'serve', load: () => import('./commands/up.js') },
   { name: 'run', summary: 'Chat with a model in the terminal', group: 'serve', load: () => import('./commands/run.js') },
   { name: 'card', summary: 'Write the model card (README.md), data card (DATACARD.md) and MOF badge for a project', group: 'document', load: () => import('./commands/card.js') },
   { name: 'mof', summary: 'Model Openness Framework class of a project or MOT file; --require N gates on it', group: 'document', load: () => import('./commands/mof.js') },

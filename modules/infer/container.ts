@@ -58,25 +58,12 @@ export interface ContainerPlan {
 export function buildContainerCommand(options: ContainerOptions): ContainerPlan {
   const { engine, source, accelerator } = options;
   const vllm = source.format === 'safetensors';
-  const image = options.image ?? defaultImage(source, accelerator);
-  const containerPort = vllm ? VLLM_PORT : LLAMA_CPP_PORT;
+  const image = options.image ?? serverImage(source, accelerator);
+  const containerPort = serverPort(source);
   const name = options.name ?? `modelship-${containerName(source.name)}`;
   // podman labels the mount for SELinux (Z); docker has no such option.
   const mount = `${source.dir}:${MODEL_MOUNT}:${engine === 'podman' ? 'ro,Z' : 'ro'}`;
-  const serverArgs =
-    options.command ??
-    (vllm
-      ? ['--model', MODEL_MOUNT, '--served-model-name', source.name, '--host', '0.0.0.0', '--port', String(VLLM_PORT)]
-      : [
-          '--host', '0.0.0.0',
-          '--port', String(LLAMA_CPP_PORT),
-          ...(accelerator === 'none' ? [] : ['-ngl', '99']),
-          '--jinja',
-          '--alias', source.name,
-          ...(options.contextSize ? ['-c', String(options.contextSize)] : []),
-          ...(options.threads ? ['-t', String(options.threads)] : []),
-          '-m', `${MODEL_MOUNT}/${path.relative(source.dir, source.file).split(path.sep).join('/')}`,
-        ]);
+  const serverArgs = options.command ?? serverArguments(source, accelerator, options);
   const argv = [
     engine,
     ...(options.engineArgs ?? []),
@@ -93,7 +80,30 @@ export function buildContainerCommand(options: ContainerOptions): ContainerPlan 
   return { engine, image, name, argv, hostPort: options.hostPort, containerPort, url: `http://127.0.0.1:${options.hostPort}` };
 }
 
-function defaultImage(source: ModelSource, accelerator: ContainerAccelerator): string {
+/** The port the server listens on inside its container: vLLM's or llama.cpp's default. */
+export function serverPort(source: ModelSource): number {
+  return source.format === 'safetensors' ? VLLM_PORT : LLAMA_CPP_PORT;
+}
+
+/** The server's arguments with the model mounted at MODEL_MOUNT: vLLM for safetensors, llama.cpp for GGUF. */
+export function serverArguments(source: ModelSource, accelerator: ContainerAccelerator, tuning: { contextSize?: number; threads?: number } = {}): string[] {
+  if (source.format === 'safetensors') {
+    return ['--model', MODEL_MOUNT, '--served-model-name', source.name, '--host', '0.0.0.0', '--port', String(VLLM_PORT)];
+  }
+  return [
+    '--host', '0.0.0.0',
+    '--port', String(LLAMA_CPP_PORT),
+    ...(accelerator === 'none' ? [] : ['-ngl', '99']),
+    '--jinja',
+    '--alias', source.name,
+    ...(tuning.contextSize ? ['-c', String(tuning.contextSize)] : []),
+    ...(tuning.threads ? ['-t', String(tuning.threads)] : []),
+    '-m', `${MODEL_MOUNT}/${path.relative(source.dir, source.file).split(path.sep).join('/')}`,
+  ];
+}
+
+/** The upstream server image for the format and the accelerator. */
+export function serverImage(source: ModelSource, accelerator: ContainerAccelerator): string {
   if (source.format === 'safetensors') return DEFAULT_IMAGES.vllm;
   if (accelerator === 'cuda') return DEFAULT_IMAGES.llamaCppCuda;
   if (accelerator === 'vulkan') return DEFAULT_IMAGES.llamaCppVulkan;
@@ -116,7 +126,7 @@ function acceleratorArgs(engine: ContainerEngine, accelerator: ContainerAccelera
 }
 
 /** Container names allow [a-zA-Z0-9][a-zA-Z0-9_.-]*. */
-function containerName(model: string): string {
+export function containerName(model: string): string {
   return model.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-').replace(/^[^a-z0-9]+/, '') || 'model';
 }
 
