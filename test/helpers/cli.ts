@@ -54,3 +54,9 @@ export async function runCli(args: string[], opts: CliOptions = {}): Promise<Cli
   const out = stdout.text;
   return { code, stdout: out, stderr: stderr.text, json: () => JSON.parse(out) };
 }
+
+/** The CLI from source as its own process (`tsx test/infer/run-cli.ts ARGS`), for exit and kill behaviour. */
+export const CLI_PROCESS = {
+  command: new URL('../../node_modules/.bin/tsx', import.meta.url).pathname,
+  args: (args: string[]): string[] => [new URL('../infer/run-cli.ts', import.meta.url).pathname, ...args],
+};
