@@ -5,12 +5,12 @@
  */
 import { constants, createReadStream, createWriteStream } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, rename, rm, unlink } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LayoutTarget } from '../oci/layout.js';
+import { partPath } from '../oci/ingest-dir.js';
 import type { Descriptor, Target } from '../oci/types.js';
 import { hashTap } from './hashing.js';
 
@@ -46,13 +46,11 @@ async function ingest(store: Target, mediaType: string, fill: Fill): Promise<Des
   const layout = store instanceof LayoutTarget ? store : undefined;
   let dir: string;
   if (layout) {
-    dir = join(layout.root, 'ingest');
-    await layout.init();
-    await mkdir(dir, { recursive: true });
+    dir = await layout.ingestDir();
   } else {
     dir = await mkdtemp(join(tmpdir(), 'modelship-ingest-'));
   }
-  const tmp = join(dir, `stream-${randomBytes(8).toString('hex')}`);
+  const tmp = partPath(dir, 'stream');
   try {
     const desc: Descriptor = { mediaType, ...(await fill(tmp)) };
     if (layout) {

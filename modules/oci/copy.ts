@@ -13,6 +13,7 @@ import {
   isManifestMediaType,
   isMounter,
   isRangeFetcher,
+  isWriteLeaser,
   type Content,
   type Descriptor,
   type ReadOnlyStorage,
@@ -278,6 +279,11 @@ export async function copyGraph(src: ReadOnlyStorage, dst: Storage, root: Descri
  * names incomplete content). With `referrers`, the referrers graph follows, recorded through referrers.ts.
  */
 export async function copy(src: ReadOnlyTarget, srcRef: string, dst: Target, dstRef: string, opts: CopyOptions = {}): Promise<CopyResult> {
+  // Under a write lease, a concurrent prune spares what is copied until the tag is written.
+  return isWriteLeaser(dst) ? dst.hold(() => copyUnderLease(src, srcRef, dst, dstRef, opts)) : copyUnderLease(src, srcRef, dst, dstRef, opts);
+}
+
+async function copyUnderLease(src: ReadOnlyTarget, srcRef: string, dst: Target, dstRef: string, opts: CopyOptions): Promise<CopyResult> {
   const root = await src.resolve(srcRef).catch((err: unknown) => {
     throw new CopyError('resolve', 'source', src.location, srcRef, err);
   });
