@@ -146,13 +146,22 @@ export async function packLayers(files: ResolvedFile[], store: Target, opts: Lay
   // One file per core: raw files hash on the worker pool, tar layers overlap their I/O with it.
   const packed = new Array<PackedFile>(files.length);
   let next = 0;
+  let failed = false;
   const worker = async (): Promise<void> => {
-    while (next < files.length) {
+    while (next < files.length && !failed) {
       const i = next++;
-      packed[i] = await packOne(files[i]!);
+      try {
+        packed[i] = await packOne(files[i]!);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? hashWorkers(), files.length) }, worker));
+  // After a failure no file starts, and the call returns only once the running ones have cleaned up.
+  const results = await Promise.allSettled(Array.from({ length: Math.min(opts.concurrency ?? hashWorkers(), files.length) }, worker));
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
   cache.stats.filesRead.sort();
   await cache.save();
   return packed;

@@ -59,6 +59,8 @@ export function tarStream(entries: TarFileEntry[], onFileBytes?: (bytes: number)
         sink.once('error', reject);
         sink.once('close', () => resolve());
       });
+      // Awaited below; a failure before then must not surface as an unhandled rejection.
+      finished.catch(() => {});
       const tap = hashTap(onFileBytes);
       const handle = await open(entry.source, 'r');
       try {
