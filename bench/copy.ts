@@ -1,7 +1,9 @@
 /**
  * Copy benchmark: a layout of random layers (2 GiB by default, BENCH_SIZE_MB to change) copied into
  * a loopback docker-registry by our copy and by `skopeo copy` in the same run, then re-copied.
- * Run: npx tsx bench/copy.ts (BENCH_SIZE_MB, BENCH_LAYERS, BENCH_ROUNDS, BENCH_UPLOAD_MODE to vary)
+ * Each round is a pair (who goes first alternates, each into a fresh registry); the ratio reported
+ * is the median of the rounds' ratios, with the load average, since the machine may be shared.
+ * Run: npx tsx bench/copy.ts (BENCH_SIZE_MB, BENCH_LAYERS=1 for one large blob, BENCH_ROUNDS, BENCH_UPLOAD_MODE)
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
@@ -12,7 +14,7 @@ import { promisify } from 'node:util';
 import { LayoutTarget, copy, encodeManifest, jsonContent, openReference, type CopyResult, type UploadMode } from '../modules/oci/index.js';
 import { MEDIA_TYPE, type Descriptor, type Target } from '../modules/oci/types.js';
 import { startRegistry, type RunningRegistry } from '../test/helpers/registry.js';
-import { timed } from './lib/measure.js';
+import { machineLoad, median, timed } from './lib/measure.js';
 
 const run = promisify(execFile);
 const sizeMb = Number(process.env['BENCH_SIZE_MB'] ?? 2048);
@@ -63,13 +65,14 @@ const [layout, prepareSeconds] = await timed(prepareLayout);
 const totalBytes = Math.floor((sizeMb * CHUNK) / layerCount) * layerCount;
 // Each round copies into a fresh registry (so skopeo cannot mount blobs it saw pushed before),
 // alternating who goes first; the best time of each counts.
-const rounds = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 1));
+const rounds = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 3));
 /** 'monolithic', 'chunked' or 'auto'; unset means the registry target's default. */
 const uploadMode = process.env['BENCH_UPLOAD_MODE'] as UploadMode | undefined;
 const registries: RunningRegistry[] = [];
 try {
-  let oursSeconds = Infinity;
-  let skopeoSeconds = Infinity;
+  const oursRuns: number[] = [];
+  const skopeoRuns: number[] = [];
+  const loads: number[] = [];
   let oursCpuSeconds = 0;
   let dst: Target | undefined;
   let first: CopyResult | undefined;
@@ -88,13 +91,13 @@ try {
       const used = process.cpuUsage(cpu);
       oursCpuSeconds = (used.user + used.system) / 1e6;
       first = result;
-      oursSeconds = Math.min(oursSeconds, seconds);
+      oursRuns.push(seconds);
     };
     const skopeo = async () => {
       const [, seconds] = await timed(() =>
         run('skopeo', ['copy', '--quiet', '--preserve-digests', '--dest-tls-verify=false', `oci:${layout.root}:${TAG}`, `docker://${registry.host}/bench/skopeo:v1`]),
       );
-      skopeoSeconds = Math.min(skopeoSeconds, seconds);
+      skopeoRuns.push(seconds);
     };
     if (round % 2 === 0) {
       await ours();
@@ -103,10 +106,14 @@ try {
       await skopeo();
       await ours();
     }
+    loads.push(machineLoad().load1);
     dst = target;
   }
   const [again, recopySeconds] = await timed(() => copy(layout, TAG, dst!, 'v1'));
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
+  const oursSeconds = median(oursRuns);
+  const skopeoSeconds = median(skopeoRuns);
+  const ratios = oursRuns.map((s, i) => s / skopeoRuns[i]!);
   const figures = {
     sizeMb,
     layers: layerCount,
@@ -116,7 +123,10 @@ try {
     oursSeconds: Number(oursSeconds.toFixed(2)),
     skopeoSeconds: Number(skopeoSeconds.toFixed(2)),
     oursCpuSeconds: Number(oursCpuSeconds.toFixed(2)),
-    ratio: Number((oursSeconds / skopeoSeconds).toFixed(3)),
+    ratio: Number(median(ratios).toFixed(3)),
+    ratios: ratios.map((r) => Number(r.toFixed(3))),
+    load1: loads,
+    cores: machineLoad().cores,
     oursMBps: Number((totalBytes / CHUNK / oursSeconds).toFixed(1)),
     recopySeconds: Number(recopySeconds.toFixed(3)),
     peakRssMb: Number(peakRssMb.toFixed(1)),
@@ -124,7 +134,7 @@ try {
     recopySkipped: again.skipped,
   };
   console.log(`copy ${sizeMb} MiB in ${layerCount} layers: ours ${figures.oursSeconds}s, skopeo ${figures.skopeoSeconds}s`);
-  console.log(`ours/skopeo time ratio: ${figures.ratio} (goal <= 1.0)`);
+  console.log(`ours/skopeo time ratio, median of ${rounds} pairs: ${figures.ratio} (goal <= 1.0); load average ${loads.join(', ')} on ${figures.cores} cores`);
   console.log(`no-op re-copy: ${figures.recopySeconds}s (goal < 1)`);
   console.log(`peak RSS: ${figures.peakRssMb} MB (goal < 200)`);
   console.log(JSON.stringify(figures));

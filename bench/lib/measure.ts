@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { availableParallelism, loadavg } from 'node:os';
 
 const CHUNK = 1024 * 1024;
 
@@ -21,4 +22,16 @@ export async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
   const start = process.hrtime.bigint();
   const value = await work();
   return [value, Number(process.hrtime.bigint() - start) / 1e9];
+}
+
+/** The middle value (mean of the two middle ones for an even count). */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** The 1-minute load average and the core count, to say how busy the machine was during a run. */
+export function machineLoad(): { load1: number; cores: number } {
+  return { load1: Number(loadavg()[0]!.toFixed(2)), cores: availableParallelism() };
 }

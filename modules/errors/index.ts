@@ -54,6 +54,7 @@ export const FAMILY_BY_CODE: Record<string, ErrorFamily> = {
   UNPACK_FAILED: 'failure',
   MODELPACK_TOOL_MISSING: 'failure',
   MODELPACK_COMPRESSION_FAILED: 'failure',
+  PACK_SOURCE_CHANGED: 'input',
   // sign
   SIGN_FAILED: 'failure',
   NOTATION_ENVELOPE_INVALID: 'input',

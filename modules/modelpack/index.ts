@@ -3,7 +3,7 @@
  */
 export { packModel, ANNOTATION_CREATED, MODELCAR_PREFIX } from './pack.js';
 export type { PackOptions, PackResult } from './pack.js';
-export { packLayers, packedFilesOf, formatFor, fileMetadata, ANNOTATION_FILE_DIGEST, DEFAULT_PACK_CONCURRENCY } from './layers.js';
+export { packLayers, packedFilesOf, formatFor, fileMetadata, ANNOTATION_FILE_DIGEST } from './layers.js';
 export type { PackedFile, LayerOptions } from './layers.js';
 export { PackCache } from './cache.js';
 export type { CachedLayer, PackCacheStats } from './cache.js';

@@ -3,16 +3,18 @@
  * hashing, then make it a blob. In an OCI layout the temp file sits in `ingest/` and is renamed
  * into `blobs/`, so a reader sees no blob or the whole verified one.
  */
-import { constants, createReadStream, createWriteStream } from 'node:fs';
-import { chmod, copyFile, mkdir, mkdtemp, rename, rm, unlink } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rename, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Writable, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LayoutTarget } from '../oci/layout.js';
+import { partPath } from '../oci/ingest-dir.js';
 import type { Descriptor, Target } from '../oci/types.js';
 import { hashTap } from './hashing.js';
+import { hashFile } from './hash-pool.js';
+import type { SourceIdentity } from './source-check.js';
 
 const CHUNK = 1024 * 1024;
 
@@ -26,18 +28,12 @@ export async function ingestStream(store: Target, mediaType: string, source: Rea
 }
 
 /**
- * Stores a whole file as a blob. Into a layout the file is copied by the kernel (a reflink where the
- * filesystem has them) and the copy is hashed: the digest is of exactly the bytes stored, and the
- * user's file is read once, without passing through this process.
+ * Stores a whole file as a blob. A worker thread reads it once, hashing the bytes as it writes them
+ * to the temp file (or hashing a reflink clone where the filesystem makes one), so several files
+ * hash on several cores; the file must not change meanwhile (PACK_SOURCE_CHANGED otherwise).
  */
-export async function ingestFile(store: Target, mediaType: string, path: string, onBytes?: (bytes: number) => void): Promise<Descriptor> {
-  if (!(store instanceof LayoutTarget)) return ingestStream(store, mediaType, createReadStream(path, { highWaterMark: CHUNK }), onBytes);
-  return ingest(store, mediaType, async (tmp) => {
-    await copyFile(path, tmp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
-    const tap = hashTap(onBytes);
-    await pipeline(createReadStream(tmp, { highWaterMark: CHUNK }), tap, discard());
-    return { digest: tap.digest(), size: tap.bytes };
-  });
+export async function ingestFile(store: Target, mediaType: string, file: SourceIdentity, onBytes?: (bytes: number) => void): Promise<Descriptor> {
+  return ingest(store, mediaType, (tmp) => hashFile(file, tmp, onBytes));
 }
 
 type Fill = (tmp: string) => Promise<{ digest: string; size: number }>;
@@ -46,13 +42,11 @@ async function ingest(store: Target, mediaType: string, fill: Fill): Promise<Des
   const layout = store instanceof LayoutTarget ? store : undefined;
   let dir: string;
   if (layout) {
-    dir = join(layout.root, 'ingest');
-    await layout.init();
-    await mkdir(dir, { recursive: true });
+    dir = await layout.ingestDir();
   } else {
     dir = await mkdtemp(join(tmpdir(), 'modelship-ingest-'));
   }
-  const tmp = join(dir, `stream-${randomBytes(8).toString('hex')}`);
+  const tmp = partPath(dir, 'stream');
   try {
     const desc: Descriptor = { mediaType, ...(await fill(tmp)) };
     if (layout) {
@@ -69,13 +63,4 @@ async function ingest(store: Target, mediaType: string, fill: Fill): Promise<Des
     if (layout) await unlink(tmp).catch(() => {});
     else await rm(dir, { recursive: true, force: true });
   }
-}
-
-function discard(): Writable {
-  return new Writable({
-    highWaterMark: CHUNK,
-    write(_chunk, _encoding, callback) {
-      callback();
-    },
-  });
 }

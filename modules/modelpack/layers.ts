@@ -13,6 +13,7 @@ import { compressionOf, compressor } from './compress.js';
 import type { ResolvedFile } from './files.js';
 import { hashTap } from './hashing.js';
 import { ingestFile, ingestStream } from './ingest.js';
+import { hashWorkers } from './hash-pool.js';
 import {
   ANNOTATION_FILE_METADATA,
   ANNOTATION_FILEPATH,
@@ -45,11 +46,9 @@ export interface LayerOptions {
   prefix?: string;
   cache?: PackCache;
   reporter?: Reporter;
-  /** Files packed at once; undefined means 2. */
+  /** Files packed at once; undefined means one per core (raw files hash on worker threads). */
   concurrency?: number;
 }
-
-export const DEFAULT_PACK_CONCURRENCY = 2;
 
 /** Weights are never compressed (ModelPack: do not compress weights); they stay raw or plain tar. */
 export function formatFor(kind: FileKind, requested: LayerFormat): LayerFormat {
@@ -87,11 +86,11 @@ async function writeLayer(file: ResolvedFile, format: LayerFormat, name: string,
   try {
     if (format === 'raw') {
       // One digest of the stored bytes is the layer digest, the diffId and the file digest.
-      const blob = await ingestFile(store, 'application/octet-stream', file.absPath, advance);
+      const blob = await ingestFile(store, 'application/octet-stream', file, advance);
       reporter.finish(id, 'done');
       return { digest: blob.digest, size: blob.size, diffId: blob.digest, fileDigest: blob.digest };
     }
-    const { stream, done } = tarStream([{ name, source: file.absPath, size: file.size, mode: file.mode }], advance);
+    const { stream, done } = tarStream([{ name, source: file.absPath, size: file.size, mode: file.mode, mtimeMs: file.mtimeMs, ino: file.ino }], advance);
     const compression = compressionOf(format);
     let body: Readable = stream;
     let diffTap: ReturnType<typeof hashTap> | undefined;
@@ -144,16 +143,25 @@ export async function packLayers(files: ResolvedFile[], store: Target, opts: Lay
       ...(format === 'raw' ? {} : { tarEntry: path }),
     };
   };
-  // A few files at once: hashing runs on the main thread while the other file's I/O waits in the pool.
+  // One file per core: raw files hash on the worker pool, tar layers overlap their I/O with it.
   const packed = new Array<PackedFile>(files.length);
   let next = 0;
+  let failed = false;
   const worker = async (): Promise<void> => {
-    while (next < files.length) {
+    while (next < files.length && !failed) {
       const i = next++;
-      packed[i] = await packOne(files[i]!);
+      try {
+        packed[i] = await packOne(files[i]!);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? DEFAULT_PACK_CONCURRENCY, files.length) }, worker));
+  // After a failure no file starts, and the call returns only once the running ones have cleaned up.
+  const results = await Promise.allSettled(Array.from({ length: Math.min(opts.concurrency ?? hashWorkers(), files.length) }, worker));
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
   cache.stats.filesRead.sort();
   await cache.save();
   return packed;

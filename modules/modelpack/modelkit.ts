@@ -107,7 +107,7 @@ export async function packModelKit(
     const id = `modelkit:${group.path}`;
     reporter.start(id, `ModelKit ${group.kind} ${group.path}`, group.files.reduce((n, f) => n + f.size, 0));
     const { stream, done } = tarStream(
-      group.files.map((f) => ({ name: f.path, source: f.absPath, size: f.size, mode: f.mode })),
+      group.files.map((f) => ({ name: f.path, source: f.absPath, size: f.size, mode: f.mode, mtimeMs: f.mtimeMs, ino: f.ino })),
       (n) => reporter.advance(id, n),
     );
     const tap = hashTap();

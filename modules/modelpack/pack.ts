@@ -3,7 +3,7 @@
  * metadata, compact JSON, no creation time unless asked), reading each file once.
  */
 import { ModelshipError } from '../errors/index.js';
-import { ANNOTATION_CREATED, MEDIA_TYPE, type Descriptor, type ImageManifest, type Target } from '../oci/types.js';
+import { ANNOTATION_CREATED, MEDIA_TYPE, isWriteLeaser, type Descriptor, type ImageManifest, type Target } from '../oci/types.js';
 import { pushBytes, pushManifest } from './content.js';
 import { silentReporter, type Reporter } from '../progress/index.js';
 import type { ModelSpec } from '../project/model-spec.js';
@@ -52,6 +52,11 @@ export interface PackResult {
 }
 
 export async function packModel(spec: ModelSpec, store: Target, opts: PackOptions = {}): Promise<PackResult> {
+  // Under a write lease, a concurrent prune spares the blobs until the tag is written.
+  return isWriteLeaser(store) ? store.hold(() => packUnderLease(spec, store, opts)) : packUnderLease(spec, store, opts);
+}
+
+async function packUnderLease(spec: ModelSpec, store: Target, opts: PackOptions): Promise<PackResult> {
   const reporter = opts.reporter ?? silentReporter;
   const requested = opts.layerFormat ?? 'raw';
   if (!LAYER_FORMATS.includes(requested)) {

@@ -2,11 +2,12 @@
  * Deterministic tar streams: entries in the order given (callers sort), mtime 0, uid/gid 0, empty
  * owner names, and modes normalised to 0644 or 0755, so the same files always give the same bytes.
  */
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { pack as tarPack } from 'tar-stream';
 import { hashTap } from './hashing.js';
+import { assertUnchanged } from './source-check.js';
 
 export interface TarFileEntry {
   /** Name inside the archive, `/`-separated and relative. */
@@ -15,6 +16,9 @@ export interface TarFileEntry {
   source: string;
   size: number;
   mode: number;
+  /** As the folder listing saw the file: a file that changes while it is read fails with PACK_SOURCE_CHANGED. */
+  mtimeMs: number;
+  ino: number;
 }
 
 /** The reproducible epoch every entry carries. */
@@ -50,17 +54,27 @@ export function tarStream(entries: TarFileEntry[], onFileBytes?: (bytes: number)
         gname: '',
         type: 'file',
       });
-      const tap = hashTap(onFileBytes);
-      const file = createReadStream(entry.source, { highWaterMark: 1024 * 1024 });
-      file.on('error', (err) => tap.destroy(err));
-      file.pipe(tap);
       const finished = new Promise<void>((resolve, reject) => {
         sink.once('finish', () => resolve());
         sink.once('error', reject);
         sink.once('close', () => resolve());
       });
-      for await (const chunk of tap) {
-        if (!sink.write(chunk as Buffer)) await once(sink as unknown as NodeJS.EventEmitter, 'drain');
+      // Awaited below; a failure before then must not surface as an unhandled rejection.
+      finished.catch(() => {});
+      const tap = hashTap(onFileBytes);
+      const handle = await open(entry.source, 'r');
+      try {
+        const before = await handle.stat();
+        // Exactly the listed bytes: a header's size and its data must agree, whatever the file does meanwhile.
+        const file = entry.size > 0 ? handle.createReadStream({ start: 0, end: entry.size - 1, highWaterMark: 1024 * 1024, autoClose: false }) : Readable.from([]);
+        file.on('error', (err: Error) => tap.destroy(err));
+        file.pipe(tap);
+        for await (const chunk of tap) {
+          if (!sink.write(chunk as Buffer)) await once(sink as unknown as NodeJS.EventEmitter, 'drain');
+        }
+        assertUnchanged({ absPath: entry.source, size: entry.size, mtimeMs: entry.mtimeMs, ino: entry.ino }, before, await handle.stat(), tap.bytes);
+      } finally {
+        await handle.close();
       }
       (sink as unknown as { end(): void }).end();
       await finished;

@@ -6,6 +6,7 @@ import { Transform, type Readable } from 'node:stream';
 import { ModelshipError, describeError, isModelshipError } from '../errors/index.js';
 import { silentReporter, type Reporter } from '../progress/index.js';
 import { isDigest } from './digest.js';
+import { LayoutTarget } from './layout.js';
 import { fetchManifest, fetchManifestBytes, successors } from './manifest.js';
 import { selectPlatform } from './platform.js';
 import { recordReferrer, referrers as listReferrers } from './referrers.js';
@@ -15,6 +16,7 @@ import {
   isManifestMediaType,
   isMounter,
   isRangeFetcher,
+  isWriteLeaser,
   type Content,
   type Descriptor,
   type Platform,
@@ -204,13 +206,13 @@ class GraphCopier {
     this.opts.onCopied?.(desc);
   }
 
-  private async pushTo(desc: Descriptor, content: Content, sourceFailed: () => boolean = () => false): Promise<void> {
+  private async pushTo(desc: Descriptor, content: Content, sourceFailed: (err: unknown) => boolean = () => false): Promise<void> {
     try {
       await this.dst.push(desc, content);
     } catch (err) {
       if (isAlreadyExists(err)) return;
       if (err instanceof CopyError) throw err;
-      const side: CopySide = sourceFailed() ? 'source' : 'destination';
+      const side: CopySide = sourceFailed(err) ? 'source' : 'destination';
       throw new CopyError(side === 'source' ? 'fetch' : 'push', side, locationOf(side === 'source' ? this.src : this.dst), desc.digest, err);
     }
   }
@@ -254,11 +256,16 @@ class GraphCopier {
         return stream.pipe(meter);
       };
       const src = this.src;
+      // Every destination (layout, registry, memory) verifies size and digest as it takes the bytes, so a
+      // local layout is read raw: the blob is hashed once, not on both sides. (A registry's own fetch stays:
+      // it resumes a dropped download.)
+      const raw = src instanceof LayoutTarget;
       const content: Content = isRangeFetcher(src)
         ? // Reopenable, so an interrupted upload resumes from the offset the registry kept.
-          { open: async (offset: number) => counted(offset === 0 ? await this.fetchBlob(desc) : await this.step('fetch', 'source', desc, () => src.fetchFrom(desc, offset))) }
+          { open: async (offset: number) => counted(offset === 0 && !raw ? await this.fetchBlob(desc) : await this.step('fetch', 'source', desc, () => src.fetchFrom(desc, offset))) }
         : counted(await this.fetchBlob(desc));
-      await this.pushTo(desc, content, () => failedAtSource);
+      // Bytes read raw that fail the destination's check were wrong at the source.
+      await this.pushTo(desc, content, (err) => failedAtSource || (raw && isModelshipError(err) && (err.code === 'OCI_DIGEST_MISMATCH' || err.code === 'OCI_SIZE_MISMATCH')));
       this.finishCopied(desc);
     } catch (err) {
       this.reporter.finish(desc.digest, 'failed');
@@ -283,6 +290,11 @@ export async function copyGraph(src: ReadOnlyStorage, dst: Storage, root: Descri
  * names incomplete content). With `referrers`, the referrers graph follows, recorded through referrers.ts.
  */
 export async function copy(src: ReadOnlyTarget, srcRef: string, dst: Target, dstRef: string, opts: CopyOptions = {}): Promise<CopyResult> {
+  // Under a write lease, a concurrent prune spares what is copied until the tag is written.
+  return isWriteLeaser(dst) ? dst.hold(() => copyUnderLease(src, srcRef, dst, dstRef, opts)) : copyUnderLease(src, srcRef, dst, dstRef, opts);
+}
+
+async function copyUnderLease(src: ReadOnlyTarget, srcRef: string, dst: Target, dstRef: string, opts: CopyOptions): Promise<CopyResult> {
   const resolved = await src.resolve(srcRef).catch((err: unknown) => {
     throw new CopyError('resolve', 'source', src.location, srcRef, err);
   });

@@ -3,7 +3,7 @@
  * `oci-layout`, `index.json`, `blobs/<alg>/<hex>`. Tags are `org.opencontainers.image.ref.name` annotations.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { chmod, link, mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdir, open, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { ModelshipError } from '../errors/index.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { isDigest, parseDigest } from './digest.js';
+import { WriteLease, partPath, pidAlive, sweepIngest } from './ingest-dir.js';
 import { parseImageIndex, parseManifestContent } from './manifest.js';
 import { referrerDescriptor } from './referrers.js';
 import { contentStream, readAllVerified, readContentVerified, verifyBytes, verifyingStream } from './verify.js';
@@ -26,6 +27,7 @@ import {
   type ReferrerLister,
   type TagLister,
   type Target,
+  type WriteLeaser,
 } from './types.js';
 
 export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
@@ -44,15 +46,6 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errno(err) === 'EPERM';
-  }
-}
-
 function writeAll(out: WriteStream, bytes: Uint8Array): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     out.once('error', reject);
@@ -67,15 +60,44 @@ function stripRefName(desc: Descriptor): Descriptor {
   return Object.keys(rest).length ? { ...plain, annotations: rest } : plain;
 }
 
-export class LayoutTarget implements Target, Deleter, TagLister, RangeFetcher, ReferrerLister {
+export class LayoutTarget implements Target, Deleter, TagLister, RangeFetcher, ReferrerLister, WriteLeaser {
   readonly location: string;
   /** Manifests are immutable, so their subject (or none) is cached by digest for referrers(). */
   private readonly subjectCache = new Map<string, ReferrerInfo>();
   /** Serialises index.json updates inside this process; the lock file serialises processes. */
   private indexQueue: Promise<unknown> = Promise.resolve();
 
+  private readonly lease: WriteLease;
+  private ingestReady: Promise<string> | undefined;
+
   constructor(readonly root: string) {
     this.location = root;
+    this.lease = new WriteLease(join(root, 'ingest'), async () => {
+      await this.ingestDir();
+    });
+  }
+
+  /**
+   * Runs `work` under a write lease: `prune` keeps every blob stored or found by `exists` meanwhile,
+   * so what a pack or pull wrote is safe until its tag is committed.
+   */
+  hold<T>(work: () => Promise<T>): Promise<T> {
+    return this.lease.hold(work);
+  }
+
+  /** `ingest/`, created on first use; temp files and leases that earlier runs abandoned are cleared then. */
+  ingestDir(): Promise<string> {
+    this.ingestReady ??= (async () => {
+      await this.init();
+      const dir = join(this.root, 'ingest');
+      await mkdir(dir, { recursive: true });
+      await sweepIngest(dir);
+      return dir;
+    })().catch((err: unknown) => {
+      this.ingestReady = undefined;
+      throw err;
+    });
+    return this.ingestReady;
   }
 
   blobPath(digest: string): string {
@@ -224,8 +246,16 @@ export class LayoutTarget implements Target, Deleter, TagLister, RangeFetcher, R
   }
 
   async exists(desc: Descriptor): Promise<boolean> {
+    const path = this.blobPath(desc.digest);
     try {
-      await stat(this.blobPath(desc.digest));
+      if (this.lease.held) {
+        // A blob a leased write reuses becomes as new as the lease, so prune spares it too.
+        const now = new Date();
+        await utimes(path, now, now).catch(async (err: unknown) => {
+          if (errno(err) === 'ENOENT') throw err;
+          await stat(path);
+        });
+      } else await stat(path);
       return true;
     } catch (err) {
       if (errno(err) === 'ENOENT') return false;
@@ -289,9 +319,7 @@ export class LayoutTarget implements Target, Deleter, TagLister, RangeFetcher, R
 
   /** Write to ingest/, verified on the way, then rename into blobs/: nothing is visible before it checks out. */
   private async ingest(desc: Descriptor, finalPath: string, write: (out: WriteStream) => Promise<void>): Promise<void> {
-    const ingestDir = join(this.root, 'ingest');
-    await mkdir(ingestDir, { recursive: true });
-    const tmp = join(ingestDir, `${parseDigest(desc.digest).hex.slice(0, 16)}-${randomBytes(6).toString('hex')}`);
+    const tmp = partPath(await this.ingestDir(), parseDigest(desc.digest).hex.slice(0, 16));
     const out = createWriteStream(tmp, { flags: 'wx' });
     try {
       await write(out);

@@ -168,3 +168,13 @@ export interface RangeFetcher {
 export function isRangeFetcher(t: object): t is RangeFetcher {
   return typeof (t as Partial<RangeFetcher>).fetchFrom === 'function';
 }
+
+/** A store whose garbage collector must spare what a running write has stored but not yet tagged. */
+export interface WriteLeaser {
+  /** Runs `work` with a write lease held: blobs it stores or reuses stay until it has finished. */
+  hold<T>(work: () => Promise<T>): Promise<T>;
+}
+
+export function isWriteLeaser(t: object): t is WriteLeaser {
+  return typeof (t as Partial<WriteLeaser>).hold === 'function';
+}

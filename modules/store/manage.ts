@@ -5,6 +5,7 @@ import { readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ModelshipError } from '../errors/index.js';
 import { REF_NAME_ANNOTATION } from '../oci/layout.js';
+import { oldestLiveLease, sweepIngest } from '../oci/ingest-dir.js';
 import { fetchManifestBytes, parseManifestContent, successors } from '../oci/manifest.js';
 import { isManifestMediaType, type Descriptor } from '../oci/types.js';
 import { readArtifact, type ArtifactFormat } from '../modelpack/read.js';
@@ -68,6 +69,11 @@ export async function removeReference(store: LocalStore, input: string): Promise
 export interface PruneResult {
   removedBlobs: string[];
   bytes: number;
+  /** Unreferenced blobs kept because a pack or pull that may still tag them was running. */
+  keptForWrites: number;
+  /** Temp files (and leases) in ingest/ that interrupted runs left, now removed, and their bytes. */
+  removedTemp: string[];
+  tempBytes: number;
   /** Referrers dropped because what they referred to is gone. */
   removedReferrers: string[];
 }
@@ -76,8 +82,18 @@ async function manifestOf(store: LocalStore, desc: Descriptor) {
   return parseManifestContent(desc, await fetchManifestBytes(store.layout, desc, store.root), `${store.root} (${desc.digest})`);
 }
 
+/** Filesystem timestamps are coarser than the clock a lease starts by. */
+const CLOCK_SLACK_MS = 50;
+
 export async function pruneStore(store: LocalStore): Promise<PruneResult> {
+  const started = Date.now();
   await store.layout.init();
+  const ingest = join(store.root, 'ingest');
+  const swept = await sweepIngest(ingest);
+  // Leases are read before the index: a write whose lease is gone by now has committed its tag.
+  const lease = await oldestLiveLease(ingest);
+  // Blobs stored or reused since the oldest running write began (or since this prune began) may be about to be tagged.
+  const spareSince = Math.min(started, lease ?? Infinity) - CLOCK_SLACK_MS;
   const index = await store.layout.readIndex();
   const reachable = new Set<string>();
   const walk = async (desc: Descriptor): Promise<void> => {
@@ -116,16 +132,32 @@ export async function pruneStore(store: LocalStore): Promise<PruneResult> {
   if (dropped.size) await store.layout.updateIndex((manifests) => manifests.filter((m) => !dropped.has(m.digest) || reachable.has(m.digest)));
   const removedBlobs: string[] = [];
   let bytes = 0;
+  let keptForWrites = 0;
   const blobsDir = join(store.root, 'blobs');
   for (const algorithm of await readdir(blobsDir).catch(() => [] as string[])) {
     for (const hex of await readdir(join(blobsDir, algorithm))) {
       const digest = `${algorithm}:${hex}`;
       if (reachable.has(digest)) continue;
       const path = join(blobsDir, algorithm, hex);
-      bytes += (await stat(path)).size;
-      await unlink(path);
+      const info = await stat(path).catch(() => undefined);
+      if (!info) continue;
+      if (info.ctimeMs >= spareSince) {
+        keptForWrites++;
+        continue;
+      }
+      await unlink(path).catch((err: unknown) => {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      });
+      bytes += info.size;
       removedBlobs.push(digest);
     }
   }
-  return { removedBlobs: removedBlobs.sort(), bytes, removedReferrers: [...dropped].filter((d) => !reachable.has(d)).sort() };
+  return {
+    removedBlobs: removedBlobs.sort(),
+    bytes,
+    keptForWrites,
+    removedTemp: swept.removed,
+    tempBytes: swept.bytes,
+    removedReferrers: [...dropped].filter((d) => !reachable.has(d)).sort(),
+  };
 }

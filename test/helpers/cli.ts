@@ -54,3 +54,17 @@ export async function runCli(args: string[], opts: CliOptions = {}): Promise<Cli
   const out = stdout.text;
   return { code, stdout: out, stderr: stderr.text, json: () => JSON.parse(out) };
 }
+
+/**
+ * The CLI from source as one node process (no tsx wrapper in between, so a signal reaches the CLI
+ * itself), for exit and kill behaviour: `execa(CLI_PROCESS.command, CLI_PROCESS.args([...]))`.
+ */
+export const CLI_PROCESS = {
+  command: process.execPath,
+  args: (args: string[]): string[] => [
+    '--import',
+    new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href,
+    new URL('../infer/run-cli.ts', import.meta.url).pathname,
+    ...args,
+  ],
+};

@@ -11,6 +11,9 @@ export const command: Command = {
   usage: 'prune',
   help: `Walks every reference in the local store (and the signatures and SBOMs attached to them)
 and deletes every blob none of them reaches. Referrers whose subject is gone are dropped too.
+Safe while pack or pull runs: blobs a running write stored (and may still tag) are kept and
+counted as keptForWrites. Temp files that an interrupted pack or pull left in ingest/ are
+removed once their process is gone (removedTemp).
 
 Examples:
   modelship rm llama:v1 && modelship prune
@@ -19,6 +22,8 @@ Examples:
   async run(ctx) {
     const store = openStore(ctx.env, ctx.cwd);
     const result = await pruneStore(store);
-    return { json: result, text: `Deleted ${result.removedBlobs.length} blob(s), ${formatBytes(result.bytes)} freed` };
+    const kept = result.keptForWrites ? `; kept ${result.keptForWrites} blob(s) a running pack or pull is writing` : '';
+    const temp = result.removedTemp.length ? `; removed ${result.removedTemp.length} abandoned temp file(s), ${formatBytes(result.tempBytes)}` : '';
+    return { json: result, text: `Deleted ${result.removedBlobs.length} blob(s), ${formatBytes(result.bytes)} freed${kept}${temp}` };
   },
 };

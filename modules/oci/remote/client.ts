@@ -129,7 +129,10 @@ export class RegistryClient {
 
   /** The response as a RegistryError, with the spec error codes from its body. */
   async failure(request: Pick<RegistryRequest, 'method' | 'context'>, url: URL, res: WireResponse): Promise<RegistryError> {
-    const text = request.method === 'HEAD' ? '' : await readText(res.body).catch(() => '');
+    // The body is always drained: an unread one pins its socket (and the process) until the idle timeout.
+    let text = '';
+    if (request.method === 'HEAD') discard(res.body);
+    else text = await readText(res.body).catch(() => '');
     // Authenticated but not allowed: the token lacked the scope (token.md "insufficient_scope").
     const insufficient = res.status === 401 && parseChallenges(res.headers['www-authenticate']).some((c) => c.params['error'] === 'insufficient_scope');
     return new RegistryError(request.method, url, res.status, parseSpecErrors(text), request.context, insufficient ? 'OCI_DENIED' : undefined);

@@ -94,6 +94,8 @@ export class Transport {
       req.on('response', (res) => {
         settled = true;
         res.setTimeout(this.timeoutMs, () => res.destroy(Object.assign(new Error(`no data for ${this.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+        // A HEAD answer has no body, but until it is read to its end the socket stays busy and keeps the process alive.
+        if (request.method === 'HEAD') res.resume();
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url });
       });
       const body = request.body;
