@@ -38,6 +38,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'sbom', summary: 'Write a CycloneDX 1.6 ML-BOM or SPDX 3.0.1 AI SBOM for a model', group: 'document', load: () => import('./commands/sbom.js') },
   { name: 'register', summary: 'Record a pushed model in a Kubeflow Model Registry (or the embedded one), pinned by digest', group: 'handoff', load: () => import('./commands/register.js') },
   { name: 'registry', summary: 'Serve the embedded model registry (Kubeflow Model Registry REST API) from $MODELSHIP_HOME', group: 'handoff', load: () => import('./commands/registry.js') },
+  { name: 'quickstart', summary: 'The whole inner loop offline: project, pipeline, serve and ask, hand-off and registration, timed', group: 'project', load: () => import('./commands/quickstart.js') },
   { name: 'check', summary: 'Run the local pipeline on a project: pack, SBOM, cards, MOF gate, sign, verify', group: 'project', load: () => import('./commands/check.js') },
   { name: 'hooks', summary: 'Install the git pre-push hook that runs "modelship check" on pushes touching a model', group: 'project', load: () => import('./commands/hooks.js') },
   { name: 'ship', summary: 'Run the whole pipeline: pack, SBOM, cards, MOF gate, sign, verify, push, hand-off', group: 'project', load: () => import('./commands/ship.js') },

@@ -115,7 +115,9 @@ export async function handoff(opts: HandoffOptions): Promise<HandoffResult> {
     throw new ModelshipError('GATE_FAILED', `${where}@${digest} is ${mof.label}, not Class ${mof.require} or better as the project requires${mof.missing?.length ? `; missing: ${mof.missing.join(', ')}` : ''} (--skip-gate to override)`, { details: { mof } });
   }
 
-  const version = /^sha256:/.test(opts.selector) || opts.selector.includes('@') ? `sha256-${digest.slice(7, 19)}` : opts.selector;
+  // The tag names the version; a selector that is a whole reference (a store's) ends with it.
+  const tag = opts.selector.slice(opts.selector.lastIndexOf('/') + 1).split(':').slice(1).join(':') || opts.selector;
+  const version = /^sha256:/.test(opts.selector) || opts.selector.includes('@') ? `sha256-${digest.slice(7, 19)}` : tag;
   const uri = storageUri({ registry: opts.registry, repository: opts.repository, digest }, 'modelcar');
   const deployment: ModelDeployment = {
     name, version, image: { registry: opts.registry, repository: opts.repository, digest }, format: facts.format,

@@ -4,6 +4,7 @@
  * repository, optionally proposed as a pull request.
  */
 export { handoff, describeIdentity } from './handoff.js';
+export { mofVerdict } from './mof-verdict.js';
 export type { HandoffOptions, HandoffResult, MofVerdict } from './handoff.js';
 export { buildLayout, checkLayout, modelFolder } from './layout.js';
 export type { LayoutFile, LayoutInput } from './layout.js';
@@ -16,7 +17,7 @@ export { fluxObjects, argoApplications } from './delivery.js';
 export { admissionPolicy, imagePattern } from './admission.js';
 export { readArtifactFacts, checkAdmission, sbomSummary } from './artifact-facts.js';
 export type { ArtifactFacts, AdmissionCheck } from './artifact-facts.js';
-export { publishLayout } from './publish.js';
+export { publishLayout, DEFAULT_GITOPS_AUTHOR } from './publish.js';
 export type { PublishOptions, PublishResult } from './publish.js';
 export { openPullRequest, githubRepositoryOf, DEFAULT_GITHUB_API_URL } from './pull-request.js';
 export type { PullRequestInput, PullRequestResult } from './pull-request.js';

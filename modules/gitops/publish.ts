@@ -115,3 +115,6 @@ async function step<T>(opts: PublishOptions, what: string, run: () => Promise<T>
     throw new ModelshipError('GITOPS_GIT_FAILED', `git ${what} failed in ${opts.workdir} (${opts.repository}): ${describeError(err).trim()}`, { cause: err, details: { workdir: opts.workdir } });
   }
 }
+
+/** Who hand-off commits are by, unless GIT_AUTHOR_NAME / GIT_AUTHOR_EMAIL say otherwise. */
+export const DEFAULT_GITOPS_AUTHOR = { name: 'modelship', email: 'modelship@users.noreply.github.com' };

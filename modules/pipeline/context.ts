@@ -24,6 +24,8 @@ export interface PipelineInput {
   reference?: string;
   /** Registry reference to push to; default the reference itself when it names a registry. */
   pushTo?: string;
+  /** False keeps the artifact in the local store even when its reference names a registry. */
+  push?: boolean;
   /** A signing key (PEM path); default `pipeline.signing.key` or MODELSHIP_SIGNING_KEY. */
   signingKey?: string;
   /** Sign keylessly (Sigstore) even when a key is configured. */
@@ -58,7 +60,7 @@ export async function createPipelineContext(input: PipelineInput): Promise<Pipel
   const projectDir = path.resolve(input.cwd, input.projectDir);
   const spec = await loadSpec(projectDir);
   const reference = storeReference(input.reference ?? defaultReference(spec));
-  const pushTo = input.pushTo ?? remoteOf(reference);
+  const pushTo = input.push === false ? undefined : input.pushTo ?? remoteOf(reference);
   const mofRequire = input.mofRequire ?? spec.pipeline.mof?.require;
   return {
     projectDir,

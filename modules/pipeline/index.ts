@@ -10,3 +10,7 @@ export { runPipeline } from './run.js';
 export type { PipelineResult, RunPipelineOptions } from './run.js';
 export { STEP_RUNNERS } from './step-runners.js';
 export type { StepRunner, StepResult } from './step-runners.js';
+export { handoffStep } from './handoff-step.js';
+export type { HandoffTarget } from './handoff-step.js';
+export { runQuickstart, LOCAL_CLUSTER_REGISTRY } from './quickstart.js';
+export type { QuickstartOptions, QuickstartResult, QuickstartStep } from './quickstart.js';

@@ -4,10 +4,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { pack as tarPack } from 'tar-stream';
-import { packModel } from '../../modules/modelpack/index.js';
+import { packModel, readArtifact } from '../../modules/modelpack/index.js';
 import { copy, LayoutTarget, openReference, type Descriptor, type Target } from '../../modules/oci/index.js';
-import { generateSigningKeyPair, serializeBundle, signStatement } from '../../modules/sign/index.js';
-import { attachBundle, cosignSignStatement, COSIGN_SIGN_PREDICATE_TYPE, signArtifact } from '../../modules/sign/artifact/index.js';
+import { generateSigningKeyPair } from '../../modules/sign/index.js';
+import { signArtifact } from '../../modules/sign/artifact/index.js';
 import { bytesOf, json, pushArtifact, specFor, tempDir, writeTree } from '../modelpack/helpers.js';
 
 export interface SigningKeys {
@@ -81,10 +81,10 @@ export async function signModel(model: PushedModel, keys: SigningKeys): Promise<
   await signArtifact(model.target, model.tag, { kind: 'key', privateKey: keys.privateKey }, { repository: model.repository, attestDocuments: false });
 }
 
-/** The cosign image signature on the ModelCar index, as signing the index attaches it. */
-export async function signIndex(model: PushedModel, keys: SigningKeys): Promise<Descriptor> {
-  const bundle = await signStatement(cosignSignStatement({ name: `${model.registry}/${model.repository}`, digest: model.pulled.digest }), { kind: 'key', privateKey: keys.privateKey });
-  return attachBundle(model.target, model.pulled, new TextEncoder().encode(serializeBundle(bundle)), COSIGN_SIGN_PREDICATE_TYPE);
+/** Signs only the ModelPack manifest inside a ModelCar, by its digest: the index the cluster pulls stays unsigned. */
+export async function signModelManifestOnly(model: PushedModel, keys: SigningKeys): Promise<void> {
+  const view = await readArtifact(model.target, model.tag);
+  await signArtifact(model.target, view.descriptor.digest, { kind: 'key', privateKey: keys.privateKey }, { repository: model.repository, attestDocuments: false });
 }
 
 export async function bareRepository(name = 'gitops.git'): Promise<string> {

@@ -4,7 +4,7 @@ import { githubRepositoryOf, openPullRequest } from '../../modules/gitops/index.
 import { runCli } from '../helpers/cli.js';
 import { startFakeGitHub, type FakeGitHub } from '../helpers/github-api.js';
 import { tempDir } from '../modelpack/helpers.js';
-import { bareRepository, gitLog, pushModel, signIndex, signingKeys, signModel } from './helpers.js';
+import { bareRepository, gitLog, pushModel, signingKeys, signModel } from './helpers.js';
 
 const registry = inject('registry');
 const TOKEN = 'ghs_test_token';
@@ -58,7 +58,6 @@ describe('pull request', () => {
     const keys = await signingKeys();
     const model = await pushModel(registry, { format: 'gguf', modelcar: true, repository: 'gitops/pr-model' });
     await signModel(model, keys);
-    await signIndex(model, keys);
     const cwd = await tempDir('gitops-pr-');
     const sbom = await runCli(['sbom', model.reference, '--attach', '--plain-http', '--json'], { cwd });
     expect(sbom.code, sbom.stderr).toBe(0);

@@ -5,12 +5,10 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { projectViewOfArtifact, withArtifactProject } from '../../attach/index.js';
-import { meetsClass } from '../../card/index.js';
 import { describeError, ModelshipError, UsageError } from '../../errors/index.js';
 import {
-  ENVIRONMENTS, githubRepositoryOf, handoff, loadRegisterModelVersion,
-  type AdmissionPolicy, type Delivery, type Environment, type HandoffResult, type MofVerdict, type Mount, type SignerIdentity,
+  DEFAULT_GITOPS_AUTHOR, ENVIRONMENTS, githubRepositoryOf, handoff, loadRegisterModelVersion, mofVerdict,
+  type AdmissionPolicy, type Delivery, type Environment, type HandoffResult, type Mount, type SignerIdentity,
 } from '../../gitops/index.js';
 import { openReference } from '../../oci/index.js';
 import { findSpecFile, loadSpec, type PipelineSettings } from '../../project/index.js';
@@ -21,7 +19,6 @@ import { destinationContextOf, REGISTRY_OPTIONS } from './copy.js';
 import { parseRequire } from './mof.js';
 import { verificationPolicy } from './verify.js';
 
-const DEFAULT_AUTHOR = { name: 'modelship', email: 'modelship@users.noreply.github.com' };
 
 export const command: Command = {
   name: 'handoff',
@@ -206,7 +203,7 @@ function gpusOf(raw: string | undefined): number | undefined {
 }
 
 function authorOf(env: NodeJS.ProcessEnv): { name: string; email: string } {
-  return { name: env['GIT_AUTHOR_NAME'] ?? DEFAULT_AUTHOR.name, email: env['GIT_AUTHOR_EMAIL'] ?? DEFAULT_AUTHOR.email };
+  return { name: env['GIT_AUTHOR_NAME'] ?? DEFAULT_GITOPS_AUTHOR.name, email: env['GIT_AUTHOR_EMAIL'] ?? DEFAULT_GITOPS_AUTHOR.email };
 }
 
 /** The identity the admission policy trusts: the public key as PEM, or the keyless subject and issuer. */
@@ -232,15 +229,3 @@ async function projectPipeline(ctx: CommandContext): Promise<PipelineSettings> {
   return found ? (await loadSpec(ctx.cwd, found.file)).pipeline : {};
 }
 
-async function mofVerdict(target: Parameters<typeof withArtifactProject>[0], selector: string, display: string, require: 1 | 2 | 3 | undefined): Promise<MofVerdict> {
-  return withArtifactProject(target, selector, display, async (project) => {
-    const view = await projectViewOfArtifact(project);
-    const e = view.mof.evaluation;
-    const passed = require === undefined ? undefined : meetsClass(e.class, require);
-    return {
-      class: e.class, label: e.label,
-      ...(require !== undefined ? { require, passed: passed! } : {}),
-      ...(passed === false ? { missing: view.mof.toAdd.filter((m) => m.class >= require!).map((m) => m.name) } : {}),
-    };
-  });
-}

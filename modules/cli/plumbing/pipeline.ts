@@ -3,7 +3,7 @@
  * that build a pipeline context, and one way to print its outcome.
  */
 import { EXIT_STATUS, familyOf, UsageError } from '../../errors/index.js';
-import { createPipelineContext, type PipelineContext, type PipelineResult, type StepOutcome, type StepRunner } from '../../pipeline/index.js';
+import { createPipelineContext, handoffStep, type PipelineContext, type PipelineResult, type StepOutcome, type StepRunner } from '../../pipeline/index.js';
 import { flagBoolean, flagString, type CommandContext, type OptionSpec } from '../command.js';
 
 export const PIPELINE_OPTIONS: OptionSpec = {
@@ -71,7 +71,9 @@ export const HANDOFF_OPTIONS: OptionSpec = {
 
 /** The hand-off step for a door's flags; undefined leaves the pipeline's own (skipped without a GitOps target). */
 export function handoffRunnerOf(ctx: CommandContext, pipeline: PipelineContext): StepRunner | undefined {
-  const gitops = flagString(ctx, 'gitops') ?? pipeline.spec.pipeline.gitops?.repository;
-  if (!gitops) return undefined;
-  return async () => ({ status: 'skipped', summary: `hand-off to ${gitops} is not available in this build` });
+  const repository = flagString(ctx, 'gitops') ?? pipeline.spec.pipeline.gitops?.repository;
+  if (!repository) return undefined;
+  const flavor = flagString(ctx, 'flavor');
+  if (flavor !== undefined && flavor !== 'flux' && flavor !== 'argocd') throw new UsageError(`--flavor takes flux or argocd, not "${flavor}"`);
+  return handoffStep({ repository, ...(flavor ? { delivery: flavor } : {}), pullRequest: flagBoolean(ctx, 'pr') });
 }

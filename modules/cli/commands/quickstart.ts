@@ -1,0 +1,65 @@
+/**
+ * `modelship quickstart [DIR]`: idea to inference to hand-off, offline, with each step's time.
+ */
+import path from 'node:path';
+import { UsageError } from '../../errors/index.js';
+import { runQuickstart, type QuickstartResult } from '../../pipeline/index.js';
+import { flagBoolean, flagString, type Command } from '../command.js';
+
+const MARK = { passed: 'ok  ', failed: 'FAIL', skipped: 'skip' } as const;
+
+function render(r: QuickstartResult): string {
+  const lines = r.steps.map((s) => `${MARK[s.status]} ${s.step.padEnd(8)} ${s.seconds.toFixed(2).padStart(6)}s  ${s.summary}`);
+  if (r.ideaToInferenceSeconds !== undefined) lines.push('', `idea to inference: ${r.ideaToInferenceSeconds.toFixed(1)} s; total with hand-off: ${r.seconds.toFixed(1)} s`);
+  lines.push(r.ok
+    ? `Everything is in ${r.dir}: the project (tiny-chat/), the store (home/), the GitOps repository (gitops.git) and the model registry (home/).`
+    : `stopped: see the FAIL line above (everything so far is in ${r.dir})`);
+  return lines.join('\n');
+}
+
+export const command: Command = {
+  name: 'quickstart',
+  summary: 'The whole inner loop offline: project, pipeline, serve and ask, hand-off and registration, timed',
+  usage: 'quickstart [DIR] [--registry HOST[:PORT]] [--plain-http] [--json]',
+  help: `Runs every step of the inner loop with no registry, cluster or network, in DIR (a new or empty
+folder; default .quickstart):
+
+  project   a chat project from the template: a real tiny GGUF model with its cards and report
+  key       a development signing key pair (unencrypted, for this machine only)
+  pack … verify   the pipeline: ModelPack artifact, CycloneDX and SPDX SBOMs, cards, the MOF
+            Class III gate, OpenSSF model signature and cosign image signature, verified
+  serve, chat     the packed model behind an OpenAI-compatible API, asked one question
+  handoff   KServe, Flux and Kyverno manifests committed to a local GitOps repository
+            (DIR/gitops.git), the version registered in the embedded model registry
+
+Prints each step with its time, the idea-to-inference time and the total; --json gives the same as
+data, with the model's answer. Without --registry the manifests name localhost:5000, the registry
+kind and k3d development clusters use; with --registry HOST[:PORT] the artifact is pushed there
+and the manifests pin what that registry serves.
+
+Examples:
+  modelship quickstart
+  modelship quickstart /tmp/try --json
+  modelship quickstart --registry 127.0.0.1:5000 --plain-http`,
+  options: {
+    registry: { type: 'string' },
+    'plain-http': { type: 'boolean' },
+    threads: { type: 'string' },
+  },
+  async run(ctx) {
+    if (ctx.args.length > 1) throw new UsageError(`quickstart takes one folder, got ${ctx.args.length}.\nUsage: modelship ${command.usage}`);
+    const threads = flagString(ctx, 'threads');
+    if (threads !== undefined && !/^[1-9]\d?$/.test(threads)) throw new UsageError(`--threads takes a whole number from 1 to 99, not "${threads}"`);
+    const registry = flagString(ctx, 'registry');
+    const result = await runQuickstart({
+      dir: path.resolve(ctx.cwd, ctx.args[0] ?? '.quickstart'),
+      env: ctx.env,
+      cwd: ctx.cwd,
+      reporter: ctx.reporter,
+      ...(registry ? { registry } : {}),
+      ...(flagBoolean(ctx, 'plain-http') ? { plainHttp: true } : {}),
+      ...(threads ? { threads: Number(threads) } : {}),
+    });
+    return { json: result, text: render(result), ...(result.ok ? {} : { exitCode: 1 }) };
+  },
+};

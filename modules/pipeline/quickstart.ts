@@ -1,0 +1,149 @@
+/**
+ * The whole inner loop offline, from nothing: a chat project from the template (a real tiny GGUF
+ * model), a development key, the pipeline (pack, SBOMs, cards, MOF Class III gate, sign, verify,
+ * push when a registry is given), serving the packed model and asking it once, then the hand-off to
+ * a local GitOps repository with the version registered in the embedded model registry.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { ModelshipError } from '../errors/index.js';
+import { createFromTemplate } from '../example/template.js';
+import { parseUnpackFilter, unpack } from '../modelpack/index.js';
+import { silentReporter, type Reporter } from '../progress/index.js';
+import { generateSigningKeyPair } from '../sign/index.js';
+import { createPipelineContext } from './context.js';
+import { handoffStep } from './handoff-step.js';
+import { runPipeline } from './run.js';
+import { LOCAL_STEPS, type StepName, type StepOutcome } from './steps.js';
+
+export interface QuickstartOptions {
+  /** A new or empty folder for everything the quickstart makes. */
+  dir: string;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** A registry (HOST[:PORT][/NAMESPACE]) to push to; without one the artifact stays in the local store. */
+  registry?: string;
+  plainHttp?: boolean;
+  /** Threads for inference; 1 keeps a 2-core machine responsive. */
+  threads?: number;
+  reporter?: Reporter;
+  /** The chat request the served model answers. */
+  question?: string;
+}
+
+export interface QuickstartStep {
+  step: 'project' | 'key' | StepName | 'serve' | 'chat';
+  status: StepOutcome['status'];
+  seconds: number;
+  summary: string;
+  data?: Record<string, unknown>;
+}
+
+export interface QuickstartResult {
+  ok: boolean;
+  dir: string;
+  reference: string;
+  digest?: string;
+  answer?: string;
+  steps: QuickstartStep[];
+  /** From the first step to the served model's first answer. */
+  ideaToInferenceSeconds?: number;
+  seconds: number;
+}
+
+/** Without a registry the manifests name the registry kind and k3d clusters serve on localhost:5000. */
+export const LOCAL_CLUSTER_REGISTRY = 'localhost:5000';
+
+const seconds = (since: number) => Math.round(performance.now() - since) / 1000;
+
+export async function runQuickstart(opts: QuickstartOptions): Promise<QuickstartResult> {
+  const started = performance.now();
+  const reporter = opts.reporter ?? silentReporter;
+  const dir = path.resolve(opts.cwd, opts.dir);
+  const env = { MODELSHIP_KEY_PASSWORD: '', ...opts.env, MODELSHIP_HOME: path.join(dir, 'home') };
+  const steps: QuickstartStep[] = [];
+  const timed = async <T>(step: QuickstartStep['step'], work: () => Promise<{ value: T; summary: string; data?: Record<string, unknown> }>): Promise<T> => {
+    reporter.note(`${step}…`);
+    const t0 = performance.now();
+    const { value, summary, data } = await work();
+    steps.push({ step, status: 'passed', seconds: seconds(t0), summary, ...(data ? { data } : {}) });
+    return value;
+  };
+
+  const project = path.join(dir, 'tiny-chat');
+  await timed('project', async () => {
+    const created = await createFromTemplate('chat', project, { git: false });
+    return { value: created, summary: `${project} from the chat template: ${created.files.length} files, MOF Class III required` };
+  });
+  const keyFile = path.join(dir, 'signing.key');
+  await timed('key', async () => {
+    const pair = generateSigningKeyPair('p256');
+    await writeFile(keyFile, pair.privateKeyPem, { mode: 0o600 });
+    await writeFile(path.join(dir, 'signing.pub'), pair.publicKeyPem);
+    return { value: undefined, summary: `development key pair ${keyFile} (ECDSA P-256, unencrypted: for this machine only)` };
+  });
+
+  const registry = (opts.registry ?? LOCAL_CLUSTER_REGISTRY).replace(/\/+$/, '');
+  const reference = `${registry}/quickstart/tiny-chat:v1`;
+  const ctx = await createPipelineContext({
+    projectDir: project, reference, signingKey: keyFile, env, cwd: dir, reporter,
+    ...(opts.registry ? {} : { push: false }),
+    ...(opts.plainHttp ? { plainHttp: true } : {}),
+  });
+  const local = await runPipeline(ctx, { steps: opts.registry ? [...LOCAL_STEPS, 'push'] : LOCAL_STEPS });
+  steps.push(...local.steps);
+  const result = (ok: boolean, extra: Partial<QuickstartResult> = {}): QuickstartResult => ({
+    ok, dir, reference, ...(local.digest ? { digest: local.digest } : {}), steps, seconds: seconds(started), ...extra,
+  });
+  if (!local.ok) return result(false);
+
+  const served = path.join(dir, 'served');
+  const answer = await serveAndAsk(ctx.store.layout, reference, served, opts, timed);
+  const ideaToInferenceSeconds = seconds(started);
+
+  const gitopsRepository = path.join(dir, 'gitops.git');
+  await mkdir(gitopsRepository, { recursive: true });
+  await promisify(execFile)('git', ['init', '-q', '--bare', '-b', 'main', gitopsRepository]).catch((err: unknown) => {
+    throw new ModelshipError('INPUT_INVALID', `git init --bare ${gitopsRepository} failed: is git installed? ${String(err)}`, { cause: err });
+  });
+  // Argo CD takes any repository URL; Flux would need one a cluster can clone (https or ssh).
+  const handoff = await runPipeline(ctx, { steps: ['handoff'], runners: { handoff: handoffStep({ repository: gitopsRepository, delivery: 'argocd' }) } });
+  steps.push(...handoff.steps);
+  return result(handoff.ok, { answer, ideaToInferenceSeconds });
+}
+
+/** Unpacks the packed model (its bytes come from the artifact), serves it, and asks one question. */
+async function serveAndAsk(
+  store: Parameters<typeof unpack>[0],
+  reference: string,
+  folder: string,
+  opts: QuickstartOptions,
+  timed: <T>(step: QuickstartStep['step'], work: () => Promise<{ value: T; summary: string; data?: Record<string, unknown> }>) => Promise<T>,
+): Promise<string> {
+  const { openNativeModel, startInferenceServer } = await import('../infer/index.js');
+  const { engine, server } = await timed('serve', async () => {
+    await unpack(store, reference, folder, { filters: [parseUnpackFilter('weights')] });
+    const { engine } = await openNativeModel(folder, { cwd: opts.cwd, threads: opts.threads ?? 1, contextSize: 512, modelId: 'tiny-chat' });
+    const server = await startInferenceServer({ engine, host: '127.0.0.1', port: 0 });
+    return { value: { engine, server }, summary: `${reference} served at ${server.url}/v1 (OpenAI-compatible)`, data: { url: `${server.url}/v1` } };
+  });
+  try {
+    return await timed('chat', async () => {
+      const question = opts.question ?? 'Who are you?';
+      const res = await fetch(`${server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'tiny-chat', messages: [{ role: 'user', content: question }], temperature: 0 }),
+      });
+      const body = (await res.json()) as { choices?: Array<{ message?: { content?: string } }>; error?: { message?: string } };
+      const answer = body.choices?.[0]?.message?.content;
+      if (!res.ok || typeof answer !== 'string') throw new ModelshipError('INFER_ENGINE_FAILED', `the served model did not answer (${res.status}): ${body.error?.message ?? 'no message'}`);
+      return { value: answer, summary: `"${question}" → "${answer}"`, data: { question, answer } };
+    });
+  } finally {
+    await server.close();
+    await engine.dispose();
+  }
+}
