@@ -59,7 +59,7 @@ parentPort.on('message', (job) => {
   try {
     parentPort.postMessage(run(job));
   } catch (err) {
-    parentPort.postMessage({ id: job.id, error: { message: String((err && err.message) || err), code: err && err.code } });
+    parentPort.postMessage({ id: job.id, error: { message: String((err && err.message) || err), code: err && err.code, path: err && err.path, dest: (err && err.dest) || (err && err.code && !err.path ? job.target : undefined) } });
   }
 });
 `;
@@ -78,7 +78,7 @@ interface Done {
   after: SeenStat;
 }
 
-type Reply = { id: number; progress: number } | { id: number; done: Done } | { id: number; error: { message: string; code?: string } };
+type Reply = { id: number; progress: number } | { id: number; done: Done } | { id: number; error: { message: string; code?: string; path?: string; dest?: string } };
 
 interface Pending {
   job: Job;
@@ -129,7 +129,8 @@ class HashPool {
       worker.unref();
       this.idle.push(worker);
       if ('done' in reply) pending.resolve(reply.done);
-      else pending.reject(Object.assign(new Error(reply.error.message), reply.error.code ? { code: reply.error.code } : {}));
+      // The errno fields travel too, so a full disk is still reported with the file it was writing.
+      else pending.reject(Object.assign(new Error(reply.error.message), Object.fromEntries(Object.entries({ code: reply.error.code, path: reply.error.path, dest: reply.error.dest }).filter(([, v]) => v !== undefined))));
       this.dispatch();
     });
     worker.on('error', (err) => this.lost(worker, err));

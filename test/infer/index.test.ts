@@ -5,8 +5,14 @@ describe('modules/infer public face', () => {
   it('exports the serving API and nothing by accident', () => {
     expect(Object.keys(infer).sort()).toEqual(
       [
+        'APP_COMMAND',
+        'APP_IMAGE',
+        'APP_MOUNT',
         'ApiError',
+        'CDI_GPU_RESOURCE',
         'DEFAULT_IMAGES',
+        'LABEL_MODEL',
+        'LABEL_PROJECT',
         'LLAMA_CPP_PORT',
         'MODEL_MOUNT',
         'NODE_LLAMA_CPP_INSTALL',
@@ -14,6 +20,7 @@ describe('modules/infer public face', () => {
         'ServerMetrics',
         'VLLM_PORT',
         'buildContainerCommand',
+        'buildPodManifest',
         'chatInTerminal',
         'chunkText',
         'collect',
@@ -32,6 +39,9 @@ describe('modules/infer public face', () => {
         'openNativeModel',
         'resolveModelSource',
         'searchPassages',
+        'serverArguments',
+        'serverImage',
+        'serverPort',
         'startContainer',
         'startInferenceServer',
         'updateIndex',
