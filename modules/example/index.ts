@@ -74,7 +74,8 @@ export async function writeExampleProject(dir: string, options: { sentence?: str
   const sentence = options.sentence ?? CANNED_SENTENCE;
   const modelFile = path.join(dir, 'model', 'tiny-chat.gguf');
   await mkdir(path.dirname(modelFile), { recursive: true });
-  await writeTinyModel(modelFile, { mode: 'canned', sentence, name: 'tiny-chat' });
+  // 2048 tokens of context: room for the tool definitions and retrieved passages the templates send.
+  await writeTinyModel(modelFile, { mode: 'canned', sentence, name: 'tiny-chat', contextLength: 2048 });
   const docs: Record<string, string> = {
     'README.md': modelCard(sentence),
     // The architecture, as Hugging Face tools describe it; the MOF counts it as the model architecture.
