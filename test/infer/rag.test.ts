@@ -178,12 +178,19 @@ describe('rag serve within a 512-token context', () => {
   it('counts the prompt as the engine evaluates it, chat template included', async () => {
     const messages = [{ role: 'user' as const, content: 'How do I stop the server?' }];
     const fitted = fitPassages(engine, messages, [{ source: 'a.md', text: 'Press Ctrl+C to stop the server.', score: 1 }], 128);
-    const { body } = await ask('How do I stop the server?', { max_tokens: 128 });
     expect(fitted.used).toHaveLength(1);
-    // The same count the engine reports for a prompt of this shape.
-    expect(engine.countChatTokens!(fitted.messages)).toBe(fitted.promptTokens);
-    expect(body.usage.prompt_tokens).toBeLessThanOrEqual(512 - 128);
-    expect(body.usage.prompt_tokens).toBeGreaterThan(fitted.promptTokens);
+    // The same prompt sent to a server without retrieval: the count is the engine's own meter, or a few tokens over it.
+    const plain = await startInferenceServer({ engine });
+    try {
+      const res = await fetch(`${plain.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: fitted.messages }) });
+      const body = (await res.json()) as any;
+      expect(fitted.promptTokens).toBeGreaterThanOrEqual(body.usage.prompt_tokens);
+      expect(fitted.promptTokens).toBeLessThanOrEqual(body.usage.prompt_tokens + 8);
+      // A count of the contents alone misses the template.
+      expect(engine.countTokens(fitted.messages.map((m) => m.content).join('\n'))).toBeLessThan(body.usage.prompt_tokens - 8);
+    } finally {
+      await plain.close();
+    }
   });
 });
 
