@@ -123,6 +123,7 @@ describe('rag serve within a 512-token context', () => {
   let root: string;
   let engine: Engine;
   let server: InferenceServer;
+  let indexed: Awaited<ReturnType<typeof loadIndex>>['passages'];
 
   beforeAll(async () => {
     root = await mkdtemp(path.join(os.tmpdir(), 'infer-rag-fit-'));
@@ -135,9 +136,8 @@ describe('rag serve within a 512-token context', () => {
     engine = await loadNativeEngine({ modelPath: model.path, modelId: 'tiny', threads: 1, gpu: 'none', contextSize: 512 });
     const own = engineEmbedder(engine);
     await updateIndex(path.join(root, 'docs'), path.join(root, 'index'), own);
-    const { passages } = await loadIndex(path.join(root, 'index'));
-    expect(passages.length).toBeGreaterThan(4);
-    server = await startInferenceServer({ engine, retriever: indexRetriever(passages, own, 3) });
+    indexed = (await loadIndex(path.join(root, 'index'))).passages;
+    server = await startInferenceServer({ engine, retriever: indexRetriever(indexed, own, 3) });
   });
 
   afterAll(async () => {
@@ -150,6 +150,14 @@ describe('rag serve within a 512-token context', () => {
     const res = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: [{ role: 'user', content: question }], ...extra }) });
     return { status: res.status, body: (await res.json()) as any };
   }
+
+  it('indexes passages longer than the embedding context, keeping their whole text', async () => {
+    expect(indexed.length).toBeGreaterThan(4);
+    const longest = indexed.reduce((a, b) => (engine.countTokens(a.text) >= engine.countTokens(b.text) ? a : b));
+    expect(engine.countTokens(longest.text)).toBeGreaterThan(512);
+    expect(longest.vector).toHaveLength(64);
+    expect(longest.text.length).toBeGreaterThan(700);
+  });
 
   it('answers (200) with the passages that fit, not a context_length_exceeded 400', async () => {
     const { status, body } = await ask('How do I stop the server?');
