@@ -181,6 +181,12 @@ describe('rag serve within a 512-token context', () => {
     });
     const first = JSON.parse((await res.text()).split('\n').find((l) => l.startsWith('data: {'))!.slice(6));
     expect(first.sources).toEqual(body.sources);
+    // A short answer leaves room for more: the passage that does not fit whole is cut, and says so.
+    const short = await ask('How do I stop the server?', { max_tokens: 64 });
+    expect(short.body.usage.prompt_tokens).toBeLessThanOrEqual(512 - 64);
+    expect(short.body.sources.length).toBeGreaterThan(body.sources.length);
+    expect(short.body.sources.at(-1).truncated).toBe(true);
+    expect(short.body.sources.slice(0, -1).every((s: any) => s.truncated === undefined)).toBe(true);
   });
 
   it('counts the prompt as the engine evaluates it, chat template included', async () => {
