@@ -70,6 +70,8 @@ export interface Engine {
   /** One line on what runs the model, e.g. "CPU, 2 threads". */
   readonly backend: string;
   countTokens(text: string): number;
+  /** Tokens of the prompt `chat` would evaluate for these messages, chat template included, when the engine can tell. */
+  countChatTokens?(messages: ChatMessage[]): number;
   chat(messages: ChatMessage[], options: GenerationOptions): Generation;
   complete(prompt: string, options: GenerationOptions): Generation;
   embed(inputs: string[]): Promise<EmbeddingResult>;

@@ -23,3 +23,5 @@ export { chunkText } from './rag/chunk.js';
 export { loadIndex, updateIndex, searchPassages, indexRetriever, cosine } from './rag/store.js';
 export type { Embedder, Passage, IndexStats } from './rag/store.js';
 export { engineEmbedder, endpointEmbedder } from './rag/embedders.js';
+export { fitPassages, answerRoom, contextMessage, DEFAULT_ANSWER_TOKENS, MIN_CUT_TOKENS } from './rag/fit.js';
+export type { FittedPassages, UsedPassage } from './rag/fit.js';

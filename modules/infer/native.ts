@@ -18,6 +18,7 @@ type LlamaEmbeddingContext = Awaited<ReturnType<LlamaModel['createEmbeddingConte
 type ChatHistoryItem = import('node-llama-cpp').ChatHistoryItem;
 type ChatModelResponse = import('node-llama-cpp').ChatModelResponse;
 type ChatModelFunctionCall = import('node-llama-cpp').ChatModelFunctionCall;
+type ChatWrapper = import('node-llama-cpp').ChatWrapper;
 
 export const NODE_LLAMA_CPP_INSTALL = 'npm i -E node-llama-cpp@3.21.1';
 
@@ -132,6 +133,7 @@ class NativeEngine implements Engine {
   private readonly sequence: LlamaContextSequence;
   private readonly threads: number;
   private embeddingContext?: Promise<LlamaEmbeddingContext>;
+  private chatWrapper?: ChatWrapper;
 
   constructor(
     private readonly lib: LlamaLib,
@@ -149,6 +151,13 @@ class NativeEngine implements Engine {
 
   countTokens(text: string): number {
     return this.model.tokenize(text).length;
+  }
+
+  countChatTokens(messages: ChatMessage[]): number {
+    // The same wrapper LlamaChat picks for this model, with the empty answer turn it appends.
+    this.chatWrapper ??= this.lib.resolveChatWrapper(this.model);
+    const { contextText } = this.chatWrapper.generateContextState({ chatHistory: [...toChatHistory(messages), { type: 'model', response: [] }] });
+    return contextText.tokenize(this.model.tokenizer).length;
   }
 
   chat(messages: ChatMessage[], options: GenerationOptions): Generation {

@@ -12,6 +12,7 @@ import { toGrammarSchema } from './json-schema.js';
 import { collect, type ChatMessage, type Engine, type Generation, type GenerationOptions, type GenerationResult } from './engine.js';
 import { ServerMetrics } from './metrics.js';
 import { RequestQueue } from './queue.js';
+import { answerRoom, fitPassages, type UsedPassage } from './rag/fit.js';
 
 /** Adds retrieved passages to a chat (RAG); the server returns their sources with the answer. */
 export interface Retriever {
@@ -90,10 +91,21 @@ export async function startInferenceServer(options: ServerOptions): Promise<Infe
       // Retrieval embeds the question with the same model, so it waits its turn like any request.
       const retriever = options.retriever;
       const abort = abortOnClose(res);
-      const sources = retriever ? await queue.run(() => retrieveFor(retriever, messages)) : undefined;
-      if (sources && sources.length > 0) messages = [contextMessage(sources), ...messages];
-      const counted = [...messages.map((m) => m.content + (m.toolCalls ? JSON.stringify(m.toolCalls) : '')), tools.tools ? JSON.stringify(tools.tools) : ''].join('\n');
-      const generation = { ...(await generationOptions(body, engine, counted, 'messages', abort.signal)), ...tools, ...responseFormatOf(body) };
+      const retrieved = retriever ? await queue.run(() => retrieveFor(retriever, messages)) : undefined;
+      const countedText = () => [...messages.map((m) => m.content + (m.toolCalls ? JSON.stringify(m.toolCalls) : '')), tools.tools ? JSON.stringify(tools.tools) : ''].join('\n');
+      let sources: UsedPassage[] | undefined = retrieved;
+      let promptTokens: number | undefined;
+      if (retrieved && retrieved.length > 0) {
+        // The conversation alone must fit before passages are fitted around it.
+        await countWithin(engine, countedText(), 'messages', abort.signal);
+        const toolTokens = tools.tools ? engine.countTokens(JSON.stringify(tools.tools)) : 0;
+        const fitted = fitPassages(engine, messages, retrieved, answerRoom(engine.contextSize, body.max_completion_tokens ?? body.max_tokens), toolTokens);
+        ({ messages, used: sources } = fitted);
+        promptTokens = fitted.promptTokens + toolTokens;
+      }
+      const generation = { ...(await generationOptions(body, engine, countedText(), 'messages', abort.signal)), ...tools, ...responseFormatOf(body) };
+      // With the template counted, the answer gets exactly the room that is left.
+      if (promptTokens !== undefined) generation.maxTokens = Math.max(1, Math.min(generation.maxTokens ?? Infinity, engine.contextSize - promptTokens));
       await streamOrSend(res, body, 'chat', [(opts) => engine.chat(messages, opts)], [generation], abort, sources);
     },
     '/v1/completions': async (req, res) => {
@@ -138,11 +150,11 @@ export async function startInferenceServer(options: ServerOptions): Promise<Infe
     starts: ((opts: GenerationOptions) => Generation)[],
     generations: GenerationOptions[],
     abort: AbortController,
-    sources: RetrievedPassage[] | undefined,
+    sources: UsedPassage[] | undefined,
   ): Promise<void> {
     const id = `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`;
     const base = { id, object: kind === 'chat' ? 'chat.completion' : 'text_completion', created: Math.floor(Date.now() / 1000), model: engine.modelId };
-    const sourceList = sources?.map((s) => ({ source: s.source, score: s.score }));
+    const sourceList = sources?.map((s) => ({ source: s.source, score: s.score, ...(s.truncated ? { truncated: true } : {}) }));
     await queue.run(async () => {
       // A client that left while waiting costs nothing more.
       if (abort.signal.aborted) return;
@@ -410,10 +422,6 @@ async function retrieveFor(retriever: Retriever, messages: ChatMessage[]): Promi
   return question ? retriever.retrieve(question.content) : [];
 }
 
-function contextMessage(passages: RetrievedPassage[]): ChatMessage {
-  const listed = passages.map((p, i) => `[${i + 1}] (${p.source})\n${p.text}`).join('\n\n');
-  return { role: 'system', content: `Answer from these passages and cite their numbers.\n\n${listed}` };
-}
 
 
 function toApiError(err: unknown): ApiError {

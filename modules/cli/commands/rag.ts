@@ -32,13 +32,16 @@ rag index DOCS_DIR  chunks every .md/.txt file under DOCS_DIR, embeds each passa
                     Embeddings come from --model (a GGUF file or folder, loaded in-process) or from a running
                     OpenAI-compatible endpoint: --url http://127.0.0.1:8080/v1 --embedding-model NAME.
 rag serve MODEL     serves MODEL like "modelship serve" and, on every chat completion, prepends the --top-k
-                    (default 3) passages nearest the last user message; the response lists them in "sources".
+                    (default 3) passages nearest the last user message, as many as fit the context (--ctx-size)
+                    with room left for the answer (max_tokens, else 256 tokens or a quarter of the context);
+                    one that does not fit whole is cut. The response lists those used in "sources".
                     The index must come from the same embedding model. The serve options (--port, --host,
                     --threads, --gpu, --queue...) work as in "modelship serve"; retrieval runs in-process only.
 
 Examples:
   modelship rag index docs --model ./model
   modelship rag serve ./model --port 8080
+  modelship rag serve ./model --ctx-size 8192 --top-k 6     # a larger context holds more passages
 `,
   options: {
     ...SERVE_OPTIONS,
