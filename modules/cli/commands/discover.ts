@@ -5,7 +5,9 @@ import { referrerKindName } from '../../attach/index.js';
 import { fetchManifest, formatPlatform, isIndexMediaType, openReference, referrers, type Descriptor, type Platform, type ReadOnlyTarget } from '../../oci/index.js';
 import { flagString, type Command } from '../command.js';
 import { UsageError } from '../../errors/index.js';
-import { openContextOf, REFERENCE_FORMS_HELP, REGISTRY_OPTIONS, requireArgs } from './copy.js';
+import { requireArgs } from '../plumbing/arguments.js';
+import { REGISTRY_OPTIONS } from '../plumbing/registry-flags.js';
+import { openContextOf, REFERENCE_FORMS_HELP } from '../plumbing/references.js';
 
 export interface ReferrerNode {
   digest: string;

@@ -6,7 +6,9 @@ import { describeCopy, openCopy, openStore } from '../../store/index.js';
 import { readArtifact, unpackedSize, type ArtifactFile, type ModelArtifactView } from '../../modelpack/index.js';
 import { formatBytes } from '../../progress/index.js';
 import { flagBoolean, type Command } from '../command.js';
-import { openContextOf, REFERENCE_FORMS_HELP, REGISTRY_OPTIONS, requireArgs } from './copy.js';
+import { requireArgs } from '../plumbing/arguments.js';
+import { REGISTRY_OPTIONS } from '../plumbing/registry-flags.js';
+import { openContextOf, REFERENCE_FORMS_HELP } from '../plumbing/references.js';
 
 
 function describe(desc: Descriptor): string {

@@ -10,7 +10,9 @@ import { openReference, parseRemoteReference, type OpenedReference } from '../..
 import { createRegisterModelVersion, registerInputOfArtifact, type RegisterResult } from '../../registry/index.js';
 import { modelshipHome, openStore, remoteOf } from '../../store/index.js';
 import { flagString, type Command, type CommandContext } from '../command.js';
-import { openContextOf, REFERENCE_FORMS_HELP, REGISTRY_OPTIONS, requireArgs } from './copy.js';
+import { requireArgs } from '../plumbing/arguments.js';
+import { REGISTRY_OPTIONS } from '../plumbing/registry-flags.js';
+import { openContextOf, REFERENCE_FORMS_HELP } from '../plumbing/references.js';
 
 export const REGISTRY_URL_ENV = 'MODELSHIP_MODEL_REGISTRY_URL';
 export const REGISTRY_TOKEN_ENV = 'MODEL_REGISTRY_TOKEN';
