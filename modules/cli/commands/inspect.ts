@@ -22,7 +22,7 @@ function annotationLines(annotations: Record<string, string> | undefined, indent
     .map(([k, v]) => `${indent}${k}: ${v}`);
 }
 
-export function summarize(display: string, desc: Descriptor, manifest: ImageManifest | ImageIndex): string {
+function summarize(display: string, desc: Descriptor, manifest: ImageManifest | ImageIndex): string {
   const lines = [`${display}`, `  digest:       ${desc.digest}`, `  mediaType:    ${desc.mediaType}`, `  size:         ${desc.size}`];
   if (manifest.artifactType) lines.push(`  artifactType: ${manifest.artifactType}`);
   if (manifest.subject) lines.push(`  subject:      ${manifest.subject.digest}`);

@@ -20,7 +20,7 @@ function progressLine(e: Pick<MofEvaluation, 'progress'>): string {
   return `progress: Class III ${pct(e.progress['3'])}, Class II ${pct(e.progress['2'])}, Class I ${pct(e.progress['1'])}`;
 }
 
-export function evaluationText(e: MofEvaluation): string[] {
+function evaluationText(e: MofEvaluation): string[] {
   const lines = [`${e.label}`, progressLine(e)];
   for (const cls of ['3', '2', '1'] as const) {
     const gaps = [...e.missing[cls].map((n) => `${n} (missing)`), ...e.invalid[cls].map((n) => `${n} (licence not open)`), ...e.unlicensed[cls].map((n) => `${n} (unlicensed)`)];
