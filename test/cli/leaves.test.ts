@@ -48,6 +48,15 @@ describe('command files are leaves', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('a command file exports nothing but its command, so no other module leans on it', () => {
+    const offenders = tsFiles(commandsDir).flatMap((file) => {
+      const source = readFileSync(path.join(commandsDir, file), 'utf8');
+      const exports = source.split('\n').filter((line) => /^export\b/.test(line) && !/^export const command\b/.test(line));
+      return exports.map((line) => `commands/${file}: ${line.slice(0, 80)}`);
+    });
+    expect(offenders).toEqual([]);
+  });
+
   it('plumbing never reaches back into a command', () => {
     const offenders = tsFiles(plumbingDir).flatMap((file) =>
       specifiers(readFileSync(path.join(plumbingDir, file), 'utf8'))
