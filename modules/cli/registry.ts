@@ -1,6 +1,7 @@
 /**
  * Every command, registered once. Modules load lazily so `--help` and small commands start fast.
  * To add a command: write commands/<name>.ts exporting `command: Command`, then add one line here.
+ * A command file imports no other command file: what several commands share goes in plumbing/.
  */
 import type { Command } from './command.js';
 

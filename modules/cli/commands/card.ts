@@ -8,8 +8,9 @@ import { buildCardSet, dataCardDocument, modelCardDocument, readProject, writeCa
 import { UsageError } from '../../errors/index.js';
 import { openReference, type Descriptor } from '../../oci/index.js';
 import { flagBoolean, flagString, type Command, type CommandContext, type CommandResult } from '../command.js';
-import { openContextOf, REFERENCE_FORMS_HELP, REGISTRY_OPTIONS } from './copy.js';
-import { projectSpecLoader, releaseDateFlag } from './mof.js';
+import { projectSpecLoader, releaseDateFlag } from '../plumbing/documents.js';
+import { REGISTRY_OPTIONS } from '../plumbing/registry-flags.js';
+import { openContextOf, REFERENCE_FORMS_HELP } from '../plumbing/references.js';
 
 /** Cards written to `outDir` (when there is one), the MOF line and what is left to fill in. */
 async function deliver(ctx: CommandContext, view: ProjectView, outDir: string | undefined, attached: (set: CardSet) => Promise<string[]>): Promise<CommandResult> {

@@ -4,43 +4,11 @@
  */
 import { UsageError } from '../../errors/index.js';
 import { formatBytes } from '../../progress/index.js';
-import { openStore, storeResolver, type CopyChoice, type LocalStore } from '../../store/index.js';
-import { copy, openReference, parsePlatform, type OpenContext, type OpenedReference } from '../../oci/index.js';
-import { flagBoolean, flagString, type Command, type CommandContext } from '../command.js';
-
-import { REGISTRY_OPTIONS } from '../registry-options.js';
-
-export { REGISTRY_OPTIONS };
-
-export const REFERENCE_FORMS_HELP = `References:
-  oci:PATH[:TAG|@DIGEST]            an OCI image layout directory (skopeo, umoci and podman read it)
-  HOST[:PORT]/REPO[:TAG|@DIGEST]    a registry repository; the tag defaults to "latest"
-Registries are reached over HTTPS; --ca-file PEM adds a CA to trust, --plain-http allows HTTP
-(for a local registry). Credentials come from "modelship login", docker or podman logins.`;
-
-export function openContextOf(ctx: CommandContext, store: LocalStore = openStore(ctx.env, ctx.cwd), prefer: CopyChoice = 'local-first'): OpenContext {
-  // Every reference a user types may name a model in the local store (e.g. after `modelship pack`).
-  return { ...destinationContextOf(ctx), resolveStore: storeResolver(store, prefer) };
-}
-
-/** Where a copy or push writes: the reference as typed, never a same-named entry in the local store. */
-export function destinationContextOf(ctx: CommandContext): OpenContext {
-  const caFile = flagString(ctx, 'ca-file');
-  return {
-    cwd: ctx.cwd,
-    env: ctx.env,
-    plainHttp: flagBoolean(ctx, 'plain-http'),
-    ...(caFile ? { caFile } : {}),
-    reporter: ctx.reporter,
-  };
-}
-
-export function requireArgs(ctx: CommandContext, names: string[], usage: string): string[] {
-  if (ctx.args.length !== names.length) {
-    throw new UsageError(`expected ${names.join(' and ')}, got ${ctx.args.length} argument(s).\nUsage: modelship ${usage}`);
-  }
-  return ctx.args;
-}
+import { copy, openReference, parsePlatform, type OpenedReference } from '../../oci/index.js';
+import { flagBoolean, flagString, type Command } from '../command.js';
+import { requireArgs } from '../plumbing/arguments.js';
+import { REGISTRY_OPTIONS } from '../plumbing/registry-flags.js';
+import { destinationContextOf, openContextOf, REFERENCE_FORMS_HELP } from '../plumbing/references.js';
 
 function parseConcurrency(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;

@@ -5,9 +5,11 @@ import { referrerKindName } from '../../attach/index.js';
 import { fetchManifest, formatPlatform, isIndexMediaType, openReference, referrers, type Descriptor, type Platform, type ReadOnlyTarget } from '../../oci/index.js';
 import { flagString, type Command } from '../command.js';
 import { UsageError } from '../../errors/index.js';
-import { openContextOf, REFERENCE_FORMS_HELP, REGISTRY_OPTIONS, requireArgs } from './copy.js';
+import { requireArgs } from '../plumbing/arguments.js';
+import { REGISTRY_OPTIONS } from '../plumbing/registry-flags.js';
+import { openContextOf, REFERENCE_FORMS_HELP } from '../plumbing/references.js';
 
-export interface ReferrerNode {
+interface ReferrerNode {
   digest: string;
   mediaType: string;
   size: number;
@@ -19,7 +21,7 @@ export interface ReferrerNode {
 /** A hostile or cyclic graph cannot make the walk run forever. */
 const MAX_DEPTH = 16;
 
-export async function referrerTree(target: ReadOnlyTarget, subject: Descriptor, artifactType?: string, seen = new Set<string>(), depth = 0): Promise<ReferrerNode[]> {
+async function referrerTree(target: ReadOnlyTarget, subject: Descriptor, artifactType?: string, seen = new Set<string>(), depth = 0): Promise<ReferrerNode[]> {
   if (depth >= MAX_DEPTH || seen.has(subject.digest)) return [];
   seen.add(subject.digest);
   const found = await referrers(target, subject, depth === 0 ? artifactType : undefined);
@@ -46,7 +48,7 @@ function renderTree(nodes: ReferrerNode[], prefix: string): string[] {
   });
 }
 
-export interface ChildReferrers {
+interface ChildReferrers {
   digest: string;
   mediaType: string;
   size: number;

@@ -15,9 +15,10 @@ import { findSpecFile, loadSpec, type PipelineSettings } from '../../project/ind
 import { loadPublicKey, publicKeyPem } from '../../sign/index.js';
 import { modelshipHome } from '../../store/index.js';
 import { flagBoolean, flagString, type Command, type CommandContext } from '../command.js';
-import { destinationContextOf, REGISTRY_OPTIONS } from './copy.js';
-import { parseRequire } from './mof.js';
-import { verificationPolicy } from './verify.js';
+import { parseRequire } from '../plumbing/documents.js';
+import { REGISTRY_OPTIONS } from '../plumbing/registry-flags.js';
+import { destinationContextOf } from '../plumbing/references.js';
+import { verificationPolicy } from '../plumbing/verification.js';
 
 
 export const command: Command = {

@@ -6,7 +6,9 @@ import { describeCopy, openCopy, openStore } from '../../store/index.js';
 import { readArtifact, unpackedSize, type ArtifactFile, type ModelArtifactView } from '../../modelpack/index.js';
 import { formatBytes } from '../../progress/index.js';
 import { flagBoolean, type Command } from '../command.js';
-import { openContextOf, REFERENCE_FORMS_HELP, REGISTRY_OPTIONS, requireArgs } from './copy.js';
+import { requireArgs } from '../plumbing/arguments.js';
+import { REGISTRY_OPTIONS } from '../plumbing/registry-flags.js';
+import { openContextOf, REFERENCE_FORMS_HELP } from '../plumbing/references.js';
 
 
 function describe(desc: Descriptor): string {
@@ -20,7 +22,7 @@ function annotationLines(annotations: Record<string, string> | undefined, indent
     .map(([k, v]) => `${indent}${k}: ${v}`);
 }
 
-export function summarize(display: string, desc: Descriptor, manifest: ImageManifest | ImageIndex): string {
+function summarize(display: string, desc: Descriptor, manifest: ImageManifest | ImageIndex): string {
   const lines = [`${display}`, `  digest:       ${desc.digest}`, `  mediaType:    ${desc.mediaType}`, `  size:         ${desc.size}`];
   if (manifest.artifactType) lines.push(`  artifactType: ${manifest.artifactType}`);
   if (manifest.subject) lines.push(`  subject:      ${manifest.subject.digest}`);

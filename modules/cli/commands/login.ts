@@ -3,22 +3,12 @@
  * where docker, podman and skopeo look (or in the configured credential helper).
  */
 import { UsageError } from '../../errors/index.js';
-import { checkLogin, normalizeRegistryKey, remoteOptionsFrom, saveCredential } from '../../oci/remote/index.js';
+import { checkLogin, remoteOptionsFrom, saveCredential } from '../../oci/remote/index.js';
 import { flagBoolean, flagString, type Command, type CommandContext } from '../command.js';
-import { REGISTRY_OPTIONS } from './copy.js';
+import { REGISTRY_OPTIONS } from '../plumbing/registry-flags.js';
+import { registryArgument } from '../plumbing/references.js';
 
 const USAGE = 'login REGISTRY -u USER --password-stdin [--plain-http] [--ca-file F]';
-
-/** `https://host:5000/` or `host:5000` → `host:5000`, refusing anything with a path. */
-export function registryArgument(ctx: CommandContext, usage: string): string {
-  if (ctx.args.length !== 1) throw new UsageError(`expected one REGISTRY (host[:port]), got ${ctx.args.length} argument(s).\nUsage: modelship ${usage}`);
-  const raw = ctx.args[0]!;
-  const registry = normalizeRegistryKey(raw);
-  if (!/^[A-Za-z0-9.-]+(:\d+)?$|^\[[0-9a-fA-F:]+\](:\d+)?$/.test(registry)) {
-    throw new UsageError(`"${raw}" is not a registry host; give host[:port], e.g. ghcr.io or 127.0.0.1:5000`);
-  }
-  return registry;
-}
 
 async function readPassword(ctx: CommandContext): Promise<string> {
   if (flagBoolean(ctx, 'password-stdin')) {

@@ -4,7 +4,7 @@
  */
 import { removeCredential } from '../../oci/remote/index.js';
 import type { Command } from '../command.js';
-import { registryArgument } from './login.js';
+import { registryArgument } from '../plumbing/references.js';
 
 const USAGE = 'logout REGISTRY';
 

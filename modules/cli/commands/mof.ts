@@ -5,31 +5,22 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { attachDocument, attachedLine, attachNeedsReference, documentSource, projectViewOfArtifact, withArtifactProject } from '../../attach/index.js';
-import { classifyMot, meetsClass, mofReportDocument, ROMAN_CLASS, readProject, writeFileAtomic, type MofDerivation, type MofEvaluation, type ProjectView, type SpecLoader } from '../../card/index.js';
+import { classifyMot, meetsClass, mofReportDocument, ROMAN_CLASS, readProject, writeFileAtomic, type MofDerivation, type MofEvaluation, type ProjectView } from '../../card/index.js';
 import { EXIT_STATUS, ModelshipError, UsageError } from '../../errors/index.js';
 import { openReference } from '../../oci/index.js';
-import { loadSpec } from '../../project/index.js';
 import { flagBoolean, flagString, type Command, type CommandContext, type CommandResult } from '../command.js';
-import { openContextOf, REFERENCE_FORMS_HELP, REGISTRY_OPTIONS } from './copy.js';
+import { parseRequire, projectSpecLoader, releaseDateFlag } from '../plumbing/documents.js';
+import { REGISTRY_OPTIONS } from '../plumbing/registry-flags.js';
+import { openContextOf, REFERENCE_FORMS_HELP } from '../plumbing/references.js';
 
 const ROMAN = ROMAN_CLASS;
-
-/** modules/project's loader; a folder with no spec file is still a project (described from its files). */
-export const projectSpecLoader: SpecLoader = async (dir) => {
-  try {
-    return await loadSpec(dir);
-  } catch (err) {
-    if (err instanceof ModelshipError && err.code === 'SPEC_NOT_FOUND') return undefined;
-    throw err;
-  }
-};
 
 function progressLine(e: Pick<MofEvaluation, 'progress'>): string {
   const pct = (n: number) => `${Math.round(n * 100) / 100}%`;
   return `progress: Class III ${pct(e.progress['3'])}, Class II ${pct(e.progress['2'])}, Class I ${pct(e.progress['1'])}`;
 }
 
-export function evaluationText(e: MofEvaluation): string[] {
+function evaluationText(e: MofEvaluation): string[] {
   const lines = [`${e.label}`, progressLine(e)];
   for (const cls of ['3', '2', '1'] as const) {
     const gaps = [...e.missing[cls].map((n) => `${n} (missing)`), ...e.invalid[cls].map((n) => `${n} (licence not open)`), ...e.unlicensed[cls].map((n) => `${n} (unlicensed)`)];
@@ -37,19 +28,6 @@ export function evaluationText(e: MofEvaluation): string[] {
   }
   if (e.notTypeAppropriate.length) lines.push(`open but not type-appropriate (counted, with a warning): ${e.notTypeAppropriate.join(', ')}`);
   return lines;
-}
-
-/** `--date YYYY-MM-DD`: the release date written into the MOT YAML, for reproducible output. */
-export function releaseDateFlag(ctx: CommandContext): string | undefined {
-  const date = flagString(ctx, 'date');
-  if (date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new UsageError(`--date takes YYYY-MM-DD, not "${date}"`);
-  return date;
-}
-
-export function parseRequire(raw: string | undefined, fallback: number | undefined): 1 | 2 | 3 | undefined {
-  if (raw === undefined) return fallback as 1 | 2 | 3 | undefined;
-  if (!/^[123]$/.test(raw)) throw new UsageError(`--require takes 1, 2 or 3 (the MOF class to reach; 3 is Open Model, 1 Open Science), not "${raw}"`);
-  return Number(raw) as 1 | 2 | 3;
 }
 
 async function classify(ctx: CommandContext, file: string | undefined) {

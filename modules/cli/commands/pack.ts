@@ -8,11 +8,11 @@ import { openReference } from '../../oci/open.js';
 import { loadSpec } from '../../project/index.js';
 import { openStore, type LocalStore } from '../../store/index.js';
 import { flagBoolean, flagList, flagString, type Command, type CommandContext } from '../command.js';
-import { REGISTRY_OPTIONS, openContextOf } from './copy.js';
-import { newTagReference } from './tag.js';
+import { REGISTRY_OPTIONS } from '../plumbing/registry-flags.js';
+import { newTagReference, openContextOf } from '../plumbing/references.js';
 
 const USAGE = 'pack [DIR] [-f FILE] -t NAME:TAG [-t NAME:TAG ...] [--layer-format raw|tar|tar+gzip|tar+zstd] [--created] [--modelcar [--modelcar-base REF]] [--format modelkit]';
-export const DEFAULT_MODELCAR_BASE = 'docker.io/library/busybox:1.37';
+const DEFAULT_MODELCAR_BASE = 'docker.io/library/busybox:1.37';
 
 /** `--created` means now, or SOURCE_DATE_EPOCH when a reproducible build sets it. */
 function createdTime(ctx: CommandContext): string | undefined {

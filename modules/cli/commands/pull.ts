@@ -6,7 +6,9 @@ import { openReference } from '../../oci/open.js';
 import { formatBytes } from '../../progress/index.js';
 import { openStore, pullIntoStore } from '../../store/index.js';
 import { flagBoolean, type Command } from '../command.js';
-import { REGISTRY_OPTIONS, openContextOf, requireArgs } from './copy.js';
+import { requireArgs } from '../plumbing/arguments.js';
+import { REGISTRY_OPTIONS } from '../plumbing/registry-flags.js';
+import { openContextOf } from '../plumbing/references.js';
 
 const USAGE = 'pull REF [--with-referrers] [--plain-http] [--ca-file F]';
 

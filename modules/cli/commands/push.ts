@@ -7,7 +7,8 @@ import { openReference } from '../../oci/open.js';
 import { formatBytes } from '../../progress/index.js';
 import { openArtifact, openStore, remoteOf } from '../../store/index.js';
 import { flagBoolean, type Command } from '../command.js';
-import { REFERENCE_FORMS_HELP, REGISTRY_OPTIONS, openContextOf, destinationContextOf } from './copy.js';
+import { REGISTRY_OPTIONS } from '../plumbing/registry-flags.js';
+import { destinationContextOf, openContextOf, REFERENCE_FORMS_HELP } from '../plumbing/references.js';
 
 const USAGE = 'push REF [DEST] [--no-referrers] [--plain-http] [--ca-file F]';
 

@@ -17,7 +17,8 @@ import {
   type GpuChoice,
 } from '../../infer/index.js';
 import { flagString, type Command, type CommandContext } from '../command.js';
-import { SERVE_OPTIONS, intFlag, readServeSettings, referenceFetcher, serveNative } from './serve.js';
+import { intFlag } from '../plumbing/arguments.js';
+import { readServeSettings, referenceFetcher, SERVE_OPTIONS, serveNative } from '../plumbing/serving.js';
 
 const DEFAULT_INDEX = '.modelship/rag';
 

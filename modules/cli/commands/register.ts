@@ -10,18 +10,20 @@ import { openReference, parseRemoteReference, type OpenedReference } from '../..
 import { createRegisterModelVersion, registerInputOfArtifact, type RegisterResult } from '../../registry/index.js';
 import { modelshipHome, openStore, remoteOf } from '../../store/index.js';
 import { flagString, type Command, type CommandContext } from '../command.js';
-import { openContextOf, REFERENCE_FORMS_HELP, REGISTRY_OPTIONS, requireArgs } from './copy.js';
+import { requireArgs } from '../plumbing/arguments.js';
+import { REGISTRY_OPTIONS } from '../plumbing/registry-flags.js';
+import { openContextOf, REFERENCE_FORMS_HELP } from '../plumbing/references.js';
 
-export const REGISTRY_URL_ENV = 'MODELSHIP_MODEL_REGISTRY_URL';
-export const REGISTRY_TOKEN_ENV = 'MODEL_REGISTRY_TOKEN';
+const REGISTRY_URL_ENV = 'MODELSHIP_MODEL_REGISTRY_URL';
+const REGISTRY_TOKEN_ENV = 'MODEL_REGISTRY_TOKEN';
 
-export const MODEL_REGISTRY_OPTIONS = {
+const MODEL_REGISTRY_OPTIONS = {
   'registry-url': { type: 'string' },
   'token-env': { type: 'string' },
 } as const;
 
 /** The model registry URL: --registry-url, then $MODELSHIP_MODEL_REGISTRY_URL, then modelship.yaml; undefined means embedded. */
-export async function modelRegistryUrl(ctx: CommandContext): Promise<string | undefined> {
+async function modelRegistryUrl(ctx: CommandContext): Promise<string | undefined> {
   const flag = flagString(ctx, 'registry-url');
   if (flag !== undefined) {
     if (flag === '') throw new UsageError('--registry-url needs a URL, e.g. https://model-registry.example.com');
@@ -38,7 +40,7 @@ export async function modelRegistryUrl(ctx: CommandContext): Promise<string | un
 }
 
 /** The bearer token: the variable --token-env names, else $MODEL_REGISTRY_TOKEN. */
-export function modelRegistryToken(ctx: CommandContext): string | undefined {
+function modelRegistryToken(ctx: CommandContext): string | undefined {
   const name = flagString(ctx, 'token-env');
   if (name !== undefined) {
     const value = ctx.env[name];

@@ -3,7 +3,7 @@
  */
 import { openStore, removeReference } from '../../store/index.js';
 import type { Command } from '../command.js';
-import { requireArgs } from './copy.js';
+import { requireArgs } from '../plumbing/arguments.js';
 
 export const command: Command = {
   name: 'rm',

@@ -2,8 +2,9 @@
 import { UsageError } from '../../errors/index.js';
 import { chatInTerminal, openNativeModel, type GpuChoice } from '../../infer/index.js';
 import { flagString, type Command } from '../command.js';
-import { REGISTRY_OPTIONS } from '../registry-options.js';
-import { intFlag, referenceFetcher } from './serve.js';
+import { intFlag } from '../plumbing/arguments.js';
+import { REGISTRY_OPTIONS } from '../plumbing/registry-flags.js';
+import { referenceFetcher } from '../plumbing/serving.js';
 
 export const command: Command = {
   name: 'run',

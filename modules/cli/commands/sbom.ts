@@ -19,7 +19,8 @@ import {
   type SbomFormat,
 } from '../../sbom/index.js';
 import { flagBoolean, flagString, type Command, type CommandContext, type CommandResult } from '../command.js';
-import { openContextOf, REFERENCE_FORMS_HELP, REGISTRY_OPTIONS } from './copy.js';
+import { REGISTRY_OPTIONS } from '../plumbing/registry-flags.js';
+import { openContextOf, REFERENCE_FORMS_HELP } from '../plumbing/references.js';
 
 /** Now, or SOURCE_DATE_EPOCH when a reproducible build pins it. */
 function nowOf(ctx: CommandContext): string {

@@ -19,7 +19,8 @@ import { readKeyPassword } from '../../sign/password.js';
 import { artifactRepository, signArtifact, type NotationSigning } from '../../sign/artifact/index.js';
 import { describeCopy, openCopy, openStore, remoteOf } from '../../store/index.js';
 import { flagBoolean, flagList, flagString, type Command, type CommandContext, type CommandResult } from '../command.js';
-import { REFERENCE_FORMS_HELP, REGISTRY_OPTIONS, openContextOf } from './copy.js';
+import { REGISTRY_OPTIONS } from '../plumbing/registry-flags.js';
+import { openContextOf, REFERENCE_FORMS_HELP } from '../plumbing/references.js';
 
 export const command: Command = {
   name: 'sign',

@@ -2,21 +2,13 @@
  * `modelship tag SRC DST`: give a stored model another reference.
  */
 import { copy } from '../../oci/copy.js';
-import { openArtifact, openStore, storeReference } from '../../store/index.js';
-import { UsageError } from '../../errors/index.js';
-import { parseRemoteReference } from '../../oci/reference.js';
+import { openArtifact, openStore } from '../../store/index.js';
 import type { Command } from '../command.js';
-import { REGISTRY_OPTIONS, openContextOf, requireArgs } from './copy.js';
+import { requireArgs } from '../plumbing/arguments.js';
+import { REGISTRY_OPTIONS } from '../plumbing/registry-flags.js';
+import { newTagReference, openContextOf } from '../plumbing/references.js';
 
 const USAGE = 'tag SRC DST [--plain-http] [--ca-file F]';
-
-/** A reference to give a model: a tag, never a digest (a digest is what the content hashes to, not a name to choose). */
-export function newTagReference(input: string, what: string): string {
-  if (!input.startsWith('oci:') && parseRemoteReference(input).digest) {
-    throw new UsageError(`${what} "${input}" names a digest; a digest comes from the content and cannot be assigned: give NAME:TAG (e.g. ${input.replace(/@.*$/, '')})`);
-  }
-  return storeReference(input);
-}
 
 export const command: Command = {
   name: 'tag',

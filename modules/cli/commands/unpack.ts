@@ -6,7 +6,9 @@ import { UsageError } from '../../errors/index.js';
 import { parseUnpackFilter, unpack } from '../../modelpack/index.js';
 import { openArtifact, openStore } from '../../store/index.js';
 import { flagList, flagString, type Command } from '../command.js';
-import { REFERENCE_FORMS_HELP, REGISTRY_OPTIONS, openContextOf, requireArgs } from './copy.js';
+import { requireArgs } from '../plumbing/arguments.js';
+import { REGISTRY_OPTIONS } from '../plumbing/registry-flags.js';
+import { openContextOf, REFERENCE_FORMS_HELP } from '../plumbing/references.js';
 
 const USAGE = 'unpack REF -d DIR [--filter weights|config|docs|code|datasets[:PATH]]... [--max-ratio N]';
 

@@ -9,7 +9,8 @@ import { ModelshipError, UsageError } from '../../errors/index.js';
 import { pathExists } from '../../fs/exists.js';
 import { buildPodManifest, detectAccelerator, findFreePort, findModelIn, type ContainerAccelerator, type PodPlan } from '../../infer/index.js';
 import { flagBoolean, flagList, flagString, type Command, type CommandContext } from '../command.js';
-import { intFlag, shellQuote } from './serve.js';
+import { intFlag } from '../plumbing/arguments.js';
+import { shellQuote } from '../plumbing/shell-quote.js';
 
 export const command: Command = {
   name: 'up',

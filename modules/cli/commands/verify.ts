@@ -2,14 +2,17 @@
  * `modelship verify`: check a model folder against its OpenSSF Model Signing bundle, or a packed
  * artifact against its Sigstore bundle referrers, and print each check.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { EXIT_STATUS, ModelshipError, UsageError, describeError } from '../../errors/index.js';
-import { DEFAULT_SIGNATURE_FILE, loadPublicKey, splitPem, verifyModelFolder, type VerificationPolicy, type VerificationResult } from '../../sign/index.js';
+import { EXIT_STATUS, UsageError } from '../../errors/index.js';
+import { DEFAULT_SIGNATURE_FILE, verifyModelFolder, type VerificationResult } from '../../sign/index.js';
 import { artifactRepository, verifyArtifact, verifyArtifactNotation, type ArtifactVerification } from '../../sign/artifact/index.js';
 import { describeCopy, openCopy, openStore, type OpenedCopy } from '../../store/index.js';
 import { flagBoolean, flagList, flagString, type Command, type CommandContext, type CommandResult } from '../command.js';
-import { REFERENCE_FORMS_HELP, REGISTRY_OPTIONS, openContextOf } from './copy.js';
+import { readFlagFile } from '../plumbing/flag-files.js';
+import { REGISTRY_OPTIONS } from '../plumbing/registry-flags.js';
+import { REFERENCE_FORMS_HELP, openContextOf } from '../plumbing/references.js';
+import { verificationPolicy } from '../plumbing/verification.js';
 
 export const command: Command = {
   name: 'verify',
@@ -140,9 +143,9 @@ async function verifyNotationReference(ctx: CommandContext, input: string, polic
     const eq = entry.indexOf('=');
     if (eq <= 0) throw new UsageError(`--trust-store takes NAME=FILE (e.g. ca:acme=ca.pem), got "${entry}"`);
     const path = resolve(ctx.cwd, entry.slice(eq + 1));
-    trustStores[entry.slice(0, eq)] = await readText(path, '--trust-store');
+    trustStores[entry.slice(0, eq)] = await readFlagFile(path, '--trust-store');
   }
-  const trustPolicy = await readText(policyPath, '--trust-policy');
+  const trustPolicy = await readFlagFile(policyPath, '--trust-policy');
   const copy = await openCopyToCheck(ctx, input);
   const opened = copy.opened;
   warn(ctx, copy.warning ? [copy.warning] : []);
@@ -177,50 +180,4 @@ function renderChecks(result: VerificationResult, target: string): string {
   const lines = result.checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(17)} ${c.detail}`);
   lines.push(result.ok ? `verified: ${target}` : `verification failed: ${result.reason}`);
   return lines.join('\n');
-}
-
-/** The signer policy from --key, --ca or --cert-identity/--cert-oidc-issuer/--trusted-root (handoff reads the same flags). */
-export async function verificationPolicy(ctx: CommandContext): Promise<VerificationPolicy> {
-  const key = flagString(ctx, 'key');
-  const ca = flagString(ctx, 'ca') ?? flagString(ctx, 'cert-chain');
-  const identity = flagString(ctx, 'cert-identity');
-  const issuer = flagString(ctx, 'cert-oidc-issuer');
-  const chosen = [key, ca, identity ?? issuer].filter(Boolean).length;
-  if (chosen !== 1) throw new UsageError('choose one policy: --key PUB.pem, --ca CA.pem, or --cert-identity REGEX --cert-oidc-issuer URL');
-  if (key) {
-    const path = resolve(ctx.cwd, key);
-    return { kind: 'key', publicKey: loadPublicKey(await readText(path, '--key'), path) };
-  }
-  if (ca) {
-    const path = resolve(ctx.cwd, ca);
-    const anchors = splitPem(await readText(path, '--ca'));
-    if (!anchors.length) throw new ModelshipError('INPUT_INVALID', `${path} holds no PEM certificate`);
-    return { kind: 'certificate', trustAnchorsPem: anchors };
-  }
-  if (!identity || !issuer) throw new UsageError('keyless verification needs both --cert-identity and --cert-oidc-issuer');
-  const rootPath = flagString(ctx, 'trusted-root');
-  if (!rootPath) throw new UsageError('keyless verification runs offline here: pass --trusted-root FILE (a Sigstore trusted_root.json)');
-  const path = resolve(ctx.cwd, rootPath);
-  const text = await readText(path, '--trusted-root');
-  let trustedRoot: unknown;
-  try {
-    trustedRoot = JSON.parse(text);
-  } catch (err) {
-    throw new ModelshipError('INPUT_INVALID', `${path} is not JSON: ${describeError(err)}`, { cause: err });
-  }
-  let pattern: RegExp;
-  try {
-    pattern = new RegExp(identity);
-  } catch (err) {
-    throw new UsageError(`--cert-identity is not a valid regular expression: ${describeError(err)}`);
-  }
-  return { kind: 'keyless', identity: pattern, issuer, trustedRoot };
-}
-
-async function readText(path: string, flag: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    throw new ModelshipError('INPUT_INVALID', `cannot read ${path} given with ${flag}: ${describeError(err)}`, { cause: err });
-  }
 }

@@ -1,5 +1,5 @@
 /** Flags every command that opens a registry reference accepts (kept apart so they load without the OCI client). */
-import type { OptionSpec } from './command.js';
+import type { OptionSpec } from '../command.js';
 
 export const REGISTRY_OPTIONS: OptionSpec = {
   'plain-http': { type: 'boolean' },
