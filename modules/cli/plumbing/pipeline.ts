@@ -5,14 +5,15 @@
 import { EXIT_STATUS, familyOf, UsageError } from '../../errors/index.js';
 import { createPipelineContext, handoffStep, type PipelineContext, type PipelineResult, type StepOutcome, type StepRunner } from '../../pipeline/index.js';
 import { flagBoolean, flagString, type CommandContext, type OptionSpec } from '../command.js';
+import { parseRequire } from './documents.js';
+import { REGISTRY_OPTIONS } from './registry-flags.js';
 
 export const PIPELINE_OPTIONS: OptionSpec = {
   tag: { type: 'string', short: 't' },
   key: { type: 'string' },
   keyless: { type: 'boolean' },
   require: { type: 'string' },
-  'plain-http': { type: 'boolean' },
-  'ca-file': { type: 'string' },
+  ...REGISTRY_OPTIONS,
 };
 
 export const PIPELINE_OPTIONS_HELP = `  -t, --tag REF        store reference to pack to (default NAME:VERSION from the spec, under
@@ -24,8 +25,7 @@ export const PIPELINE_OPTIONS_HELP = `  -t, --tag REF        store reference to 
   --plain-http, --ca-file PEM   how to reach the registry`;
 
 export async function pipelineContextOf(ctx: CommandContext, projectDir: string): Promise<PipelineContext> {
-  const require = flagString(ctx, 'require');
-  if (require !== undefined && !/^[123]$/.test(require)) throw new UsageError(`--require takes 1, 2 or 3 (the MOF class to reach), not "${require}"`);
+  const require = parseRequire(flagString(ctx, 'require'), undefined);
   const tag = flagString(ctx, 'tag');
   const key = flagString(ctx, 'key');
   const caFile = flagString(ctx, 'ca-file');
@@ -39,7 +39,7 @@ export async function pipelineContextOf(ctx: CommandContext, projectDir: string)
     ...(tag ? { reference: tag } : {}),
     ...(key ? { signingKey: key } : {}),
     ...(caFile ? { caFile } : {}),
-    ...(require ? { mofRequire: Number(require) as 1 | 2 | 3 } : {}),
+    ...(require ? { mofRequire: require } : {}),
   });
 }
 
