@@ -3,10 +3,10 @@
  * a real GGUF chat model that always answers one sentence, its model card, data card, technical
  * report, evaluation results and licence, laid out as a MOF Class III project.
  */
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { ModelshipError } from '../errors/index.js';
 import { CANNED_SENTENCE, writeTinyModel } from '../gguf/index.js';
+import { requireEmptyFolder, writeProjectFiles } from './files.js';
 import { APACHE_2_0 } from './licence.js';
 
 export interface ExampleProject {
@@ -66,11 +66,7 @@ matrices; those are set so that the chain spells the canned sentence and then en
 
 /** Writes the example project into `dir` (which must be empty or absent) and returns what it wrote. */
 export async function writeExampleProject(dir: string, options: { sentence?: string } = {}): Promise<ExampleProject> {
-  await mkdir(dir, { recursive: true });
-  const existing = await readdir(dir);
-  if (existing.length > 0) {
-    throw new ModelshipError('SPEC_EXISTS', `${dir} is not empty: give a new folder for the example project`);
-  }
+  await requireEmptyFolder(dir, 'the example project');
   const sentence = options.sentence ?? CANNED_SENTENCE;
   const modelFile = path.join(dir, 'model', 'tiny-chat.gguf');
   await mkdir(path.dirname(modelFile), { recursive: true });
@@ -85,9 +81,6 @@ export async function writeExampleProject(dir: string, options: { sentence?: str
     'docs/technical-report.md': TECHNICAL_REPORT,
     'eval_results.json': JSON.stringify({ results: { 'canned-replies': { 'exact_match,none': 1.0, alias: 'canned-replies' } } }, null, 2) + '\n',
   };
-  for (const [rel, text] of Object.entries(docs)) {
-    await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
-    await writeFile(path.join(dir, rel), text);
-  }
+  await writeProjectFiles(dir, docs);
   return { dir, modelFile, sentence, files: ['model/tiny-chat.gguf', ...Object.keys(docs)].sort() };
 }

@@ -2,9 +2,7 @@
  * A tiny PyTorch model project: a two-layer MLP's weights in safetensors (written here, no
  * download), its architecture, training script, dataset, cards and report: a MOF Class III project.
  */
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { ModelshipError } from '../errors/index.js';
+import { requireEmptyFolder, writeProjectFiles } from './files.js';
 import { APACHE_2_0 } from './licence.js';
 
 /** The MLP's shapes: 4 inputs, 8 hidden units, 2 classes. */
@@ -135,8 +133,7 @@ export interface PytorchProject {
 }
 
 export async function writePytorchExample(dir: string): Promise<PytorchProject> {
-  await mkdir(dir, { recursive: true });
-  if ((await readdir(dir)).length > 0) throw new ModelshipError('SPEC_EXISTS', `${dir} is not empty: give a new folder for the project`);
+  await requireEmptyFolder(dir, 'the project');
   const files: Record<string, string | Uint8Array> = {
     'model/model.safetensors': tinySafetensors(),
     'config.json': JSON.stringify({ architectures: ['TinyMLP'], model_type: 'tiny-mlp', in_features: 4, hidden_size: 8, num_labels: 2, torch_dtype: 'float32' }, null, 2) + '\n',
@@ -150,9 +147,6 @@ export async function writePytorchExample(dir: string): Promise<PytorchProject> 
     'docs/technical-report.md': TECHNICAL_REPORT,
     'eval_results.json': JSON.stringify({ results: { 'tiny-tabular': { 'accuracy,none': 1.0, alias: 'tiny-tabular' } } }, null, 2) + '\n',
   };
-  for (const [rel, content] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
-    await writeFile(path.join(dir, rel), content);
-  }
+  await writeProjectFiles(dir, files);
   return { dir, files: Object.keys(files).sort() };
 }

@@ -5,11 +5,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { descriptorOf } from '../../modules/oci/digest.js';
-import { encodeManifest } from '../../modules/oci/manifest.js';
-import { LayoutTarget } from '../../modules/oci/layout.js';
-import type { Descriptor } from '../../modules/oci/types.js';
 import { runCli } from '../helpers/cli.js';
+import { handmadeArtifact } from '../helpers/hostile-artifact.js';
 
 const tempDir = (prefix = 'modelship-hostile-') => mkdtemp(join(tmpdir(), prefix));
 const SPEC = 'name: tiny\nweights: [model.gguf]\n';
@@ -22,29 +19,10 @@ async function project(spec = SPEC): Promise<{ dir: string; env: NodeJS.ProcessE
   return { dir, env: { MODELSHIP_HOME: home } };
 }
 
-/** A ModelPack artifact with these raw layers and this config text, tagged `bad` in a fresh layout. */
+/** A ModelPack artifact with these raw layers and this config text, tagged `bad` in a fresh layout; returns its folder. */
 async function artifact(layers: { path: string; bytes: Uint8Array }[], configText?: string): Promise<string> {
-  const dir = join(await tempDir(), 'layout');
-  const store = new LayoutTarget(dir);
-  const descs: Descriptor[] = [];
-  for (const l of layers) {
-    const d = descriptorOf(l.bytes, 'application/vnd.cncf.model.weight.v1.raw', { annotations: { 'org.cncf.model.filepath': l.path } });
-    await store.push(d, l.bytes);
-    descs.push(d);
-  }
-  const config = new TextEncoder().encode(configText ?? JSON.stringify({ descriptor: {}, config: {}, modelfs: { type: 'layers', diffIds: descs.map((d) => d.digest) } }));
-  const configDesc = descriptorOf(config, 'application/vnd.cncf.model.config.v1+json');
-  await store.push(configDesc, config);
-  const { bytes, descriptor } = encodeManifest({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    artifactType: 'application/vnd.cncf.model.manifest.v1+json',
-    config: configDesc,
-    layers: descs,
-  });
-  await store.push(descriptor, bytes);
-  await store.tag(descriptor, 'bad');
-  return dir;
+  const store = await handmadeArtifact(layers.map((l) => ({ mediaType: 'application/vnd.cncf.model.weight.v1.raw', bytes: l.bytes, annotations: { 'org.cncf.model.filepath': l.path } })), configText);
+  return store.location;
 }
 
 /** One line on stderr, no stack, no "internal error". */

@@ -1,14 +1,14 @@
 /** Real models in the real test registry, signed with real keys, and real bare git repositories. */
-import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { pack as tarPack } from 'tar-stream';
 import { packModel, readArtifact } from '../../modules/modelpack/index.js';
 import { copy, LayoutTarget, openReference, type Descriptor, type Target } from '../../modules/oci/index.js';
 import { generateSigningKeyPair } from '../../modules/sign/index.js';
 import { signArtifact } from '../../modules/sign/artifact/index.js';
-import { bytesOf, json, pushArtifact, specFor, tempDir, writeTree } from '../modelpack/helpers.js';
+import { busyboxBase } from '../modelpack/busybox.js';
+import { bytesOf, specFor, tempDir, writeTree } from '../modelpack/helpers.js';
 
 export interface SigningKeys {
   privateKey: KeyObject;
@@ -22,26 +22,6 @@ export async function signingKeys(): Promise<SigningKeys> {
   const publicFile = join(await tempDir('gitops-key-'), 'cosign.pub');
   await writeFile(publicFile, pair.publicKeyPem);
   return { privateKey: createPrivateKey(pair.privateKeyPem), publicPem: pair.publicKeyPem, publicFile };
-}
-
-/** A runnable base for the ModelCar view: Debian's static busybox with sh, ln and sleep. */
-async function busyboxBase(): Promise<LayoutTarget> {
-  const busybox = await readFile('/bin/busybox');
-  const p = tarPack();
-  p.entry({ name: 'bin/', type: 'directory', mode: 0o755, mtime: new Date(0) });
-  p.entry({ name: 'bin/busybox', mode: 0o755, mtime: new Date(0), size: busybox.length }, busybox);
-  for (const applet of ['sh', 'ln', 'sleep']) p.entry({ name: `bin/${applet}`, type: 'symlink', linkname: 'busybox', mode: 0o777, mtime: new Date(0) });
-  p.finalize();
-  const chunks: Buffer[] = [];
-  for await (const c of p) chunks.push(c as Buffer);
-  const layer = Buffer.concat(chunks);
-  const diffId = `sha256:${createHash('sha256').update(layer).digest('hex')}`;
-  const base = new LayoutTarget(join(await tempDir('gitops-base-'), 'busybox'));
-  await pushArtifact(base, 'latest', {
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', bytes: json({ architecture: 'amd64', os: 'linux', config: { Cmd: ['sh'] }, rootfs: { type: 'layers', diff_ids: [diffId] } }) },
-    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', bytes: layer }],
-  });
-  return base;
 }
 
 export interface PushedModel {

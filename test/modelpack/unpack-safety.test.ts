@@ -3,12 +3,10 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { pack as tarPack, type Header } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
-import { descriptorOf } from '../../modules/oci/digest.js';
-import { encodeManifest } from '../../modules/oci/manifest.js';
 import { LayoutTarget } from '../../modules/oci/layout.js';
-import type { Descriptor } from '../../modules/oci/types.js';
 import { packModel, unpack } from '../../modules/modelpack/index.js';
 import { bytesOf, specFor, tempDir, writeTree } from './helpers.js';
+import { handmadeArtifact } from '../helpers/hostile-artifact.js';
 
 async function tarOf(entries: (Partial<Header> & { name: string; body?: string })[]): Promise<Buffer> {
   const p = tarPack();
@@ -19,35 +17,7 @@ async function tarOf(entries: (Partial<Header> & { name: string; body?: string }
   return Buffer.concat(chunks);
 }
 
-interface Layer {
-  mediaType: string;
-  bytes: Uint8Array;
-  annotations?: Record<string, string>;
-}
-
-/** A ModelPack manifest with these layers, pushed and tagged `bad` in a fresh layout. */
-async function artifact(layers: Layer[]): Promise<LayoutTarget> {
-  const store = new LayoutTarget(join(await tempDir('modelship-bad-'), 'layout'));
-  const descs: Descriptor[] = [];
-  for (const l of layers) {
-    const d = descriptorOf(l.bytes, l.mediaType, l.annotations ? { annotations: l.annotations } : {});
-    await store.push(d, l.bytes);
-    descs.push(d);
-  }
-  const config = new TextEncoder().encode(JSON.stringify({ descriptor: {}, config: {}, modelfs: { type: 'layers', diffIds: descs.map((d) => d.digest) } }));
-  const configDesc = descriptorOf(config, 'application/vnd.cncf.model.config.v1+json');
-  await store.push(configDesc, config);
-  const { bytes, descriptor } = encodeManifest({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    artifactType: 'application/vnd.cncf.model.manifest.v1+json',
-    config: configDesc,
-    layers: descs,
-  });
-  await store.push(descriptor, bytes);
-  await store.tag(descriptor, 'bad');
-  return store;
-}
+const artifact = handmadeArtifact;
 
 const TAR = 'application/vnd.cncf.model.code.v1.tar';
 const RAW = 'application/vnd.cncf.model.weight.v1.raw';
