@@ -128,7 +128,7 @@ async function withTinyDisk(use: (dir: string) => Promise<void>): Promise<boolea
 }
 
 describe('a full disk', () => {
-  it('pack into a store on a full disk says so in one line', async () => {
+  it('pack into a store on a full disk says so in one line', async (ctx) => {
     const { dir } = await project();
     await writeFile(join(dir, 'model.gguf'), Buffer.alloc(3 * 1024 * 1024, 7));
     const ran = await withTinyDisk(async (disk) => {
@@ -141,7 +141,8 @@ describe('a full disk', () => {
       expect((await readdir(join(disk, 'store'), { recursive: true })).filter((f) => !['index.json', 'oci-layout', 'ingest', 'blobs', 'blobs/sha256'].includes(f))).toEqual([]);
       expectOneLine(run.stderr);
     });
-    if (!ran) console.warn('skipped: cannot mount a tmpfs here');
+    // Mounting needs root (as CI has): elsewhere the test reports itself skipped, never passed.
+    if (!ran) ctx.skip('cannot mount a tmpfs here');
   });
 });
 
