@@ -19,6 +19,8 @@ export interface HandoffTarget {
   delivery?: Delivery;
   /** Open a pull request (GITHUB_TOKEN) instead of pushing to the branch. */
   pullRequest?: boolean;
+  /** The URL the cluster clones, when it differs from `repository` (e.g. a local mirror of it). */
+  clusterUrl?: string;
 }
 
 /** The admission policy trusts whoever signed in this pipeline: its public key, or its keyless identity. */
@@ -68,6 +70,7 @@ export function handoffStep(target: HandoffTarget): StepRunner {
       register: await loadRegisterModelVersion({ ...(registryUrl ? { url: registryUrl } : {}), ...(token ? { token } : {}), home: modelshipHome(ctx.env, ctx.cwd) }),
       gitops: {
         repository: /^[\w+.-]+:\/\/|^[\w.-]+@[\w.-]+:/.test(target.repository) ? target.repository : path.resolve(ctx.cwd, target.repository),
+        ...(target.clusterUrl ? { clusterUrl: target.clusterUrl } : {}),
         branch: gitops.branch ?? 'main',
         root: gitops.path ?? 'models',
         author: { name: ctx.env['GIT_AUTHOR_NAME'] ?? DEFAULT_GITOPS_AUTHOR.name, email: ctx.env['GIT_AUTHOR_EMAIL'] ?? DEFAULT_GITOPS_AUTHOR.email },

@@ -2,9 +2,11 @@
  * The pipeline through `modelship check` and `runPipeline`: a real example project, real keys, the
  * local store, and the loopback docker-registry for the push step.
  */
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { writeExampleProject } from '../../modules/example/index.js';
 import { createPipelineContext, runPipeline, STEP_NAMES } from '../../modules/pipeline/index.js';
@@ -116,4 +118,24 @@ describe('runPipeline', () => {
     expect(second.digest).toBe(first.digest);
     expect(second.steps[1]?.data?.['copied']).toBe(0);
   });
+
+  it('ship runs every step through the hand-off: pushed, committed to the GitOps repository, registered', async () => {
+    const registry = inject('registry');
+    const dir = await project('shipped');
+    const home = path.join(root, 'home-ship');
+    const bare = path.join(root, 'gitops-ship.git');
+    await promisify(execFile)('git', ['init', '-q', '--bare', '-b', 'main', bare]);
+    const reference = `${registry}/pipeline/shipped:v1`;
+    const run = await runCli(['ship', dir, '-t', reference, '--key', keyFile, '--plain-http', '--gitops', bare, '--cluster-url', 'https://git.example.com/acme/gitops.git', '--json'], { env: envFor(home), cwd: root });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const result = run.json();
+    expect(result.steps.map((s: { step: string; status: string }) => `${s.step}:${s.status}`)).toEqual(STEP_NAMES.map((s) => `${s}:passed`));
+    const handoff = result.steps.find((s: { step: string }) => s.step === 'handoff');
+    // What the cluster pulls is the registry's copy, pinned by the digest that was pushed.
+    expect(handoff.data.storageUri).toBe(`oci+native://${registry}/pipeline/shipped@${result.digest}`);
+    expect(handoff.data.registered.modelVersionId).toMatch(/^\d+$/);
+    const log = (await promisify(execFile)('git', ['-C', bare, 'log', '--format=%s', 'main'])).stdout.trim().split('\n');
+    expect(log).toEqual([expect.stringContaining(result.digest)]);
+  });
 });
+

@@ -24,6 +24,7 @@ Options:
 ${PIPELINE_OPTIONS_HELP}
   --gitops DIR|URL     the GitOps repository to hand off to (default pipeline.gitops.repository)
   --flavor flux|argocd, --pr    how to hand off (see "modelship handoff --help")
+  --cluster-url URL    the URL the cluster clones (https or ssh), when --gitops is a local path
   --no-handoff         stop after push
 
 Examples:

@@ -67,6 +67,7 @@ export const HANDOFF_OPTIONS: OptionSpec = {
   gitops: { type: 'string' },
   flavor: { type: 'string' },
   pr: { type: 'boolean' },
+  'cluster-url': { type: 'string' },
 };
 
 /** The hand-off step for a door's flags; undefined leaves the pipeline's own (skipped without a GitOps target). */
@@ -75,5 +76,6 @@ export function handoffRunnerOf(ctx: CommandContext, pipeline: PipelineContext):
   if (!repository) return undefined;
   const flavor = flagString(ctx, 'flavor');
   if (flavor !== undefined && flavor !== 'flux' && flavor !== 'argocd') throw new UsageError(`--flavor takes flux or argocd, not "${flavor}"`);
-  return handoffStep({ repository, ...(flavor ? { delivery: flavor } : {}), pullRequest: flagBoolean(ctx, 'pr') });
+  const clusterUrl = flagString(ctx, 'cluster-url');
+  return handoffStep({ repository, ...(flavor ? { delivery: flavor } : {}), ...(clusterUrl ? { clusterUrl } : {}), pullRequest: flagBoolean(ctx, 'pr') });
 }
