@@ -31,6 +31,8 @@ export interface QuickstartOptions {
   reporter?: Reporter;
   /** The chat request the served model answers. */
   question?: string;
+  /** Changes the project after it is written and before the pipeline runs (add weights, edit the spec). */
+  prepare?: (projectDir: string) => Promise<void>;
 }
 
 export interface QuickstartStep {
@@ -75,6 +77,7 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<Quickstart
   const project = path.join(dir, 'tiny-chat');
   await timed('project', async () => {
     const created = await createFromTemplate('chat', project, { git: false });
+    await opts.prepare?.(project);
     return { value: created, summary: `${project} from the chat template: ${created.files.length} files, MOF Class III required` };
   });
   const keyFile = path.join(dir, 'signing.key');
