@@ -3,7 +3,7 @@
  * errors to exit statuses. The only place that decides an exit status.
  */
 import { parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
+import { modelshipVersion } from '../fs/package.js';
 import { EXIT_STATUS, ModelshipError, UsageError, exitStatusOf, isModelshipError, describeError, systemErrorOf } from '../errors/index.js';
 import { GLOBAL_OPTIONS, type Command, type CommandContext } from './command.js';
 import { COMMANDS, findCommand } from './registry.js';
@@ -20,8 +20,7 @@ export interface MainIO {
 }
 
 export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  return modelshipVersion();
 }
 
 export async function main(argv: string[], io: MainIO = {}): Promise<number> {

@@ -97,7 +97,7 @@ export const FAMILY_BY_CODE: Record<string, ErrorFamily> = {
   // sbom
   SBOM_INVALID: 'input',
   SBOM_DEPS_INVALID: 'input',
-  SBOM_SCHEMA_MISSING: 'failure',
+  INSTALL_BROKEN: 'failure',
   // store
   STORE_NOT_FOUND: 'notFound',
   // registry (Kubeflow Model Registry)

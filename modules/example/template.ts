@@ -4,12 +4,11 @@
  * described in a modelship.yaml that requires Class III.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { appendFile, cp, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ModelshipError } from '../errors/index.js';
+import { packagePath } from '../fs/package.js';
 import { detectProject, MODELSHIP_FILE, MODELSHIP_SCHEMA_FILE, publishedSchemaUrl, renderModelshipYaml } from '../project/index.js';
 import { writeExampleProject } from './index.js';
 import { writePytorchExample } from './pytorch.js';
@@ -33,11 +32,7 @@ export interface TemplateProject {
 }
 
 export function templatesDir(): string {
-  for (const up of ['../../templates', '../../../templates']) {
-    const dir = fileURLToPath(new URL(up, import.meta.url));
-    if (existsSync(path.join(dir, COMMON))) return dir;
-  }
-  throw new ModelshipError('INPUT_INVALID', 'the templates/ folder is missing from the modelship installation: reinstall modelship');
+  return path.dirname(packagePath('templates', COMMON));
 }
 
 export function isTemplateName(name: string): name is TemplateName {

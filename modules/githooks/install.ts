@@ -7,10 +7,10 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ModelshipError, describeError } from '../errors/index.js';
 import { writeFileAtomic } from '../fs/atomic.js';
+import { packagePath } from '../fs/package.js';
 
 const run = promisify(execFile);
 
@@ -27,11 +27,7 @@ export interface InstalledHook {
 
 /** The hook script shipped in hooks/pre-push at the package root. */
 export async function prePushScript(): Promise<string> {
-  for (const up of ['../../hooks/pre-push', '../../../hooks/pre-push']) {
-    const file = fileURLToPath(new URL(up, import.meta.url));
-    if (existsSync(file)) return readFile(file, 'utf8');
-  }
-  throw new ModelshipError('INPUT_INVALID', 'hooks/pre-push is missing from the modelship installation: reinstall modelship');
+  return readFile(packagePath('hooks', 'pre-push'), 'utf8');
 }
 
 async function git(cwd: string, args: string[]): Promise<string> {

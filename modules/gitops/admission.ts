@@ -4,7 +4,7 @@
  * `modelship sign` attaches) or sigstore policy-controller (signatureFormat: bundle).
  */
 import { imageReference, type AdmissionPolicy, type ModelDeployment, type SignerIdentity } from './model-ref.js';
-import { escapeRegExp } from './delivery.js';
+import { escapeRegExp } from '../text/regexp.js';
 
 type Obj = Record<string, unknown>;
 

@@ -7,6 +7,7 @@ import { GitRepository } from '@kubernetes-models/flux-cd/source.toolkit.fluxcd.
 import { Kustomization } from '@kubernetes-models/flux-cd/kustomize.toolkit.fluxcd.io/v1';
 import { describeError, ModelshipError } from '../errors/index.js';
 import type { Environment, ModelDeployment, SignerIdentity } from './model-ref.js';
+import { escapeRegExp } from '../text/regexp.js';
 
 type Obj = Record<string, unknown>;
 
@@ -111,8 +112,4 @@ function validated(model: { validate(): void; kind: string; metadata?: { name?: 
     const hint = /spec\/url/.test(describeError(err)) ? '; Flux clones the GitOps repository itself: pass --cluster-url https://… (or ssh://…) when --gitops is a local path' : '';
     throw new ModelshipError('GITOPS_MANIFEST_INVALID', `${model.kind} ${model.metadata?.name ?? ''}: ${describeError(err)}${hint}`, { cause: err });
   }
-}
-
-export function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -11,6 +11,7 @@ import { loadSpec, type ModelSpec } from '../project/index.js';
 import { identityFromEnvironment, isEncryptedPem, loadPrivateKey, type SigningMethod, type VerificationPolicy } from '../sign/index.js';
 import { openStore, remoteOf, storeReference, type LocalStore } from '../store/index.js';
 import type { StepName, StepOutcome } from './steps.js';
+import { escapeRegExp } from '../text/regexp.js';
 
 /** How the pipeline signs: a key it read, keyless (CI), or not at all (and says so). */
 export type PipelineSigning =
@@ -130,5 +131,5 @@ async function keylessPolicy(settings: NonNullable<ModelSpec['pipeline']['signin
   const issuer = settings.issuer ?? env['MODELSHIP_CERT_OIDC_ISSUER'];
   if (!rootFile || !identity || !issuer) return {};
   const trustedRoot = JSON.parse(await readFile(path.resolve(cwd, rootFile), 'utf8')) as unknown;
-  return { policy: { kind: 'keyless', identity: new RegExp(`^${identity.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`), issuer, trustedRoot } };
+  return { policy: { kind: 'keyless', identity: new RegExp(`^${escapeRegExp(identity)}$`), issuer, trustedRoot } };
 }

@@ -12,6 +12,7 @@ import { publicKeyPem } from '../sign/index.js';
 import { modelshipHome } from '../store/index.js';
 import type { PipelineContext } from './context.js';
 import type { StepResult, StepRunner } from './step-runners.js';
+import { escapeRegExp } from '../text/regexp.js';
 
 export interface HandoffTarget {
   /** The GitOps repository: a URL or a bare repository on disk. */
@@ -32,7 +33,7 @@ function signerOf(ctx: PipelineContext): SignerIdentity | string {
   const subject = settings.identity ?? ctx.env['MODELSHIP_CERT_IDENTITY'];
   const issuer = settings.issuer ?? ctx.env['MODELSHIP_CERT_OIDC_ISSUER'];
   if (!subject || !issuer) return 'keyless signing needs the identity the cluster trusts: set pipeline.signing.identity and issuer in modelship.yaml';
-  return { kind: 'keyless', subjectRegExp: `^${subject.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, issuer };
+  return { kind: 'keyless', subjectRegExp: `^${escapeRegExp(subject)}$`, issuer };
 }
 
 export function handoffStep(target: HandoffTarget): StepRunner {

@@ -4,6 +4,7 @@
  */
 import { LineCounter, parseDocument, isMap } from 'yaml';
 import { ModelshipError } from '../../errors/index.js';
+import { escapeRegExp } from '../../text/regexp.js';
 
 export interface ParsedCard {
   /** The front matter as data; empty when the file has none. */
@@ -49,6 +50,6 @@ export function parseCard(text: string, file: string): ParsedCard {
 /** The line (1-based, in the whole file) where front matter key `key` starts, for messages. */
 export function frontMatterKeyLine(text: string, key: string): number | undefined {
   const lines = text.replace(/\r\n/g, '\n').split('\n');
-  const at = lines.findIndex((l, i) => i > 0 && new RegExp(`^${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*:`).test(l));
+  const at = lines.findIndex((l, i) => i > 0 && new RegExp(`^${escapeRegExp(key)}\\s*:`).test(l));
   return at < 0 ? undefined : at + 1;
 }
