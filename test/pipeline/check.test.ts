@@ -3,6 +3,7 @@
  * local store, and the loopback docker-registry for the push step.
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -93,6 +94,17 @@ describe('modelship check', () => {
     await writeFile(spec, (await readFile(spec, 'utf8')).replace('pipeline:\n', `pipeline:\n  signing:\n    key: ${path.relative(dir, keyFile)}\n`));
     const signed = await runCli(['check', dir, '-t', 'settings:v1', '--json'], { env: envFor(home) });
     expect(signed.json().steps.map((s: { status: string }) => s.status)).toEqual(['passed', 'passed', 'passed', 'passed', 'passed', 'passed']);
+  });
+});
+
+describe('modelship ship', () => {
+  it('refuses a bad flag before any step runs', async () => {
+    const dir = await project('bad-flag');
+    const home = path.join(root, 'home-bad-flag');
+    const run = await runCli(['ship', dir, '--flavor', 'helm'], { env: envFor(home) });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--flavor takes flux or argocd, not "helm"/);
+    expect(existsSync(home)).toBe(false);
   });
 });
 

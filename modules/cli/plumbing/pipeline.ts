@@ -72,10 +72,10 @@ export const HANDOFF_OPTIONS: OptionSpec = {
 
 /** The hand-off step for a door's flags; undefined leaves the pipeline's own (skipped without a GitOps target). */
 export function handoffRunnerOf(ctx: CommandContext, pipeline: PipelineContext): StepRunner | undefined {
-  const repository = flagString(ctx, 'gitops') ?? pipeline.spec.pipeline.gitops?.repository;
-  if (!repository) return undefined;
   const flavor = flagString(ctx, 'flavor');
   if (flavor !== undefined && flavor !== 'flux' && flavor !== 'argocd') throw new UsageError(`--flavor takes flux or argocd, not "${flavor}"`);
+  const repository = flagString(ctx, 'gitops') ?? pipeline.spec.pipeline.gitops?.repository;
+  if (!repository) return undefined;
   const clusterUrl = flagString(ctx, 'cluster-url');
   return handoffStep({ repository, ...(flavor ? { delivery: flavor } : {}), ...(clusterUrl ? { clusterUrl } : {}), pullRequest: flagBoolean(ctx, 'pr') });
 }
