@@ -1,0 +1,41 @@
+/**
+ * The real tools that judge our output (test/judges/judges.tsv), built by scripts/build-judges.sh into
+ * a versioned cache. A missing judge fails the test with the command that builds it: never a skip.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export interface Judge {
+  name: string;
+  version: string;
+  how: string;
+  binary: string;
+}
+
+const tablePath = resolve(import.meta.dirname, '..', 'judges', 'judges.tsv');
+
+export function judges(): Judge[] {
+  return readFileSync(tablePath, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !line.startsWith('#'))
+    .map((line) => {
+      const [name, version, how, , binary] = line.split('\t');
+      return { name, version, how, binary };
+    });
+}
+
+export function peersDir(): string {
+  return process.env.MODELSHIP_PEERS ?? join(homedir(), '.cache', 'modelship-peers');
+}
+
+/** Absolute path of a judge's binary; throws with the build command when it is not built. */
+export function judgePath(name: string): string {
+  const judge = judges().find((j) => j.name === name);
+  if (!judge) throw new Error(`no judge named ${name} in test/judges/judges.tsv`);
+  const path = join(peersDir(), `${judge.name}-${judge.version}`, 'bin', judge.binary);
+  if (!existsSync(path)) {
+    throw new Error(`judge ${name} ${judge.version} is not built: run \`bash scripts/build-judges.sh ${name}\``);
+  }
+  return path;
+}
