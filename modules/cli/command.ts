@@ -21,6 +21,8 @@ export interface CommandContext {
   stderr: NodeJS.WritableStream;
   stdin: NodeJS.ReadableStream;
   isTTY: boolean;
+  /** The command line that started this CLI (node, its flags, the script), when it runs as a process. */
+  invocation?: readonly string[];
 }
 
 export interface CommandResult {

@@ -2,6 +2,7 @@
  * The `modelship` command: parses arguments, runs one command, prints its result, and maps
  * errors to exit statuses. The only place that decides an exit status.
  */
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { modelshipVersion } from '../fs/package.js';
 import { EXIT_STATUS, ModelshipError, UsageError, exitStatusOf, isModelshipError, describeError, systemErrorOf } from '../errors/index.js';
@@ -17,6 +18,13 @@ export interface MainIO {
   stdin?: NodeJS.ReadableStream;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** How this CLI was started, e.g. [node, ...execArgv, absolute script path]; the hook records it. */
+  invocation?: readonly string[];
+}
+
+/** The command line that runs a script the way this process runs: node, its flags (a loader), the script. */
+export function processInvocation(scriptUrl: string): string[] {
+  return [process.execPath, ...process.execArgv, fileURLToPath(scriptUrl)];
 }
 
 export function version(): string {
@@ -59,6 +67,7 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
       stderr,
       stdin: io.stdin ?? process.stdin,
       isTTY,
+      ...(io.invocation ? { invocation: io.invocation } : {}),
     };
     const result = await command.run(ctx);
     if (json) stdout.write(JSON.stringify(result.json, null, 2) + '\n');

@@ -1,7 +1,8 @@
 /**
- * Installs modelship's pre-push hook in a git repository: through husky where the repository uses
- * it (.husky/), else in the folder git runs hooks from (core.hooksPath, or .git/hooks). A hook that
- * modelship did not write is never replaced.
+ * Installs modelship's pre-push hook in a git repository: where git runs hooks from (git itself says
+ * where: core.hooksPath or .git/hooks), or in husky's folder when core.hooksPath points at husky's
+ * runner. The hook records the command line that installed it, so it runs without modelship on PATH.
+ * A hook that modelship did not write is never replaced.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { promisify } from 'node:util';
 import { ModelshipError, describeError } from '../errors/index.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { packagePath } from '../fs/package.js';
+import { shellQuote } from '../text/shell-quote.js';
 
 const run = promisify(execFile);
 
@@ -23,11 +25,27 @@ export interface InstalledHook {
   via: 'husky' | 'core.hooksPath' | '.git/hooks';
   /** False when the same hook was already there. */
   changed: boolean;
+  /** The command line the hook runs first (the one that installed it), when known. */
+  command?: string[];
 }
 
-/** The hook script shipped in hooks/pre-push at the package root. */
-export async function prePushScript(): Promise<string> {
-  return readFile(packagePath('hooks', 'pre-push'), 'utf8');
+export interface InstallOptions {
+  force?: boolean;
+  /**
+   * The command line that runs this modelship (node, its flags, the script's absolute path), recorded
+   * in the hook. Its last element is the script the hook checks still exists.
+   */
+  invocation?: readonly string[];
+}
+
+/** The hook script shipped in hooks/pre-push at the package root, with `invocation` recorded in it. */
+export async function prePushScript(invocation?: readonly string[]): Promise<string> {
+  const template = await readFile(packagePath('hooks', 'pre-push'), 'utf8');
+  if (!invocation?.length) return template;
+  const script = invocation.at(-1)!;
+  return template
+    .replace(/^installed_cli=''$/m, () => `installed_cli=${shellQuote(script)}`)
+    .replace(/^installed\(\) \{ return 127; \}$/m, () => `installed() { ${invocation.map(shellQuote).join(' ')} "$@"; }`);
 }
 
 async function git(cwd: string, args: string[]): Promise<string> {
@@ -42,36 +60,31 @@ export async function repositoryRoot(dir: string): Promise<string> {
   }
 }
 
-/** Where the hook goes: husky's folder when the repository uses husky, else where git looks. */
-async function hookLocation(root: string): Promise<{ file: string; via: InstalledHook['via'] }> {
-  if (await usesHusky(root)) return { file: path.join(root, '.husky', 'pre-push'), via: 'husky' };
+/**
+ * Where the hook goes. git says where it runs pre-push from (core.hooksPath with ~ expanded, or the
+ * common .git/hooks). husky 9 points core.hooksPath at DIR/_, whose runner sources the user's hook
+ * from DIR: then the hook goes in DIR. A package.json listing husky changes nothing by itself.
+ */
+export async function hookLocation(root: string): Promise<{ file: string; via: InstalledHook['via'] }> {
+  const file = path.resolve(root, await git(root, ['rev-parse', '--git-path', 'hooks/pre-push']));
+  const hooksDir = path.dirname(file);
+  if (path.basename(hooksDir) === '_' && existsSync(path.join(hooksDir, 'h'))) return { file: path.join(path.dirname(hooksDir), 'pre-push'), via: 'husky' };
   const hooksPath = await git(root, ['config', '--get', 'core.hooksPath']).catch(() => '');
-  if (hooksPath) return { file: path.join(path.resolve(root, hooksPath), 'pre-push'), via: 'core.hooksPath' };
-  const gitDir = path.resolve(root, await git(root, ['rev-parse', '--git-common-dir']));
-  return { file: path.join(gitDir, 'hooks', 'pre-push'), via: '.git/hooks' };
+  return { file, via: hooksPath ? 'core.hooksPath' : '.git/hooks' };
 }
 
-async function usesHusky(root: string): Promise<boolean> {
-  if (existsSync(path.join(root, '.husky'))) return true;
-  try {
-    const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
-    return Boolean(pkg['devDependencies']?.['husky'] ?? pkg['dependencies']?.['husky']);
-  } catch {
-    return false;
-  }
-}
-
-export async function installPrePushHook(dir: string, opts: { force?: boolean } = {}): Promise<InstalledHook> {
+export async function installPrePushHook(dir: string, opts: InstallOptions = {}): Promise<InstalledHook> {
   const root = await repositoryRoot(dir);
   const { file, via } = await hookLocation(root);
-  const script = await prePushScript();
+  const script = await prePushScript(opts.invocation);
   const existing = await readFile(file, 'utf8').catch(() => undefined);
   if (existing !== undefined && !existing.includes(HOOK_MARKER) && !opts.force) {
     throw new ModelshipError('SPEC_EXISTS', `${file} is a pre-push hook modelship did not write: add "modelship hooks run pre-push \\"$@\\"" to it yourself, or replace it with --force`);
   }
-  if (existing === script) return { file, via, changed: false };
+  const command = opts.invocation?.length ? { command: [...opts.invocation] } : {};
+  if (existing === script) return { file, via, changed: false, ...command };
   await mkdir(path.dirname(file), { recursive: true });
   await writeFileAtomic(file, script);
   await chmod(file, 0o755);
-  return { file, via, changed: true };
+  return { file, via, changed: true, ...command };
 }

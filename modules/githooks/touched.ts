@@ -43,10 +43,11 @@ export async function pushedPaths(repoRoot: string, remote: string, refs: Pushed
   for (const ref of refs) {
     if (ZERO_SHA.test(ref.localSha)) continue;
     const known = !ZERO_SHA.test(ref.remoteSha) && (await git(repoRoot, ['cat-file', '-t', ref.remoteSha]).then(() => true, () => false));
-    // A new branch: the commits no branch of that remote has yet.
+    // A new branch: the commits no branch of that remote has yet. --no-renames: a file moved out of
+    // a project is a deletion there, which rename detection (diff.renames, on by default) would hide.
     const out = known
-      ? await git(repoRoot, ['diff', '--name-only', '-z', ref.remoteSha, ref.localSha])
-      : await git(repoRoot, ['log', '--format=', '--name-only', '-z', ref.localSha, '--not', `--remotes=${remote}`]);
+      ? await git(repoRoot, ['diff', '--no-renames', '--name-only', '-z', ref.remoteSha, ref.localSha])
+      : await git(repoRoot, ['log', '--no-renames', '--format=', '--name-only', '-z', ref.localSha, '--not', `--remotes=${remote}`]);
     for (const p of out.split('\0')) if (p.trim()) paths.add(p.trim());
   }
   return [...paths].sort();

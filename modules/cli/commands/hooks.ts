@@ -11,11 +11,12 @@ import { flagBoolean, type Command, type CommandContext, type CommandResult } fr
 import { pipelineContextOf, pipelineExitCode, pipelineText } from '../plumbing/pipeline.js';
 
 async function install(ctx: CommandContext): Promise<CommandResult> {
-  const hook = await installPrePushHook(path.resolve(ctx.cwd, ctx.args[1] ?? '.'), { force: flagBoolean(ctx, 'force') });
+  const hook = await installPrePushHook(path.resolve(ctx.cwd, ctx.args[1] ?? '.'), { force: flagBoolean(ctx, 'force'), ...(ctx.invocation ? { invocation: ctx.invocation } : {}) });
   const how = hook.via === 'husky' ? 'through husky' : hook.via === 'core.hooksPath' ? 'in core.hooksPath' : 'in .git/hooks';
+  const runs = hook.command ? `it runs ${hook.command.at(-1)} (as it was run now), else "modelship" from PATH` : 'it runs "modelship" from PATH or node_modules/.bin';
   return {
     json: hook,
-    text: `${hook.changed ? 'installed' : 'already installed:'} ${hook.file} (${how})\nEach push that touches a model now runs "modelship check"; skip it once with HUSKY=0 git push.`,
+    text: `${hook.changed ? 'installed' : 'already installed:'} ${hook.file} (${how}); ${runs}\nEach push that touches a model now runs "modelship check"; skip it once with HUSKY=0 git push.`,
   };
 }
 
@@ -42,9 +43,11 @@ export const command: Command = {
   summary: 'Install the git pre-push hook that runs "modelship check" on pushes touching a model',
   usage: 'hooks install [DIR] [--force] | hooks run pre-push REMOTE URL',
   help: `"hooks install" sets up a pre-push hook in the git repository holding DIR (default: the current
-folder): in .husky/ when the repository uses husky, else in the folder git runs hooks from
-(core.hooksPath, or .git/hooks). A pre-push hook modelship did not write is left alone unless
---force is given.
+folder), where git runs it ("git rev-parse --git-path hooks/pre-push": core.hooksPath or
+.git/hooks), or in husky's folder when core.hooksPath points at husky's runner. The hook records
+the command line that installed it (node and the script's absolute path), so it runs even when
+modelship is not on PATH; when that command is gone and none is found, it refuses the push. A
+pre-push hook modelship did not write is left alone unless --force is given.
 
 On each push the hook finds the model projects (folders with modelship.yaml, a Kitfile or a
 Modelfile) whose files the pushed commits change, and runs "modelship check" on each: pack, SBOM,
