@@ -46,11 +46,11 @@ export interface Command {
 }
 
 /** Options shared by every command; main parses them for all. */
-export const GLOBAL_OPTIONS: OptionSpec = {
+export const GLOBAL_OPTIONS = {
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   quiet: { type: 'boolean', short: 'q' },
-};
+} satisfies OptionSpec;
 
 export function flagString(ctx: CommandContext, name: string): string | undefined {
   const v = ctx.flags[name];

@@ -69,6 +69,7 @@ export const FAMILY_BY_CODE: Record<string, ErrorFamily> = {
   NOTATION_REFERENCE_INVALID: 'usage',
   SIGN_KEY_INVALID: 'input',
   SIGN_KEY_PASSWORD: 'input',
+  SIGN_KEY_MISSING: 'input',
   SIGN_HASH_UNSUPPORTED: 'input',
   SIGN_SYMLINK: 'input',
   SIGN_NO_IDENTITY: 'auth',

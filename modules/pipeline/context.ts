@@ -16,7 +16,7 @@ import { escapeRegExp } from '../text/regexp.js';
 /** How the pipeline signs: a key it read, keyless (CI), or not at all (and says so). */
 export type PipelineSigning =
   | { kind: 'signed'; method: SigningMethod; policy?: VerificationPolicy; describe: string }
-  | { kind: 'none'; reason: string };
+  | { kind: 'none'; reason: string; /** True when the door said not to sign (--no-sign), false when nothing to sign with was found. */ declined: boolean };
 
 export interface PipelineInput {
   /** The model project folder (Kitfile, Modelfile or modelship.yaml, or none). */
@@ -31,6 +31,8 @@ export interface PipelineInput {
   signingKey?: string;
   /** Sign keylessly (Sigstore) even when a key is configured. */
   keyless?: boolean;
+  /** False: do not sign at all (--no-sign), even where a key or an OIDC token is at hand. */
+  sign?: boolean;
   plainHttp?: boolean;
   caFile?: string;
   env: NodeJS.ProcessEnv;
@@ -88,9 +90,13 @@ function defaultReference(spec: ModelSpec): string {
   return `${registry ? `${registry}/` : ''}${name}:${version}`;
 }
 
+/** What the pipeline lacks to sign, and where each door takes it from. */
+export const NO_SIGNER = 'no signing key or identity: give --key KEY.pem (or MODELSHIP_SIGNING_KEY, as a path or the PEM text, or pipeline.signing.key in modelship.yaml; "modelship keys generate" makes one), or --keyless with an OIDC token (SIGSTORE_ID_TOKEN, or GitHub Actions with "id-token: write")';
+
 /** In CI with an OIDC token and no key, sign keylessly; with neither, skip signing and say why. */
 async function signingOf(spec: ModelSpec, input: PipelineInput): Promise<PipelineSigning> {
   const env = input.env;
+  if (input.sign === false) return { kind: 'none', reason: 'not signed: --no-sign', declined: true };
   const settings = spec.pipeline.signing ?? {};
   const keyless = input.keyless || settings.method === 'keyless';
   const keyPath = input.signingKey ?? env['MODELSHIP_SIGNING_KEY'] ?? (settings.key ? path.resolve(spec.contextDir, settings.key) : undefined);
@@ -110,10 +116,12 @@ async function signingOf(spec: ModelSpec, input: PipelineInput): Promise<Pipelin
     };
   }
   if (!keyPath) {
-    return { kind: 'none', reason: 'no signing key: set pipeline.signing.key in modelship.yaml or MODELSHIP_SIGNING_KEY ("modelship keys generate" makes one); CI signs keylessly' };
+    return { kind: 'none', reason: NO_SIGNER, declined: false };
   }
-  const full = path.resolve(input.cwd, keyPath);
-  const pem = await readFile(full, 'utf8').catch((err: unknown) => {
+  // A CI secret arrives as the key's PEM text, not a path: read it as the key, and never print it.
+  const inline = input.signingKey === undefined && keyPath === env['MODELSHIP_SIGNING_KEY'] && keyPath.includes('-----BEGIN');
+  const full = inline ? 'the key in MODELSHIP_SIGNING_KEY' : path.resolve(input.cwd, keyPath);
+  const pem = inline ? keyPath : await readFile(full, 'utf8').catch((err: unknown) => {
     throw new ModelshipError('SIGN_KEY_INVALID', `cannot read the signing key ${full}: ${describeError(err)}`, { cause: err });
   });
   if (isEncryptedPem(pem) && env['MODELSHIP_KEY_PASSWORD'] === undefined) {

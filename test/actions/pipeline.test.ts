@@ -4,7 +4,7 @@
  * endpoint), signing keylessly against the loopback Sigstore mock and pushing to the loopback registry.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { errorCommand } from '../../actions/pipeline/main.js';
 import { writeExampleProject } from '../../modules/example/index.js';
 import { runCli } from '../helpers/cli.js';
 import { idToken, startMockSigstore, type MockSigstore } from '../sign/artifact-sigstore.js';
@@ -19,7 +20,8 @@ import { idToken, startMockSigstore, type MockSigstore } from '../sign/artifact-
 const exec = promisify(execFile);
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 const actionDir = path.join(repoRoot, 'actions', 'pipeline');
-const MODELSHIP_BIN = `${path.join(repoRoot, 'node_modules', '.bin', 'tsx')} ${path.join(repoRoot, 'test', 'infer', 'run-cli.ts')}`;
+const TSX = path.join(repoRoot, 'node_modules', '.bin', 'tsx');
+const MODELSHIP_BIN = `${TSX} ${path.join(repoRoot, 'test', 'infer', 'run-cli.ts')}`;
 const ISSUER = 'https://token.actions.githubusercontent.com';
 const IDENTITY = 'ci@acme.example';
 
@@ -49,7 +51,7 @@ afterAll(() => {
 });
 
 /** Runs the action's entry with node, as `runs.using: node24` does, in the runner's environment. */
-async function runAction(inputs: Record<string, string>, extra: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; output: string; summary: string }> {
+async function runAction(inputs: Record<string, string>, extra: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string; output: string; summary: string }> {
   const outputFile = path.join(root, `output-${tokenRequests.length}-${Date.now()}`);
   const summaryFile = `${outputFile}.md`;
   await writeFile(outputFile, '');
@@ -70,18 +72,33 @@ async function runAction(inputs: Record<string, string>, extra: NodeJS.ProcessEn
     ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v])),
     ...extra,
   };
-  const done = await exec(process.execPath, [path.join(actionDir, 'main.mjs')], { cwd: root, env }).then(
-    (r) => ({ code: 0, stdout: r.stdout }),
-    (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
+  const done = await exec(TSX, [path.join(repoRoot, 'test', 'actions', 'run-action.ts')], { cwd: root, env }).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
   );
   return { ...done, output: await readFile(outputFile, 'utf8'), summary: await readFile(summaryFile, 'utf8') };
+}
+
+/** GITHUB_OUTPUT as the runner reads it: NAME=VALUE lines and NAME<<DELIMITER blocks. */
+function outputs(file: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = file.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const block = /^([^=<]+)<<(.+)$/.exec(lines[i]!);
+    if (block) {
+      const end = lines.indexOf(block[2]!, i + 1);
+      out[block[1]!] = lines.slice(i + 1, end).join('\n');
+      i = end;
+    } else if (lines[i]!.includes('=')) out[lines[i]!.slice(0, lines[i]!.indexOf('='))] = lines[i]!.slice(lines[i]!.indexOf('=') + 1);
+  }
+  return out;
 }
 
 describe('actions/pipeline', () => {
   it('declares every input its entry reads, and runs on node24', async () => {
     const action = parseYaml(await readFile(path.join(actionDir, 'action.yml'), 'utf8'));
     expect(action.runs).toEqual({ using: 'node24', main: 'main.mjs' });
-    const source = await readFile(path.join(actionDir, 'main.mjs'), 'utf8');
+    const source = await readFile(path.join(actionDir, 'main.ts'), 'utf8');
     const read = [...source.matchAll(/input\('([a-z-]+)'/g)].map((m) => m[1]);
     expect(new Set(read)).toEqual(new Set(Object.keys(action.inputs)));
     const setup = parseYaml(await readFile(path.join(repoRoot, 'actions', 'setup', 'action.yml'), 'utf8'));
@@ -102,10 +119,10 @@ describe('actions/pipeline', () => {
     const run = await runAction({ project, reference, require: '3', 'plain-http': 'true' }, env);
     expect(run.code, run.stdout).toBe(0);
     expect(tokenRequests.some((r) => r.startsWith('Bearer runner-token') && r.includes('audience=sigstore'))).toBe(true);
-    const digest = /^digest=(sha256:[0-9a-f]{64})$/m.exec(run.output)?.[1];
+    const digest = outputs(run.output)['digest'];
+    expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(digest).toBeDefined();
-    expect(run.output).toContain(`reference=${reference}\n`);
-    expect(run.output).toContain('mof-class=3\n');
+    expect(outputs(run.output)).toMatchObject({ reference, 'mof-class': '3' });
     expect(run.summary).toContain(`## modelship: ${reference} shipped`);
     expect(run.summary).toContain('![MOF Class III](https://img.shields.io/badge/MOF-Class_III-brightgreen)');
     expect(run.summary).toContain(`**Digest:** \`${digest}\``);
@@ -131,8 +148,78 @@ describe('actions/pipeline', () => {
     expect(run.stdout).toMatch(/::error title=modelship mof::.*GATE_FAILED/);
     expect(run.summary).toMatch(/failed at mof/);
     expect(run.summary).toMatch(/\*\*To fix:\*\*\n- add Data card \(missing\)/);
-    expect(run.output).toContain('mof-class=0\n');
+    expect(outputs(run.output)['mof-class']).toBe('0');
   }, 240_000);
+});
+
+describe('actions/pipeline signing and the runner\'s protocol', () => {
+  it('signing: none pushes unsigned even with an OIDC token and a key at hand', async () => {
+    const project = path.join(root, 'unsigned');
+    await writeExampleProject(project);
+    expect((await runCli(['init', project])).code).toBe(0);
+    const before = tokenRequests.length;
+    const run = await runAction({ project, reference: `${inject('registry')}/actions/unsigned:v1`, signing: 'none', 'plain-http': 'true' }, { MODELSHIP_HOME: path.join(root, 'home-unsigned'), MODELSHIP_SIGNING_KEY: path.join(root, 'no-such.key') });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/skipped sign .*not signed: --no-sign/);
+    expect(run.stdout).toMatch(/passed {2}push/);
+    expect(tokenRequests.length).toBe(before);
+  }, 240_000);
+
+  it('signing: key without a key, or keyless without a token, refuses before anything is pushed', async () => {
+    const reference = `${inject('registry')}/actions/refused:v1`;
+    const noKey = await runAction({ project: root, reference, signing: 'key', 'plain-http': 'true' }, { MODELSHIP_HOME: path.join(root, 'home-refused') });
+    expect(noKey.code).toBe(2);
+    expect(noKey.stdout).toMatch(/^::error title=modelship::signing: key needs the key: set the input "key"/m);
+    const noToken = await runAction({ project: root, reference, 'plain-http': 'true' }, { MODELSHIP_HOME: path.join(root, 'home-refused'), ACTIONS_ID_TOKEN_REQUEST_URL: '', ACTIONS_ID_TOKEN_REQUEST_TOKEN: '' });
+    expect(noToken.code).toBe(2);
+    expect(noToken.stdout).toMatch(/signing: keyless needs the job's OIDC token: add "permissions: id-token: write"/);
+    const inspected = await runCli(['inspect', reference, '--plain-http']);
+    expect(inspected.code).not.toBe(0);
+  });
+
+  it('takes a key given as PEM text (a secret in the environment) as the key, and never prints it', async () => {
+    const keys = await runCli(['keys', 'generate', '-o', path.join(root, 'text-key')], { env: { MODELSHIP_KEY_PASSWORD: '' } });
+    expect(keys.code).toBe(0);
+    const pem = await readFile(path.join(root, 'text-key.key'), 'utf8');
+    const project = path.join(root, 'text-key-project');
+    await writeExampleProject(project);
+    expect((await runCli(['init', project])).code).toBe(0);
+    const reference = `${inject('registry')}/actions/text-key:v1`;
+    const run = await runAction({ project, reference, signing: 'key', 'plain-http': 'true' }, { MODELSHIP_HOME: path.join(root, 'home-text-key'), MODELSHIP_SIGNING_KEY: pem, MODELSHIP_KEY_PASSWORD: '' });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/passed {2}sign .*signed the local copy with key /);
+    const body = pem.split('\n').filter((l) => l && !l.startsWith('-----'));
+    const printed = (run.stdout + run.stderr + run.summary).split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n');
+    for (const line of body) expect(printed).not.toContain(line);
+    const verified = await runCli(['verify', reference, '--plain-http', '--key', path.join(root, 'text-key.pub')], { env: { MODELSHIP_HOME: path.join(root, 'fresh-text-key') } });
+    expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+
+    // A broken key given as text: the error names where it came from, never its content.
+    const secret = 'MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgSECRETSECRET';
+    const broken = await runAction({ project, reference: `${inject('registry')}/actions/broken-key:v1`, signing: 'key', 'plain-http': 'true' }, { MODELSHIP_HOME: path.join(root, 'home-text-key'), MODELSHIP_SIGNING_KEY: `-----BEGIN PRIVATE KEY-----\n${secret}\n-----END PRIVATE KEY-----\n` });
+    expect(broken.code).toBe(3);
+    expect(broken.stdout).toMatch(/::error title=modelship::SIGN_KEY_INVALID: .* is not a readable PEM private key/);
+    const shown = (broken.stdout + broken.stderr).split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n');
+    expect(shown).not.toContain(secret);
+  }, 240_000);
+
+  it('escapes workflow-command data, so a multi-line message stays one annotation', () => {
+    expect(errorCommand('50% done\r\nsecond line', 'modelship mof: gate')).toBe('::error title=modelship mof%3A gate::50%25 done%0D%0Asecond line');
+  });
+
+  it('runs from a checkout whose path has a space, and fails the step when the action is not built', async () => {
+    const checkout = path.join(root, 'a checkout with spaces');
+    await mkdir(path.join(checkout, 'actions', 'pipeline'), { recursive: true });
+    await copyFile(path.join(actionDir, 'main.mjs'), path.join(checkout, 'actions', 'pipeline', 'main.mjs'));
+    const entry = path.join(checkout, 'actions', 'pipeline', 'main.mjs');
+    const unbuilt = await exec(process.execPath, [entry]).then(() => ({ code: 0, stdout: '' }), (e: { code: number; stdout: string }) => e);
+    expect(unbuilt.code).toBe(1);
+    expect(unbuilt.stdout).toMatch(/::error title=modelship::the pipeline action is not built/);
+    await mkdir(path.join(checkout, 'dist', 'actions', 'pipeline'), { recursive: true });
+    await writeFile(path.join(checkout, 'dist', 'actions', 'pipeline', 'main.js'), 'export function run() { console.log("ran"); return 7; }\n');
+    const built = await exec(process.execPath, [entry]).then(() => ({ code: 0, stdout: '' }), (e: { code: number; stdout: string }) => e);
+    expect(built).toMatchObject({ code: 7, stdout: 'ran\n' });
+  });
 });
 
 describe('reusable workflow', () => {

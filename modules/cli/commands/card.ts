@@ -32,7 +32,7 @@ async function deliver(ctx: CommandContext, view: ProjectView, outDir: string | 
   };
 }
 
-export const command: Command = {
+export const command = {
   name: 'card',
   summary: 'Write the model card (README.md), data card (DATACARD.md) and MOF badge for a project',
   usage: 'card [DIR|REF] [-o OUTDIR] [--html] [--force] [--attach]',
@@ -91,4 +91,4 @@ Examples:
       return referrers.length ? { ...result, json: { ...(result.json as object), attached: referrers } } : result;
     });
   },
-};
+} satisfies Command;

@@ -8,7 +8,7 @@ import { LOCAL_STEPS, runPipeline } from '../../pipeline/index.js';
 import type { Command } from '../command.js';
 import { PIPELINE_OPTIONS, PIPELINE_OPTIONS_HELP, pipelineContextOf, pipelineExitCode, pipelineText } from '../plumbing/pipeline.js';
 
-export const command: Command = {
+export const command = {
   name: 'check',
   summary: 'Run the local pipeline on a project: pack, SBOM, cards, MOF gate, sign, verify',
   usage: 'check [DIR] [-t REF] [--key KEY.pem | --keyless] [--require 1|2|3] [--json]',
@@ -41,4 +41,4 @@ Examples:
     const exitCode = pipelineExitCode(result);
     return { json: result, text: pipelineText(result), ...(exitCode ? { exitCode } : {}) };
   },
-};
+} satisfies Command;

@@ -21,7 +21,7 @@ import { destinationContextOf } from '../plumbing/references.js';
 import { verificationPolicy } from '../plumbing/verification.js';
 
 
-export const command: Command = {
+export const command = {
   name: 'handoff',
   summary: 'Hand a signed model to the cluster: KServe, Flux/Argo CD and admission-policy manifests committed to a GitOps repository',
   usage: 'handoff HOST/REPO[:TAG|@DIGEST] --gitops DIR|URL (--key PUB.pem | --cert-identity REGEX --cert-oidc-issuer URL --trusted-root FILE) [--env dev|staging|prod] [--argocd] [--pr] [--check]',
@@ -167,7 +167,7 @@ Examples:
     const { layout, ...json } = result;
     return { json: { ...json, ...(layout ? { manifests: layout.map((f) => ({ path: f.path, text: f.text })) } : {}) }, text: render(result, flagBoolean(ctx, 'check')) };
   },
-};
+} satisfies Command;
 
 function render(r: HandoffResult, check: boolean): string {
   const lines = [

@@ -38,7 +38,7 @@ async function prePush(ctx: CommandContext): Promise<CommandResult> {
   return { json: { projects: results, ok: !failed }, text: lines.join('\n'), ...(failed ? { exitCode: pipelineExitCode(failed) || EXIT_STATUS.failure } : {}) };
 }
 
-export const command: Command = {
+export const command = {
   name: 'hooks',
   summary: 'Install the git pre-push hook that runs "modelship check" on pushes touching a model',
   usage: 'hooks install [DIR] [--force] | hooks run pre-push REMOTE URL',
@@ -66,4 +66,4 @@ Examples:
     if (verb === 'run' && hook === 'pre-push') return prePush(ctx);
     throw new UsageError(`usage: modelship ${command.usage}`);
   },
-};
+} satisfies Command;

@@ -76,7 +76,7 @@ async function report(ctx: CommandContext, view: ProjectView): Promise<CommandRe
   return { json, text: text.join('\n'), ...(passed === false ? { exitCode: EXIT_STATUS.gate } : {}) };
 }
 
-export const command: Command = {
+export const command = {
   name: 'mof',
   summary: 'Model Openness Framework class of a project or MOT file; --require N gates on it',
   usage: 'mof [DIR|REF] [--require 1|2|3] [-o mot.yaml] [--attach] | mof classify FILE',
@@ -132,4 +132,4 @@ Examples:
       return { ...result, json: { ...result.json, attached: [referrer] }, text: `${result.text}\n${attachedLine(referrer, opened, project.view.descriptor)}` };
     });
   },
-};
+} satisfies Command;

@@ -48,7 +48,7 @@ function baseUnreachable(err: unknown, input: string, isDefault: boolean): unkno
   );
 }
 
-export const command: Command = {
+export const command = {
   name: 'pack',
   summary: 'Pack a model folder as a ModelPack OCI artifact into the local store',
   usage: USAGE,
@@ -130,4 +130,4 @@ Examples:
     };
     return { json, text: result.tagged.digest };
   },
-};
+} satisfies Command;

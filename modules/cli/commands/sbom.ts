@@ -48,7 +48,7 @@ function formatOf(ctx: CommandContext): SbomFormat {
   return format as SbomFormat;
 }
 
-export const command: Command = {
+export const command = {
   name: 'sbom',
   summary: 'Write a CycloneDX 1.6 ML-BOM or SPDX 3.0.1 AI SBOM for a model',
   usage: 'sbom [DIR|REF] [--format cyclonedx|spdx] [-o FILE] [--attach]',
@@ -113,7 +113,7 @@ Examples:
       return { json: result.json, text: result.text && flagString(ctx, 'output') ? `${result.text}\n${note}` : note };
     });
   },
-};
+} satisfies Command;
 
 async function deliver(ctx: CommandContext, built: SbomDocument, counts: string): Promise<CommandResult> {
   // The same bytes a referrer carries, so a file and an attachment of one model compare equal.

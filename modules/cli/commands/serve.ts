@@ -11,7 +11,7 @@ import { flagBoolean, flagList, flagString, type Command, type CommandContext } 
 import { shellQuote } from '../plumbing/shell-quote.js';
 import { announce, readServeSettings, referenceFetcher, serveNative, SERVE_OPTIONS, type ServeSettings } from '../plumbing/serving.js';
 
-export const command: Command = {
+export const command = {
   name: 'serve',
   summary: 'Serve a model behind an OpenAI-compatible API (native, podman or docker)',
   usage: 'serve REF|DIR|FILE.gguf [--port N] [--host H] [--engine native|podman|docker] [--dryrun]',
@@ -53,7 +53,7 @@ Examples:
     const settings = readServeSettings(ctx);
     return engineKind === 'native' ? serveNative(ctx, input, settings) : serveInContainer(ctx, input, engineKind as 'podman' | 'docker', settings);
   },
-};
+} satisfies Command;
 
 async function serveInContainer(ctx: CommandContext, input: string, engine: 'podman' | 'docker', s: ServeSettings) {
   const { buildContainerCommand, detectAccelerator, findFreePort, startContainer } = await import('../../infer/container.js');

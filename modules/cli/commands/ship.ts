@@ -6,9 +6,9 @@ import path from 'node:path';
 import { UsageError } from '../../errors/index.js';
 import { runPipeline, STEP_NAMES } from '../../pipeline/index.js';
 import { flagBoolean, type Command } from '../command.js';
-import { handoffRunnerOf, HANDOFF_OPTIONS, PIPELINE_OPTIONS, PIPELINE_OPTIONS_HELP, pipelineContextOf, pipelineExitCode, pipelineText } from '../plumbing/pipeline.js';
+import { handoffRunnerOf, requireSignerToPush, HANDOFF_OPTIONS, PIPELINE_OPTIONS, PIPELINE_OPTIONS_HELP, pipelineContextOf, pipelineExitCode, pipelineText } from '../plumbing/pipeline.js';
 
-export const command: Command = {
+export const command = {
   name: 'ship',
   summary: 'Run the whole pipeline: pack, SBOM, cards, MOF gate, sign, verify, push, hand-off',
   usage: 'ship [DIR] -t HOST/REPO:TAG [--key KEY.pem | --keyless] [--gitops DIR|URL [--pr] | --no-handoff] [--json]',
@@ -16,7 +16,9 @@ export const command: Command = {
 order every door uses: pack, sbom, card, mof (gated on pipeline.mof.require or --require), sign,
 verify, push (to -t HOST/REPO:TAG, or pipeline.registry), and hand-off (KServe, Flux or Argo CD
 manifests committed to the GitOps repository, and the version registered). One line per step;
---json gives the same record as data, with each step's time.
+--json gives the same record as data, with each step's time. With nothing to sign with (no key,
+no OIDC token) it refuses before the first step and names what is missing: it never pushes an
+unsigned artifact unless --no-sign says so.
 
 "modelship check" is the same pipeline up to verify, with nothing leaving the machine.
 
@@ -35,10 +37,11 @@ Examples:
     if (ctx.args.length > 1) throw new UsageError(`ship takes one project folder, got ${ctx.args.length}.\nUsage: modelship ${command.usage}`);
     const pipeline = await pipelineContextOf(ctx, path.resolve(ctx.cwd, ctx.args[0] ?? '.'));
     const noHandoff = flagBoolean(ctx, 'no-handoff');
+    requireSignerToPush(pipeline);
     const steps = noHandoff ? STEP_NAMES.filter((s) => s !== 'handoff') : STEP_NAMES;
     const handoff = noHandoff ? undefined : handoffRunnerOf(ctx, pipeline);
     const result = await runPipeline(pipeline, { steps, ...(handoff ? { runners: { handoff } } : {}) });
     const exitCode = pipelineExitCode(result);
     return { json: result, text: pipelineText(result), ...(exitCode ? { exitCode } : {}) };
   },
-};
+} satisfies Command;

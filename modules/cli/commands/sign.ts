@@ -22,7 +22,7 @@ import { flagBoolean, flagList, flagString, type Command, type CommandContext, t
 import { REGISTRY_OPTIONS } from '../plumbing/registry-flags.js';
 import { openContextOf, REFERENCE_FORMS_HELP } from '../plumbing/references.js';
 
-export const command: Command = {
+export const command = {
   name: 'sign',
   summary: 'Sign a model folder or a packed artifact (OpenSSF Model Signing, cosign v3 referrers)',
   usage: 'sign DIR|REF (--key KEY.pem | --keyless | --cert CERT.pem [--chain CHAIN.pem] --key KEY.pem) [--output model.sig] [--provenance]',
@@ -113,7 +113,7 @@ Examples:
       text: `signed ${subject.name}: ${result.statement.predicate.resources.length} resources, sha256:${subject.digest['sha256']}\nwrote ${result.bundlePath}`,
     };
   },
-};
+} satisfies Command;
 
 async function signReference(ctx: CommandContext, input: string): Promise<CommandResult> {
   for (const flag of ['output', 'method', 'shard-size', 'hash-type', 'allow-symlinks', 'ignore-paths']) {

@@ -14,7 +14,7 @@ import { REGISTRY_OPTIONS } from '../plumbing/registry-flags.js';
 import { REFERENCE_FORMS_HELP, openContextOf } from '../plumbing/references.js';
 import { verificationPolicy } from '../plumbing/verification.js';
 
-export const command: Command = {
+export const command = {
   name: 'verify',
   summary: 'Verify a model folder or a packed artifact against its signatures and print each check',
   usage: 'verify DIR|REF [--signature model.sig] (--key PUB.pem | --ca CA.pem | --cert-identity REGEX --cert-oidc-issuer URL --trusted-root FILE)',
@@ -90,7 +90,7 @@ Examples:
       ...(result.ok ? {} : { exitCode: EXIT_STATUS.verification }),
     };
   },
-};
+} satisfies Command;
 
 async function verifyReference(ctx: CommandContext, input: string): Promise<CommandResult> {
   for (const flag of ['signature', 'ignore-paths']) {

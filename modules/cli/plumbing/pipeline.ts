@@ -2,25 +2,27 @@
  * Command plumbing shared by the pipeline's doors in the CLI (`check`, `quickstart`): the flags
  * that build a pipeline context, and one way to print its outcome.
  */
-import { EXIT_STATUS, familyOf, UsageError } from '../../errors/index.js';
+import { EXIT_STATUS, familyOf, ModelshipError, UsageError } from '../../errors/index.js';
 import { createPipelineContext, handoffStep, type PipelineContext, type PipelineResult, type StepOutcome, type StepRunner } from '../../pipeline/index.js';
 import { flagBoolean, flagString, type CommandContext, type OptionSpec } from '../command.js';
 import { parseRequire } from './documents.js';
 import { REGISTRY_OPTIONS } from './registry-flags.js';
 
-export const PIPELINE_OPTIONS: OptionSpec = {
+export const PIPELINE_OPTIONS = {
   tag: { type: 'string', short: 't' },
   key: { type: 'string' },
   keyless: { type: 'boolean' },
+  'no-sign': { type: 'boolean' },
   require: { type: 'string' },
   ...REGISTRY_OPTIONS,
-};
+} satisfies OptionSpec;
 
 export const PIPELINE_OPTIONS_HELP = `  -t, --tag REF        store reference to pack to (default NAME:VERSION from the spec, under
                        pipeline.registry when set)
   --key KEY.pem        sign with this key (default pipeline.signing.key or MODELSHIP_SIGNING_KEY;
                        an encrypted key's password comes from MODELSHIP_KEY_PASSWORD)
   --keyless            sign keylessly (Sigstore; OIDC token from SIGSTORE_ID_TOKEN or GitHub Actions)
+  --no-sign            do not sign, even with a key or an OIDC token at hand
   --require 1|2|3      the MOF class to reach (default pipeline.mof.require)
   --plain-http, --ca-file PEM   how to reach the registry`;
 
@@ -36,11 +38,21 @@ export async function pipelineContextOf(ctx: CommandContext, projectDir: string)
     reporter: ctx.reporter,
     plainHttp: flagBoolean(ctx, 'plain-http'),
     keyless: flagBoolean(ctx, 'keyless'),
+    ...(flagBoolean(ctx, 'no-sign') ? { sign: false } : {}),
     ...(tag ? { reference: tag } : {}),
     ...(key ? { signingKey: key } : {}),
     ...(caFile ? { caFile } : {}),
     ...(require ? { mofRequire: require } : {}),
   });
+}
+
+/**
+ * A pipeline that pushes signs what it pushes: with nothing to sign with, it stops before the first
+ * step, naming what is missing. --no-sign is the only way to push unsigned.
+ */
+export function requireSignerToPush(pipeline: PipelineContext): void {
+  if (!pipeline.pushTo || pipeline.signing.kind !== 'none' || pipeline.signing.declined) return;
+  throw new ModelshipError('SIGN_KEY_MISSING', `refusing to push ${pipeline.pushTo} unsigned: ${pipeline.signing.reason}; or pass --no-sign to push it unsigned`);
 }
 
 const MARK: Record<StepOutcome['status'], string> = { passed: 'ok  ', failed: 'FAIL', skipped: 'skip' };
@@ -63,12 +75,12 @@ export function pipelineExitCode(result: PipelineResult): number {
 }
 
 /** Flags of the hand-off step, for the doors that run it. */
-export const HANDOFF_OPTIONS: OptionSpec = {
+export const HANDOFF_OPTIONS = {
   gitops: { type: 'string' },
   flavor: { type: 'string' },
   pr: { type: 'boolean' },
   'cluster-url': { type: 'string' },
-};
+} satisfies OptionSpec;
 
 /** The hand-off step for a door's flags; undefined leaves the pipeline's own (skipped without a GitOps target). */
 export function handoffRunnerOf(ctx: CommandContext, pipeline: PipelineContext): StepRunner | undefined {

@@ -17,7 +17,7 @@ import { intFlag } from './arguments.js';
 import { REGISTRY_OPTIONS } from './registry-flags.js';
 
 /** The flags of `serve`, which `rag serve` accepts too. */
-export const SERVE_OPTIONS: OptionSpec = {
+export const SERVE_OPTIONS = {
   port: { type: 'string', short: 'p' },
   host: { type: 'string' },
   engine: { type: 'string' },
@@ -31,7 +31,7 @@ export const SERVE_OPTIONS: OptionSpec = {
   'engine-arg': { type: 'string', multiple: true },
   'run-arg': { type: 'string', multiple: true },
   ...REGISTRY_OPTIONS,
-};
+} satisfies OptionSpec;
 
 /** The flags `serve` and `rag serve` share. */
 export function readServeSettings(ctx: CommandContext): ServeSettings {
