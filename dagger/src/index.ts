@@ -1,26 +1,67 @@
 /**
  * modelship as Dagger functions: each one runs the modelship CLI inside a container built from this
- * repository, so `dagger call` does exactly what the laptop and CI do. npm's cache and the model
- * store are cache volumes; keys and tokens arrive as Secrets and never enter a layer.
+ * repository, so `dagger call` does exactly what the laptop and CI do. Every command line comes from
+ * the CLI's own typed builder (a flag the CLI lacks does not compile). Each call has its own model
+ * store, inside its container, and returns what it made (the signed OCI layout, the pipeline record);
+ * only npm's download cache is shared. Keys and tokens arrive as Secrets and never enter a layer.
  */
-import { argument, Container, dag, Directory, func, object, Secret, Service } from '@dagger.io/dagger';
+import { argument, Container, dag, Directory, File, func, object, Secret, Service } from '@dagger.io/dagger';
+import { commandLine, type DoorCommand, type FlagsOf } from '../../modules/cli/argv.js';
 
 /** Node 20 on Debian bookworm: the Node line modelship supports, with apt for zstd and git. */
 export const BASE_IMAGE = 'node:20-bookworm-slim';
 /** Where the CLI is built inside the container, and how it is called. */
 export const CLI_DIR = '/opt/modelship';
 export const CLI = ['node', `${CLI_DIR}/bin/modelship.js`];
-/** The project under /project, the store at MODELSHIP_HOME (a cache volume shared by calls). */
+/** The project under /project; the store at MODELSHIP_HOME, a folder of this call's container (no cache volume). */
 export const PROJECT_DIR = '/project';
 export const MODELSHIP_HOME = '/var/lib/modelship';
+/** The local store: an OCI image layout (oci-layout, index.json, blobs/), as skopeo and oras read it. */
+export const STORE_LAYOUT = `${MODELSHIP_HOME}/store`;
+export const RECORD_PATH = '/tmp/modelship-record.json';
 export const SIGNING_KEY_PATH = '/run/secrets/modelship/signing.key';
+export const PUBLIC_KEY_PATH = '/run/secrets/modelship/signing.pub';
+export const TRUSTED_ROOT_PATH = '/run/secrets/modelship/trusted_root.json';
 export const DOCKER_CONFIG_PATH = '/root/.docker/config.json';
 /** Left out of the build context: what npm ci and the build recreate, and what never belongs in it. */
 export const SOURCE_IGNORE = ['node_modules', 'dist', '.git', '.quickstart', 'bench/.work', 'coverage', '.vitest-report.json', '**/*.log'];
 
-/** The modelship command line for one step. */
-export function cliArgs(...args: string[]): string[] {
-  return [...CLI, ...args];
+/** The modelship command line for one command, built from the CLI's own option definitions. */
+export function cliArgs<N extends DoorCommand>(name: N, positionals: readonly string[], flags?: FlagsOf<N>): string[] {
+  return [...CLI, ...commandLine(name, positionals, flags)];
+}
+
+/** How a call signs: a key (and its password only when given), or keylessly with an OIDC token. */
+interface Signer {
+  key?: Secret | undefined;
+  keyPassword?: Secret | undefined;
+  /** An OIDC token for Sigstore (SIGSTORE_ID_TOKEN). */
+  oidcToken?: Secret | undefined;
+  /** GitHub Actions' token endpoint, so the CLI asks for a fresh token when it signs. */
+  actionsIdTokenRequestUrl?: string | undefined;
+  actionsIdTokenRequestToken?: Secret | undefined;
+}
+
+/** What a pipeline call made: its container, the pipeline's JSON record, and this call's store. */
+@object()
+export class PipelineRun {
+  /** The container the pipeline ran in (its stdout is the record too). */
+  @func()
+  container: Container;
+
+  /** The pipeline's JSON record: each step, its time and result, the digest. */
+  @func()
+  record: File;
+
+  /** This call's store: an OCI image layout holding the artifact and its referrers (signatures, SBOMs, cards). */
+  @func()
+  layout: Directory;
+
+  constructor(container: Container) {
+    this.container = container;
+    this.record = container.file(RECORD_PATH);
+    this.layout = container.directory(STORE_LAYOUT);
+  }
 }
 
 @object()
@@ -32,7 +73,7 @@ export class Modelship {
     this.source = source;
   }
 
-  /** The modelship CLI built from this repository, with the model store mounted. */
+  /** The modelship CLI built from this repository, with an empty store of its own. */
   @func()
   cli(): Container {
     return dag
@@ -44,81 +85,178 @@ export class Modelship {
       .withWorkdir(CLI_DIR)
       .withExec(['npm', 'ci', '--no-audit', '--no-fund'])
       .withExec(['npm', 'run', 'build'])
-      .withMountedCache(MODELSHIP_HOME, dag.cacheVolume('modelship-store'))
       .withEnvVariable('MODELSHIP_HOME', MODELSHIP_HOME)
       .withEnvVariable('MODELSHIP_BUILDER', 'dagger')
       .withEnvVariable('CI', 'true');
   }
 
-  /** The CLI with the project mounted and, when given, the signing key and registry login. */
-  private withProject(project: Directory, key?: Secret, keyPassword?: Secret, dockerConfig?: Secret): Container {
+  /** The CLI with the project mounted, the signer's secrets and the registry login, when given. */
+  private withProject(project: Directory, signer: Signer = {}, dockerConfig?: Secret): Container {
     let c = this.cli().withMountedDirectory(PROJECT_DIR, project).withWorkdir(PROJECT_DIR);
-    if (key) c = c.withMountedSecret(SIGNING_KEY_PATH, key).withEnvVariable('MODELSHIP_SIGNING_KEY', SIGNING_KEY_PATH);
-    if (keyPassword) c = c.withSecretVariable('MODELSHIP_KEY_PASSWORD', keyPassword);
-    else if (key) c = c.withEnvVariable('MODELSHIP_KEY_PASSWORD', '');
+    if (signer.key) c = c.withMountedSecret(SIGNING_KEY_PATH, signer.key);
+    // Only a password the caller gave: an encrypted key without one fails with the right hint.
+    if (signer.keyPassword) c = c.withSecretVariable('MODELSHIP_KEY_PASSWORD', signer.keyPassword);
+    if (signer.oidcToken) c = c.withSecretVariable('SIGSTORE_ID_TOKEN', signer.oidcToken);
+    if (signer.actionsIdTokenRequestUrl && signer.actionsIdTokenRequestToken) {
+      c = c.withEnvVariable('ACTIONS_ID_TOKEN_REQUEST_URL', signer.actionsIdTokenRequestUrl).withSecretVariable('ACTIONS_ID_TOKEN_REQUEST_TOKEN', signer.actionsIdTokenRequestToken);
+    }
     if (dockerConfig) c = c.withMountedSecret(DOCKER_CONFIG_PATH, dockerConfig);
     return c;
+  }
+
+  /** The signing flags for `ship`: --key, --keyless with a token, or --no-sign when asked; else ship refuses to push. */
+  private signingFlags(signer: Signer, keyless: boolean, unsigned: boolean): FlagsOf<'ship'> {
+    if (unsigned) return { 'no-sign': true };
+    if (signer.key) return { key: SIGNING_KEY_PATH };
+    if (keyless || signer.oidcToken || signer.actionsIdTokenRequestToken) return { keyless: true };
+    return {};
   }
 
   /** Pack the project as a ModelPack artifact into the store (modelship pack). */
   @func()
   pack(project: Directory, tag: string): Container {
-    return this.withProject(project).withExec(cliArgs('pack', PROJECT_DIR, '-t', tag));
+    return this.withProject(project).withExec(cliArgs('pack', [PROJECT_DIR], { tag: [tag] }));
   }
 
   /** CycloneDX 1.6 or SPDX 3.0.1 SBOM of a packed model, attached to it (modelship sbom --attach). */
   @func()
   sbom(project: Directory, tag: string, format = 'cyclonedx'): Container {
-    return this.pack(project, tag).withExec(cliArgs('sbom', tag, '--format', format, '--attach', '-o', '/tmp/sbom.json'));
+    return this.pack(project, tag).withExec(cliArgs('sbom', [tag], { format, attach: true, output: '/tmp/sbom.json' }));
   }
 
   /** Model and data cards of a packed model, attached (modelship card --attach). */
   @func()
   card(project: Directory, tag: string): Container {
-    return this.pack(project, tag).withExec(cliArgs('card', tag, '--attach'));
+    return this.pack(project, tag).withExec(cliArgs('card', [tag], { attach: true }));
   }
 
   /** The MOF class, attached; fails below `require` (modelship mof --require N --attach). */
   @func()
   mof(project: Directory, tag: string, require = '3'): Container {
-    return this.pack(project, tag).withExec(cliArgs('mof', tag, '--require', require, '--attach'));
+    return this.pack(project, tag).withExec(cliArgs('mof', [tag], { require, attach: true }));
   }
 
-  /** Sign the packed model with a key (modelship sign --key). */
+  /** Sign the packed model with a key (modelship sign --key); the store holds the signed layout. */
   @func()
   sign(project: Directory, tag: string, key: Secret, keyPassword?: Secret): Container {
-    return this.withProject(project, key, keyPassword).withExec(cliArgs('pack', PROJECT_DIR, '-t', tag)).withExec(cliArgs('sign', tag, '--key', SIGNING_KEY_PATH));
+    return this.withProject(project, { key, keyPassword })
+      .withExec(cliArgs('pack', [PROJECT_DIR], { tag: [tag] }))
+      .withExec(cliArgs('sign', [tag], { key: SIGNING_KEY_PATH }));
   }
 
   /** Verify a model's signatures against a public key (modelship verify --key). */
   @func()
-  verify(reference: string, publicKey: Secret, plainHttp = false): Container {
-    return this.cli()
-      .withMountedSecret('/run/secrets/modelship/signing.pub', publicKey)
-      .withExec(cliArgs('verify', reference, '--key', '/run/secrets/modelship/signing.pub', ...(plainHttp ? ['--plain-http'] : [])));
+  verify(reference: string, publicKey: File, plainHttp = false, dockerConfig?: Secret): Container {
+    let c = this.cli().withMountedFile(PUBLIC_KEY_PATH, publicKey);
+    if (dockerConfig) c = c.withMountedSecret(DOCKER_CONFIG_PATH, dockerConfig);
+    return c.withExec(cliArgs('verify', [reference], { key: PUBLIC_KEY_PATH, 'plain-http': plainHttp }));
   }
 
-  /** Pack, document, gate, sign, verify and push to `reference` (HOST/REPO:TAG); `stdout` is the pipeline's JSON record. */
+  /**
+   * Pack, document, gate, sign, verify and push to `reference` (HOST/REPO:TAG). It signs with `key`,
+   * or keylessly with an OIDC token; with neither (and no `unsigned`), it refuses before pushing.
+   */
   @func()
-  publish(project: Directory, reference: string, key?: Secret, keyPassword?: Secret, dockerConfig?: Secret, plainHttp = false): Container {
-    return this.withProject(project, key, keyPassword, dockerConfig)
-      .withExec(cliArgs('ship', PROJECT_DIR, '-t', reference, '--no-handoff', '--json', ...(plainHttp ? ['--plain-http'] : [])));
+  publish(
+    project: Directory,
+    reference: string,
+    key?: Secret,
+    keyPassword?: Secret,
+    dockerConfig?: Secret,
+    plainHttp = false,
+    keyless = false,
+    oidcToken?: Secret,
+    actionsIdTokenRequestUrl = '',
+    actionsIdTokenRequestToken?: Secret,
+    require = '',
+    unsigned = false,
+  ): PipelineRun {
+    const signer: Signer = { key, keyPassword, oidcToken, actionsIdTokenRequestUrl, actionsIdTokenRequestToken };
+    const flags: FlagsOf<'ship'> = { tag: reference, 'no-handoff': true, json: true, 'plain-http': plainHttp, ...this.signingFlags(signer, keyless, unsigned), ...(require ? { require } : {}) };
+    return new PipelineRun(this.withProject(project, signer, dockerConfig).withExec(cliArgs('ship', [PROJECT_DIR], flags), { redirectStdout: RECORD_PATH }));
   }
 
-  /** Hand a pushed model to the cluster: manifests committed to the GitOps repository (modelship handoff). */
+  /**
+   * Hand a pushed model to the cluster: manifests committed to the GitOps repository (modelship
+   * handoff). The signer the admission policy trusts: `publicKey`, or `certIdentity` with
+   * `certOidcIssuer` and `trustedRoot`.
+   */
   @func()
-  handoff(reference: string, gitops: string, githubToken?: Secret, pullRequest = false, flavor = 'flux'): Container {
+  handoff(
+    reference: string,
+    gitops: string,
+    publicKey?: File,
+    certIdentity = '',
+    certOidcIssuer = '',
+    trustedRoot?: File,
+    githubToken?: Secret,
+    pullRequest = false,
+    argocd = false,
+    clusterUrl = '',
+    mount = '',
+    environment = '',
+    plainHttp = false,
+    dockerConfig?: Secret,
+  ): PipelineRun {
     let c = this.cli();
     if (githubToken) c = c.withSecretVariable('GITHUB_TOKEN', githubToken);
-    return c.withExec(cliArgs('handoff', reference, '--gitops', gitops, '--flavor', flavor, ...(pullRequest ? ['--pr'] : []), '--json'));
+    if (dockerConfig) c = c.withMountedSecret(DOCKER_CONFIG_PATH, dockerConfig);
+    if (publicKey) c = c.withMountedFile(PUBLIC_KEY_PATH, publicKey);
+    if (trustedRoot) c = c.withMountedFile(TRUSTED_ROOT_PATH, trustedRoot);
+    const flags: FlagsOf<'handoff'> = {
+      gitops,
+      ...(publicKey ? { key: PUBLIC_KEY_PATH } : {}),
+      ...(certIdentity ? { 'cert-identity': certIdentity } : {}),
+      ...(certOidcIssuer ? { 'cert-oidc-issuer': certOidcIssuer } : {}),
+      ...(trustedRoot ? { 'trusted-root': TRUSTED_ROOT_PATH } : {}),
+      argocd,
+      pr: pullRequest,
+      ...(clusterUrl ? { 'cluster-url': clusterUrl } : {}),
+      ...(mount ? { mount } : {}),
+      ...(environment ? { env: environment } : {}),
+      'plain-http': plainHttp,
+      json: true,
+    };
+    return new PipelineRun(c.withExec(cliArgs('handoff', [reference], flags), { redirectStdout: RECORD_PATH }));
   }
 
-  /** The whole pipeline, as CI runs it: pack to hand-off (modelship ship); `stdout` is its JSON record. */
+  /**
+   * The whole pipeline, as CI runs it: pack to hand-off (modelship ship), with the options the other
+   * doors have. It signs with `key` or keylessly (an OIDC token, or GitHub's token endpoint); with
+   * neither (and no `unsigned`), it refuses before pushing.
+   */
   @func()
-  ci(project: Directory, reference: string, key?: Secret, keyPassword?: Secret, dockerConfig?: Secret, githubToken?: Secret, gitops = ''): Container {
-    let c = this.withProject(project, key, keyPassword, dockerConfig);
+  ci(
+    project: Directory,
+    reference: string,
+    key?: Secret,
+    keyPassword?: Secret,
+    dockerConfig?: Secret,
+    githubToken?: Secret,
+    gitops = '',
+    pullRequest = false,
+    flavor = '',
+    clusterUrl = '',
+    require = '',
+    plainHttp = false,
+    keyless = false,
+    oidcToken?: Secret,
+    actionsIdTokenRequestUrl = '',
+    actionsIdTokenRequestToken?: Secret,
+    unsigned = false,
+  ): PipelineRun {
+    const signer: Signer = { key, keyPassword, oidcToken, actionsIdTokenRequestUrl, actionsIdTokenRequestToken };
+    let c = this.withProject(project, signer, dockerConfig);
     if (githubToken) c = c.withSecretVariable('GITHUB_TOKEN', githubToken);
-    return c.withExec(cliArgs('ship', PROJECT_DIR, '-t', reference, ...(gitops ? ['--gitops', gitops] : ['--no-handoff']), '--json'));
+    const flags: FlagsOf<'ship'> = {
+      tag: reference,
+      ...(gitops ? { gitops, pr: pullRequest, ...(flavor ? { flavor } : {}), ...(clusterUrl ? { 'cluster-url': clusterUrl } : {}) } : { 'no-handoff': true }),
+      ...(require ? { require } : {}),
+      'plain-http': plainHttp,
+      ...this.signingFlags(signer, keyless, unsigned),
+      json: true,
+    };
+    return new PipelineRun(c.withExec(cliArgs('ship', [PROJECT_DIR], flags), { redirectStdout: RECORD_PATH }));
   }
 
   /** An OpenAI-compatible endpoint on port 8080 serving the packed model; `gpu` passes every GPU through. */
@@ -126,6 +264,6 @@ export class Modelship {
   serve(project: Directory, tag: string, gpu = false): Service {
     let c = this.pack(project, tag).withExposedPort(8080);
     if (gpu) c = c.experimentalWithAllGPUs();
-    return c.asService({ args: cliArgs('serve', tag, '--host', '0.0.0.0', '--port', '8080', '--gpu', gpu ? 'auto' : 'none') });
+    return c.asService({ args: cliArgs('serve', [tag], { host: '0.0.0.0', port: '8080', gpu: gpu ? 'auto' : 'none' }) });
   }
 }

@@ -78,7 +78,8 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
   }
 }
 
-function parseCommandLine(command: Command, args: string[]) {
+/** Parses a command's arguments as every run does (strict: an unknown flag is a usage error). */
+export function parseCommandLine(command: Command, args: string[]) {
   try {
     return parseArgs({ args, options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
   } catch (err) {

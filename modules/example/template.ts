@@ -4,11 +4,11 @@
  * described in a modelship.yaml that requires Class III.
  */
 import { execFile } from 'node:child_process';
-import { appendFile, cp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, cp, readdir, readFile, realpath, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ModelshipError } from '../errors/index.js';
-import { packagePath } from '../fs/package.js';
+import { modelshipVersion, packagePath, packageRoot } from '../fs/package.js';
 import { detectProject, MODELSHIP_FILE, MODELSHIP_SCHEMA_FILE, publishedSchemaUrl, renderModelshipYaml } from '../project/index.js';
 import { writeExampleProject } from './index.js';
 import { writePytorchExample } from './pytorch.js';
@@ -20,6 +20,10 @@ export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 const COMMON = '_common';
 /** Placeholder in template files for the GitHub repository (OWNER/NAME) modelship's actions and Dagger module come from. */
 const REPOSITORY_PLACEHOLDER = '{{MODELSHIP_REPOSITORY}}';
+/** Placeholder for the release of modelship they are pinned to: the clone's commit, or the version's tag. */
+const REF_PLACEHOLDER = '{{MODELSHIP_REF}}';
+/** npm leaves .gitignore files out of a published package: templates ship them as "gitignore". */
+const GITIGNORE = 'gitignore';
 /** What the placeholder becomes when this installation is not a clone of a GitHub repository. */
 export const UNKNOWN_REPOSITORY = 'OWNER/modelship';
 
@@ -28,6 +32,8 @@ export interface TemplateProject {
   template: TemplateName;
   /** OWNER/NAME the workflow and dagger.json take modelship from; UNKNOWN_REPOSITORY to edit by hand. */
   repository: string;
+  /** The modelship release they are pinned to: a commit of the clone, or vVERSION. */
+  ref: string;
   files: string[];
 }
 
@@ -39,14 +45,17 @@ export function isTemplateName(name: string): name is TemplateName {
   return (TEMPLATE_NAMES as readonly string[]).includes(name);
 }
 
-/** Copies the template, with the placeholder filled in text files; README.md is merged, not copied. */
-async function copyTemplate(from: string, to: string, repository: string): Promise<void> {
+/** Copies the template, with the placeholders filled in text files; README.md is merged, not copied. */
+async function copyTemplate(from: string, to: string, pin: { repository: string; ref: string }): Promise<void> {
   await cp(from, to, { recursive: true, filter: (src) => path.basename(src) !== 'README.md' || path.dirname(src) !== from });
   for (const rel of await listFiles(from)) {
+    if (rel === GITIGNORE) await rename(path.join(to, rel), path.join(to, '.gitignore'));
     if (rel === 'README.md' || !/\.(ya?ml|json|md|mjs|js|ts)$|Containerfile$/.test(rel)) continue;
     const file = path.join(to, rel);
     const text = await readFile(file, 'utf8');
-    if (text.includes(REPOSITORY_PLACEHOLDER)) await writeFile(file, text.replaceAll(REPOSITORY_PLACEHOLDER, repository));
+    if (text.includes(REPOSITORY_PLACEHOLDER) || text.includes(REF_PLACEHOLDER)) {
+      await writeFile(file, text.replaceAll(REPOSITORY_PLACEHOLDER, pin.repository).replaceAll(REF_PLACEHOLDER, pin.ref));
+    }
   }
 }
 
@@ -60,30 +69,47 @@ async function listFiles(dir: string, prefix = ''): Promise<string[]> {
   return out;
 }
 
-export async function createFromTemplate(name: string, dir: string, opts: { repository?: string; git?: boolean } = {}): Promise<TemplateProject> {
+/** A model name from the project's folder: lower case letters, digits, "-", "." and "_". */
+export function projectName(dir: string): string {
+  return path.basename(path.resolve(dir)).toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '') || 'model';
+}
+
+export async function createFromTemplate(name: string, dir: string, opts: { repository?: string; ref?: string; git?: boolean } = {}): Promise<TemplateProject> {
   if (!isTemplateName(name)) throw new ModelshipError('USAGE', `unknown template "${name}": choose one of ${TEMPLATE_NAMES.join(', ')}`);
   const root = templatesDir();
-  const repository = opts.repository ?? (await modelshipRepository(root)) ?? UNKNOWN_REPOSITORY;
+  const clone = await cloneOf(packageRoot());
+  const repository = opts.repository ?? clone?.repository ?? UNKNOWN_REPOSITORY;
+  const ref = opts.ref ?? clone?.commit ?? `v${modelshipVersion()}`;
   // The model project first: it refuses a folder that is not empty, before anything is written.
   if (name === 'pytorch') await writePytorchExample(dir);
   else await writeExampleProject(dir);
-  await copyTemplate(path.join(root, COMMON), dir, repository);
-  await copyTemplate(path.join(root, name), dir, repository);
+  await copyTemplate(path.join(root, COMMON), dir, { repository, ref });
+  await copyTemplate(path.join(root, name), dir, { repository, ref });
   // The template's instructions become the model card's "how to run it" section.
   const usage = await readFile(path.join(root, name, 'README.md'), 'utf8');
   await appendFile(path.join(dir, 'README.md'), `\n## Run it\n${usage.replace(/^# .*\n/, '')}`);
   const detection = await detectProject(dir);
-  const spec = { ...detection.spec, pipeline: { ...detection.spec.pipeline, mof: { require: 3 as const } } };
+  // Named after its folder: two projects made from one template never pack to the same reference.
+  const spec = { ...detection.spec, descriptor: { ...detection.spec.descriptor, name: projectName(dir) }, pipeline: { ...detection.spec.pipeline, mof: { require: 3 as const } } };
   await writeFile(path.join(dir, MODELSHIP_FILE), renderModelshipYaml(spec, { schemaRef: publishedSchemaUrl(MODELSHIP_SCHEMA_FILE) }));
   if (opts.git !== false) await initGit(dir);
-  return { dir, template: name, repository, files: (await listFiles(dir)).filter((f) => !f.startsWith('.git/')).sort() };
+  return { dir, template: name, repository, ref, files: (await listFiles(dir)).filter((f) => !f.startsWith('.git/')).sort() };
 }
 
-/** OWNER/NAME of the GitHub repository this installation was cloned from, if it was. */
-async function modelshipRepository(templates: string): Promise<string | undefined> {
+/**
+ * The GitHub repository (OWNER/NAME) and commit of the clone this installation runs from, when the
+ * package folder is itself the top of a git work tree. Installed under node_modules, the folders
+ * above belong to the user's own repository: never read its remote.
+ */
+export async function cloneOf(packageDir: string): Promise<{ repository?: string; commit: string } | undefined> {
   const run = promisify(execFile);
-  const url = await run('git', ['-C', path.dirname(templates), 'remote', 'get-url', 'origin']).then((r) => r.stdout.trim(), () => '');
-  return /github\.com[:/]([^/]+\/[^/]+?)(?:\.git)?$/.exec(url)?.[1];
+  const git = (args: string[]) => run('git', ['-C', packageDir, ...args]).then((r) => r.stdout.trim(), () => '');
+  const top = await git(['rev-parse', '--show-toplevel']);
+  if (!top || (await realpath(top)) !== (await realpath(packageDir))) return undefined;
+  const commit = await git(['rev-parse', 'HEAD']);
+  if (!/^[0-9a-f]{40}$/.test(commit)) return undefined;
+  const repository = /github\.com[:/]([^/]+\/[^/]+?)(?:\.git)?$/.exec(await git(['remote', 'get-url', 'origin']))?.[1];
+  return { ...(repository ? { repository } : {}), commit };
 }
 
 /** A git repository with the pre-push hook, so the first push already runs the check. */

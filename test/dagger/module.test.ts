@@ -1,104 +1,144 @@
 /**
- * The Dagger module without an engine: its pipelines are lazy, so each function's query (base image,
- * cache volumes, mounts, secrets, the exact CLI argv) is read from the object it returns.
+ * The Dagger module, run: no engine can start here, but its pipelines are lazy, so each function's
+ * recorded query (exec argv, env, workdir, mounts, secrets at their container paths) is read from the
+ * object it returns and replayed on this machine against the CLI from source (./replay.ts), with the
+ * loopback registry and a bare GitOps repository. The outcomes are what `dagger call` would give.
  */
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { dag } from '@dagger.io/dagger';
-import { describe, expect, it } from 'vitest';
-import { BASE_IMAGE, cliArgs, CLI_DIR, Modelship, MODELSHIP_HOME, PROJECT_DIR, SIGNING_KEY_PATH } from '../../dagger/src/index.js';
-import { COMMANDS } from '../../modules/cli/registry.js';
-import { findCommand } from '../../modules/cli/registry.js';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { BASE_IMAGE, CLI_DIR, Modelship, MODELSHIP_HOME, PROJECT_DIR, RECORD_PATH, SIGNING_KEY_PATH, STORE_LAYOUT } from '../../dagger/src/index.js';
+import { writeExampleProject } from '../../modules/example/index.js';
+import { runCli } from '../helpers/cli.js';
+import { containerPathOf, modelshipExecs, newSandbox, queryOf, recordedExecs, replay } from './replay.js';
 
-interface Step {
-  operation: string;
-  args?: Record<string, unknown>;
-}
-
-/** The lazy GraphQL selection chain a Dagger object stands for. */
-function query(obj: unknown): Step[] {
-  return (obj as { _ctx: { _queryTree: Step[] } })._ctx._queryTree;
-}
-
-function ops(obj: unknown, name: string): Step[] {
-  return query(obj).filter((s) => s.operation === name);
-}
-
-function execs(obj: unknown): string[][] {
-  return ops(obj, 'withExec').map((s) => s.args!['args'] as string[]);
-}
-
-/** The name a cache volume or secret was made with. */
-function argName(value: unknown): string | undefined {
-  return query(value).at(-1)?.args?.['key'] as string | undefined ?? query(value).at(-1)?.args?.['name'] as string | undefined;
-}
-
+const exec = promisify(execFile);
 const module = () => new Modelship(dag.directory());
-const project = () => dag.host().directory('/tmp/model');
-const PLAINTEXT = 'plaintext-that-must-stay-secret';
-const secret = (name: string) => dag.setSecret(name, PLAINTEXT);
+const PASSWORD = 'correct horse battery staple';
 
-describe('Dagger module', () => {
-  it('builds the CLI from this repository on Node 20 with npm and the store as cache volumes', () => {
+let root: string;
+let project: string;
+let encryptedKey: string;
+let publicKey: string;
+
+function ops(obj: unknown, name: string) {
+  return queryOf(obj).filter((s) => s.operation === name);
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(path.join(tmpdir(), 'modelship-dagger-'));
+  project = path.join(root, 'tiny-chat');
+  await writeExampleProject(project);
+  expect((await runCli(['init', project])).code).toBe(0);
+  const keys = await runCli(['keys', 'generate', '--encrypt', '-o', path.join(root, 'signing')], { env: { MODELSHIP_KEY_PASSWORD: PASSWORD } });
+  expect(keys.code, keys.stderr).toBe(0);
+  encryptedKey = await readFile(path.join(root, 'signing.key'), 'utf8');
+  publicKey = path.join(root, 'signing.pub');
+});
+
+describe('Dagger module: the pipelines it records', () => {
+  it('builds the CLI on Node 20 with only npm\'s cache shared; the store is the call\'s own', () => {
     const cli = module().cli();
     expect(ops(cli, 'from')[0]?.args).toEqual({ address: BASE_IMAGE });
-    const caches = ops(cli, 'withMountedCache').map((s) => [s.args!['path'], argName(s.args!['cache'])]);
-    expect(caches).toEqual([['/root/.npm', 'modelship-npm'], [MODELSHIP_HOME, 'modelship-store']]);
+    const caches = ops(cli, 'withMountedCache').map((s) => s.args!['path']);
+    expect(caches).toEqual(['/root/.npm']);
     expect(ops(cli, 'withDirectory')[0]?.args?.['path']).toBe(CLI_DIR);
-    expect(execs(cli).slice(1)).toEqual([['npm', 'ci', '--no-audit', '--no-fund'], ['npm', 'run', 'build']]);
-    expect(Object.fromEntries(ops(cli, 'withEnvVariable').map((s) => [s.args!['name'], s.args!['value']]))).toMatchObject({ MODELSHIP_HOME, MODELSHIP_BUILDER: 'dagger' });
+    expect(recordedExecs(cli).slice(1).map((e) => e.args)).toEqual([['npm', 'ci', '--no-audit', '--no-fund'], ['npm', 'run', 'build']]);
+    expect(recordedExecs(module().publish(dag.host().directory(project), 'r:1', dag.setSecret('k', 'x')).container).at(-1)!.env).toMatchObject({ MODELSHIP_HOME, MODELSHIP_BUILDER: 'dagger' });
   });
 
-  it('runs each step as the same CLI command a laptop runs', () => {
-    const m = module();
-    expect(execs(m.pack(project(), 'tiny:v1')).at(-1)).toEqual(cliArgs('pack', PROJECT_DIR, '-t', 'tiny:v1'));
-    expect(execs(m.sbom(project(), 'tiny:v1', 'spdx')).at(-1)).toEqual(cliArgs('sbom', 'tiny:v1', '--format', 'spdx', '--attach', '-o', '/tmp/sbom.json'));
-    expect(execs(m.card(project(), 'tiny:v1')).at(-1)).toEqual(cliArgs('card', 'tiny:v1', '--attach'));
-    expect(execs(m.mof(project(), 'tiny:v1')).at(-1)).toEqual(cliArgs('mof', 'tiny:v1', '--require', '3', '--attach'));
-    expect(execs(m.ci(project(), 'ghcr.io/acme/tiny:v1', undefined, undefined, undefined, undefined, 'https://github.com/acme/gitops')).at(-1))
-      .toEqual(cliArgs('ship', PROJECT_DIR, '-t', 'ghcr.io/acme/tiny:v1', '--gitops', 'https://github.com/acme/gitops', '--json'));
-    expect(execs(m.handoff('ghcr.io/acme/tiny:v1', 'https://github.com/acme/gitops', secret('gh'), true)).at(-1))
-      .toEqual(cliArgs('handoff', 'ghcr.io/acme/tiny:v1', '--gitops', 'https://github.com/acme/gitops', '--flavor', 'flux', '--pr', '--json'));
-    // Every command a function runs exists in the CLI.
-    for (const fn of [m.pack(project(), 't:1'), m.sbom(project(), 't:1'), m.card(project(), 't:1'), m.mof(project(), 't:1'), m.ci(project(), 'r:1'), m.handoff('r:1', 'g')]) {
-      const command = execs(fn).at(-1)![2]!;
-      expect(findCommand(command) ?? command, `modelship ${command}`).not.toBe(command);
+  it('passes the key\'s password only when given, and secrets only as secrets', () => {
+    const src = dag.host().directory(project);
+    const without = modelshipExecs(module().publish(src, 'r:1', dag.setSecret('key', 'KEY-TEXT')).container).at(-1)!;
+    expect(without.env['MODELSHIP_KEY_PASSWORD']).toBeUndefined();
+    expect(without.secretEnv['MODELSHIP_KEY_PASSWORD']).toBeUndefined();
+    const withPassword = modelshipExecs(module().publish(src, 'r:1', dag.setSecret('key', 'KEY-TEXT'), dag.setSecret('pw', 'PW-TEXT')).container).at(-1)!;
+    expect(withPassword.secretEnv['MODELSHIP_KEY_PASSWORD']).toEqual({ name: 'pw', plaintext: 'PW-TEXT' });
+    expect(withPassword.mounts[SIGNING_KEY_PATH]).toEqual({ kind: 'secret', name: 'key', plaintext: 'KEY-TEXT' });
+    expect(JSON.stringify([withPassword.args, withPassword.env])).not.toMatch(/KEY-TEXT|PW-TEXT/);
+  });
+
+  it('hands keyless signing an OIDC token or GitHub\'s token endpoint, as secrets', () => {
+    const src = dag.host().directory(project);
+    const token = modelshipExecs(module().ci(src, 'r:1', undefined, undefined, undefined, undefined, '', false, '', '', '', false, false, dag.setSecret('oidc', 'JWT')).container).at(-1)!;
+    expect(token.secretEnv['SIGSTORE_ID_TOKEN']).toEqual({ name: 'oidc', plaintext: 'JWT' });
+    expect(token.args).toContain('--keyless');
+    const run = modelshipExecs(module().publish(src, 'r:1', undefined, undefined, undefined, false, false, undefined, 'https://token.example/x', dag.setSecret('req', 'REQ')).container).at(-1)!;
+    expect(run.env['ACTIONS_ID_TOKEN_REQUEST_URL']).toBe('https://token.example/x');
+    expect(run.secretEnv['ACTIONS_ID_TOKEN_REQUEST_TOKEN']).toEqual({ name: 'req', plaintext: 'REQ' });
+    expect(run.args).toContain('--keyless');
+  });
+
+  it('returns what it made: the record as a File and the store\'s OCI layout as a Directory', () => {
+    const run = module().ci(dag.host().directory(project), 'r:1', dag.setSecret('key', 'k'));
+    expect(containerPathOf(run.record)).toBe(RECORD_PATH);
+    expect(containerPathOf(run.layout)).toBe(STORE_LAYOUT);
+    expect(modelshipExecs(run.container).at(-1)!.redirectStdout).toBe(RECORD_PATH);
+  });
+});
+
+describe('Dagger module: replayed on this machine', () => {
+  it('publish pushes a signed artifact that verifies, and returns the record and the signed layout', async () => {
+    const reference = `${inject('registry')}/dagger/tiny-chat:v1`;
+    const run = module().publish(dag.host().directory(project), reference, dag.setSecret('key', encryptedKey), dag.setSecret('password', PASSWORD), undefined, true);
+    const sandbox = await newSandbox();
+    const execs = await replay(run.container, sandbox);
+    expect(execs.at(-1)!.code, execs.at(-1)!.stderr).toBe(0);
+    const record = JSON.parse(await readFile(sandbox.hostPath(containerPathOf(run.record)), 'utf8'));
+    expect(record.ok).toBe(true);
+    expect(record.steps.map((s: { step: string; status: string }) => `${s.step}:${s.status}`)).toEqual(['pack:passed', 'sbom:passed', 'card:passed', 'mof:passed', 'sign:passed', 'verify:passed', 'push:passed']);
+    const layout = sandbox.hostPath(containerPathOf(run.layout));
+    expect(existsSync(path.join(layout, 'index.json')) && existsSync(path.join(layout, 'oci-layout'))).toBe(true);
+
+    // The registry's copy verifies against the public key, from a fresh store.
+    const verified = await runCli(['verify', reference, '--plain-http', '--key', publicKey], { env: { MODELSHIP_HOME: path.join(root, 'fresh') } });
+    expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+
+    // handoff, replayed: the manifests committed to a bare GitOps repository.
+    const bare = path.join(root, 'gitops.git');
+    await exec('git', ['init', '-q', '--bare', '-b', 'main', bare]);
+    // Not a ModelCar: KServe mounts it as an image volume (--mount, which handoff requires here).
+    const handed = module().handoff(reference, bare, dag.host().file(publicKey), '', '', undefined, undefined, false, false, '', 'image-volume', '', true);
+    const handoffRun = await replay(handed.container, await newSandbox());
+    expect(handoffRun.at(-1)!.code, handoffRun.at(-1)!.stderr).toBe(0);
+    const log = (await exec('git', ['--git-dir', bare, 'log', '--format=%s', 'main'])).stdout.trim().split('\n');
+    expect(log).toHaveLength(1);
+    const deployed = (await exec('git', ['--git-dir', bare, 'grep', '-l', record.digest, 'main'])).stdout;
+    expect(deployed).toMatch(/overlays\/dev\//);
+  }, 300_000);
+
+  it('never pushes unsigned: without a key or token, publish and ci refuse before any step', async () => {
+    const reference = `${inject('registry')}/dagger/unsigned:v1`;
+    for (const run of [module().publish(dag.host().directory(project), reference, undefined, undefined, undefined, true), module().ci(dag.host().directory(project), reference, undefined, undefined, undefined, undefined, '', false, '', '', '', true)]) {
+      const execs = await replay(run.container, await newSandbox());
+      expect(execs.at(-1)!.code).toBe(3);
+      expect(execs.at(-1)!.stderr).toMatch(/SIGN_KEY_MISSING|refusing to push .* unsigned: no signing key or identity/);
     }
-    expect(COMMANDS.length).toBeGreaterThan(0);
-  });
+    expect((await runCli(['inspect', reference, '--plain-http'])).code).not.toBe(0);
+  }, 120_000);
 
-  it('passes the signing key, its password and registry credentials only as secrets', () => {
-    const signed = module().sign(project(), 'tiny:v1', secret('key'), secret('password'));
-    expect(ops(signed, 'withMountedSecret').map((s) => [s.args!['path'], argName(s.args!['source'])])).toEqual([[SIGNING_KEY_PATH, 'key']]);
-    expect(ops(signed, 'withSecretVariable').map((s) => [s.args!['name'], argName(s.args!['secret'])])).toEqual([['MODELSHIP_KEY_PASSWORD', 'password']]);
-    expect(execs(signed).at(-1)).toEqual(cliArgs('sign', 'tiny:v1', '--key', SIGNING_KEY_PATH));
-    // No secret value appears in the container's own arguments (only inside the Secret objects).
-    const plain = query(signed).flatMap((s) => Object.values(s.args ?? {}).filter((v) => typeof v === 'string' || Array.isArray(v)));
-    expect(JSON.stringify(plain)).not.toContain(PLAINTEXT);
+  it('an encrypted key without its password fails with the password hint', async () => {
+    const run = module().publish(dag.host().directory(project), `${inject('registry')}/dagger/no-password:v1`, dag.setSecret('key', encryptedKey), undefined, undefined, true);
+    const execs = await replay(run.container, await newSandbox());
+    expect(execs.at(-1)!.code).toBe(3);
+    expect(execs.at(-1)!.stderr).toMatch(/is encrypted: set MODELSHIP_KEY_PASSWORD/);
+  }, 120_000);
 
-    const published = module().publish(project(), '127.0.0.1:5000/t:1', secret('key'), undefined, secret('docker'), true);
-    expect(ops(published, 'withMountedSecret').map((s) => s.args!['path'])).toEqual([SIGNING_KEY_PATH, '/root/.docker/config.json']);
-    expect(execs(published).at(-1)).toEqual(cliArgs('ship', PROJECT_DIR, '-t', '127.0.0.1:5000/t:1', '--no-handoff', '--json', '--plain-http'));
-  });
-
-  it('serves the model as a Service on port 8080, with every GPU only when asked', () => {
-    const cpu = module().serve(project(), 'tiny:v1');
-    const gpu = module().serve(project(), 'tiny:v1', true);
-    const asService = (svc: unknown) => ops(svc, 'asService')[0]?.args?.['args'];
-    expect(asService(cpu)).toEqual(cliArgs('serve', 'tiny:v1', '--host', '0.0.0.0', '--port', '8080', '--gpu', 'none'));
-    expect(asService(gpu)).toEqual(cliArgs('serve', 'tiny:v1', '--host', '0.0.0.0', '--port', '8080', '--gpu', 'auto'));
-    expect(ops(cpu, 'withExposedPort')[0]?.args?.['port']).toBe(8080);
-    expect(ops(cpu, 'experimentalWithAllGPUs')).toHaveLength(0);
-    expect(ops(gpu, 'experimentalWithAllGPUs')).toHaveLength(1);
-  });
-
-  it('declares the module as the Dagger engine loads it', () => {
-    const root = path.resolve(import.meta.dirname, '..', '..');
-    const manifest = JSON.parse(readFileSync(path.join(root, 'dagger.json'), 'utf8'));
+  it('declares the module as the Dagger engine loads it, with the argv builder in its context', () => {
+    const repo = path.resolve(import.meta.dirname, '..', '..');
+    const manifest = JSON.parse(readFileSync(path.join(repo, 'dagger.json'), 'utf8'));
     expect(manifest).toMatchObject({ name: 'modelship', sdk: { source: 'typescript' }, source: 'dagger' });
-    const pkg = JSON.parse(readFileSync(path.join(root, 'dagger', 'package.json'), 'utf8'));
-    const rootPkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+    // The module imports modules/cli/argv.ts at run time: the engine loads only what include names.
+    expect(manifest.include).toContain('modules/cli/argv.ts');
+    const pkg = JSON.parse(readFileSync(path.join(repo, 'dagger', 'package.json'), 'utf8'));
+    const rootPkg = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8'));
     expect(pkg.dependencies['@dagger.io/dagger']).toBe(rootPkg.devDependencies['@dagger.io/dagger']);
     expect(manifest.engineVersion).toBe(`v${pkg.dependencies['@dagger.io/dagger']}`);
+    expect(PROJECT_DIR).toBe('/project');
   });
 });

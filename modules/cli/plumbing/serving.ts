@@ -3,6 +3,7 @@
  * from them, the packed-reference fetcher, and the ready line printed once the port is open.
  */
 import { readdir, rename, rm } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import { ModelshipError, UsageError } from '../../errors/index.js';
 import { pathExists } from '../../fs/exists.js';
@@ -90,7 +91,7 @@ export async function serveNative(ctx: CommandContext, input: string, s: ServeSe
       rawEmbeddings: s.rawEmbeddings,
     });
     const ready = { url: `${server.url}/v1`, model: engine.modelId, engine: 'native', backend: engine.backend, readyMs: Date.now() - started };
-    announce(ctx, ready);
+    announce(ctx, ready, s.host);
     const signal = await stopSignal();
     await server.close();
     return { json: { ...ready, stopped: signal }, text: `stopped (${signal})` };
@@ -159,12 +160,29 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** The base URL and a curl to paste, or one JSON line for scripts. */
-export function announce(ctx: CommandContext, ready: { url: string; model: string; engine: string; backend: string }): void {
+/**
+ * The URLs other machines reach a server on: bound to every interface (0.0.0.0, ::), each external
+ * address of this machine; bound to one address, none beyond the one printed.
+ */
+export function externalUrls(host: string, localUrl: string, interfaces: ReturnType<typeof networkInterfaces> = networkInterfaces()): string[] {
+  if (host !== '0.0.0.0' && host !== '::' && host !== '[::]') return [];
+  const url = new URL(localUrl);
+  const ipv6 = host !== '0.0.0.0';
+  return Object.values(interfaces)
+    .flatMap((list) => list ?? [])
+    .filter((a) => !a.internal && (a.family === 'IPv4' || (ipv6 && a.family === 'IPv6' && !a.address.startsWith('fe80'))))
+    .map((a) => `${url.protocol}//${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${url.port}${url.pathname}`);
+}
+
+/** The base URL and a curl to paste, or one JSON line for scripts; a server on every interface also names the addresses others reach. */
+export function announce(ctx: CommandContext, ready: { url: string; model: string; engine: string; backend: string }, host?: string): void {
+  const external = host ? externalUrls(host, ready.url) : [];
   if (ctx.json) {
-    ctx.stdout.write(JSON.stringify(ready) + '\n');
+    ctx.stdout.write(JSON.stringify({ ...ready, ...(host ? { host } : {}), ...(external.length ? { externalUrls: external } : {}) }) + '\n');
     return;
   }
+  if (host && external.length) ctx.stdout.write(`Listening on ${host}: reachable at ${external.join(', ')}\n`);
+  else if (host === '0.0.0.0' || host === '::') ctx.stdout.write(`Listening on ${host}: every interface (this machine has no external address)\n`);
   const body = JSON.stringify({ model: ready.model, messages: [{ role: 'user', content: 'Hello' }] });
   ctx.stderr.write(`${ready.backend}\n`);
   ctx.stdout.write(
