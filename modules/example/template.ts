@@ -74,7 +74,7 @@ export function projectName(dir: string): string {
   return path.basename(path.resolve(dir)).toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '') || 'model';
 }
 
-export async function createFromTemplate(name: string, dir: string, opts: { repository?: string; ref?: string; git?: boolean } = {}): Promise<TemplateProject> {
+export async function createFromTemplate(name: string, dir: string, opts: { repository?: string; ref?: string; git?: boolean; invocation?: readonly string[] } = {}): Promise<TemplateProject> {
   if (!isTemplateName(name)) throw new ModelshipError('USAGE', `unknown template "${name}": choose one of ${TEMPLATE_NAMES.join(', ')}`);
   const root = templatesDir();
   const clone = await cloneOf(packageRoot());
@@ -92,7 +92,7 @@ export async function createFromTemplate(name: string, dir: string, opts: { repo
   // Named after its folder: two projects made from one template never pack to the same reference.
   const spec = { ...detection.spec, descriptor: { ...detection.spec.descriptor, name: projectName(dir) }, pipeline: { ...detection.spec.pipeline, mof: { require: 3 as const } } };
   await writeFile(path.join(dir, MODELSHIP_FILE), renderModelshipYaml(spec, { schemaRef: publishedSchemaUrl(MODELSHIP_SCHEMA_FILE) }));
-  if (opts.git !== false) await initGit(dir);
+  if (opts.git !== false) await initGit(dir, opts.invocation);
   return { dir, template: name, repository, ref, files: (await listFiles(dir)).filter((f) => !f.startsWith('.git/')).sort() };
 }
 
@@ -113,11 +113,11 @@ export async function cloneOf(packageDir: string): Promise<{ repository?: string
 }
 
 /** A git repository with the pre-push hook, so the first push already runs the check. */
-async function initGit(dir: string): Promise<void> {
+async function initGit(dir: string, invocation?: readonly string[]): Promise<void> {
   const run = promisify(execFile);
   await run('git', ['init', '-q'], { cwd: dir }).catch((err: unknown) => {
     throw new ModelshipError('INPUT_INVALID', `git init failed in ${dir}: ${String(err)}; pass --no-git to skip it`, { cause: err });
   });
   const { installPrePushHook } = await import('../githooks/index.js');
-  await installPrePushHook(dir);
+  await installPrePushHook(dir, invocation ? { invocation } : {});
 }

@@ -14,7 +14,7 @@ import { flagBoolean, flagString, type Command, type CommandContext, type Comman
 async function fromTemplate(ctx: CommandContext, name: string): Promise<CommandResult> {
   if (ctx.args.length !== 1) throw new UsageError(`give the folder to create, e.g. modelship init --template ${name} ./my-${name}`);
   const dir = path.resolve(ctx.cwd, ctx.args[0]!);
-  const project = await createFromTemplate(name, dir, { git: !flagBoolean(ctx, 'no-git') });
+  const project = await createFromTemplate(name, dir, { git: !flagBoolean(ctx, 'no-git'), ...(ctx.invocation ? { invocation: ctx.invocation } : {}) });
   const lines = [
     `created ${dir} from the ${project.template} template (${project.files.length} files)`,
     ...(project.repository === UNKNOWN_REPOSITORY ? [`edit .github/workflows/model.yml and dagger.json: replace ${UNKNOWN_REPOSITORY} with the GitHub repository that holds modelship`] : []),
