@@ -231,11 +231,20 @@ describe('reusable workflow', () => {
     expect(workflow.jobs.cli.permissions['id-token']).toBe('write');
     const dagger = workflow.jobs.dagger.steps.find((s: { uses?: string }) => s.uses?.startsWith('dagger/dagger-for-github@'));
     expect(dagger.with.verb).toBe('call');
-    const [fn, ...flags] = String(dagger.with.args).split(/\s+/);
+    const [fn, ...rest] = String(dagger.with.args).trim().split(/\s+/);
     expect(fn).toBe('ci');
+    const flags = rest.slice(0, rest.findIndex((t) => !t.startsWith('--')));
     // Each flag names a parameter of Modelship.ci (kebab-case, as dagger call spells them).
     const source = await readFile(path.join(repoRoot, 'dagger', 'src', 'index.ts'), 'utf8');
-    const params = /\n {2}ci\(([^)]*)\)/.exec(source)![1]!.split(',').map((p) => p.trim().split(/[?:= ]/)[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`));
-    for (const flag of flags.filter((f) => f.startsWith('--'))) expect(params).toContain(flag.slice(2).split('=')[0]);
+    const params = /\n {2}ci\(([^)]*)\)/.exec(source)![1]!.split(',').map((p) => p.trim().split(/[?:= ]/)[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)).filter(Boolean);
+    for (const flag of flags) expect(params).toContain(flag.slice(2).split('=')[0]);
+    // What the cli job has, the dagger job has: pull request, MOF requirement, registry login, keyless
+    // signing through the runner's OIDC endpoint, and the digest output (read from the exported record).
+    const names = flags.map((f) => f.slice(2).split('=')[0]);
+    expect(names).toEqual(expect.arrayContaining(['pull-request', 'require', 'docker-config', 'keyless', 'actions-id-token-request-url', 'actions-id-token-request-token', 'github-token']));
+    expect(rest.slice(flags.length, flags.length + 2)).toEqual(['record', 'export']);
+    expect(workflow.jobs.dagger.permissions['id-token']).toBe('write');
+    expect(workflow.jobs.dagger.outputs.digest).toMatch(/steps\.record\.outputs\.digest/);
+    expect(workflow.on.workflow_call.outputs.digest.value).toMatch(/jobs\.dagger\.outputs\.digest/);
   });
 });

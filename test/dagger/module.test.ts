@@ -104,7 +104,8 @@ describe('Dagger module: replayed on this machine', () => {
     await exec('git', ['init', '-q', '--bare', '-b', 'main', bare]);
     // Not a ModelCar: KServe mounts it as an image volume (--mount); Flux clones the GitOps repository
     // by a URL of its own (--cluster-url), as handoff requires for a local path.
-    const handed = module().handoff(reference, bare, dag.host().file(publicKey), '', '', undefined, undefined, false, false, 'https://git.example/acme/gitops.git', 'image-volume', '', true);
+    // The container reaches the GitOps repository by URL, never by a path of this machine.
+    const handed = module().handoff(reference, `file://${bare}`, dag.host().file(publicKey), '', '', undefined, undefined, false, false, 'https://git.example/acme/gitops.git', 'image-volume', '', true);
     const handoffRun = await replay(handed.container, await newSandbox());
     expect(handoffRun.at(-1)!.code, handoffRun.at(-1)!.stderr).toBe(0);
     const log = (await exec('git', ['--git-dir', bare, 'log', '--format=%s', 'main'])).stdout.trim().split('\n');

@@ -89,7 +89,7 @@ describe('modelship check', () => {
     expect(unsigned.code).toBe(0);
     const sign = unsigned.json().steps.find((s: { step: string }) => s.step === 'sign');
     expect(sign.status).toBe('skipped');
-    expect(sign.summary).toMatch(/signing skipped: no signing key: set pipeline.signing.key .* or MODELSHIP_SIGNING_KEY/);
+    expect(sign.summary).toMatch(/signing skipped: no signing key or identity: give --key KEY\.pem \(or MODELSHIP_SIGNING_KEY.* or pipeline\.signing\.key/);
 
     await writeFile(spec, (await readFile(spec, 'utf8')).replace('pipeline:\n', `pipeline:\n  signing:\n    key: ${path.relative(dir, keyFile)}\n`));
     const signed = await runCli(['check', dir, '-t', 'settings:v1', '--json'], { env: envFor(home) });

@@ -24,7 +24,8 @@ verification, on the project in DIR (default: the current folder):
 
 Prints one line per step with its time and stops at the first failure with what to fix. Exit
 status: 0 when every step passed or was skipped, else the failed step's (9: MOF gate, 8: signature).
-Without a signing key, signing is skipped and said so; CI signs keylessly.
+Without a signing key, signing is skipped and said so (nothing leaves the machine); "modelship
+ship" refuses to push unsigned unless --no-sign says so; CI signs keylessly.
 
 Options:
 ${PIPELINE_OPTIONS_HELP}
