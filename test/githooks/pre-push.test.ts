@@ -137,7 +137,7 @@ describe('pre-push hook', () => {
     expect(refused.code).not.toBe(0);
     expect(refused.output).toMatch(/cannot run modelship .*push refused/);
     expect(await remoteHead(repo.bare)).toBe('');
-  });
+  }, 240_000);
 
   it('runs "modelship" from PATH, as a global install provides it', async () => {
     const repo = await repository('global');
@@ -150,7 +150,7 @@ describe('pre-push hook', () => {
     expect(refused.code).not.toBe(0);
     expect(refused.output).toMatch(/FAIL mof .*GATE_FAILED/);
     expect(await remoteHead(repo.bare)).toBe('');
-  });
+  }, 240_000);
 
   it('sees weights moved out of a project (git mv) as touching the project', async () => {
     const repo = await repository('moved', 'proj');
@@ -165,7 +165,7 @@ describe('pre-push hook', () => {
     expect(refused.code, refused.output).not.toBe(0);
     expect(refused.output).toMatch(/modelship check proj/);
     expect(await remoteHead(repo.bare)).toBe(landed);
-  });
+  }, 240_000);
 
   it('does not run the pipeline for a push that changes no file of the model', async () => {
     const repo = await repository('unrelated');
@@ -182,7 +182,7 @@ describe('pre-push hook', () => {
     expect(pushed.output).not.toMatch(/modelship check/);
     // Nothing was packed: the store was never created.
     expect(existsSync(home)).toBe(false);
-  });
+  }, 240_000);
 
   it('through husky 9 (core.hooksPath at .husky/_): installed in .husky/, and git runs it', async () => {
     const repo = await repository('husky');
@@ -197,7 +197,7 @@ describe('pre-push hook', () => {
     expect(refused.code).not.toBe(0);
     expect(refused.output).toMatch(/FAIL mof .*GATE_FAILED/);
     expect(await remoteHead(repo.bare)).toBe('');
-  });
+  }, 240_000);
 });
 
 describe('modelship hooks install', () => {
