@@ -6,13 +6,16 @@ import { EXIT_STATUS, familyOf, UsageError } from '../../errors/index.js';
 import { createPipelineContext, handoffStep, type PipelineContext, type PipelineResult, type StepOutcome, type StepRunner } from '../../pipeline/index.js';
 import { flagBoolean, flagString, type CommandContext, type OptionSpec } from '../command.js';
 import { parseRequire } from './documents.js';
+import { MODELCAR_OPTIONS, modelCarBase } from './modelcar-base.js';
 import { REGISTRY_OPTIONS } from './registry-flags.js';
+import { openStore } from '../../store/index.js';
 
 export const PIPELINE_OPTIONS: OptionSpec = {
   tag: { type: 'string', short: 't' },
   key: { type: 'string' },
   keyless: { type: 'boolean' },
   require: { type: 'string' },
+  ...MODELCAR_OPTIONS,
   ...REGISTRY_OPTIONS,
 };
 
@@ -22,6 +25,8 @@ export const PIPELINE_OPTIONS_HELP = `  -t, --tag REF        store reference to 
                        an encrypted key's password comes from MODELSHIP_KEY_PASSWORD)
   --keyless            sign keylessly (Sigstore; OIDC token from SIGSTORE_ID_TOKEN or GitHub Actions)
   --require 1|2|3      the MOF class to reach (default pipeline.mof.require)
+  --modelcar [--modelcar-base REF]   also pack the runnable ModelCar image KServe starts (the
+                       hand-off needs it); the base defaults to docker.io/library/busybox:1.37
   --plain-http, --ca-file PEM   how to reach the registry`;
 
 export async function pipelineContextOf(ctx: CommandContext, projectDir: string): Promise<PipelineContext> {
@@ -29,6 +34,7 @@ export async function pipelineContextOf(ctx: CommandContext, projectDir: string)
   const tag = flagString(ctx, 'tag');
   const key = flagString(ctx, 'key');
   const caFile = flagString(ctx, 'ca-file');
+  const modelcar = await modelCarBase(ctx, openStore(ctx.env, ctx.cwd));
   return createPipelineContext({
     projectDir,
     cwd: ctx.cwd,
@@ -40,6 +46,7 @@ export async function pipelineContextOf(ctx: CommandContext, projectDir: string)
     ...(key ? { signingKey: key } : {}),
     ...(caFile ? { caFile } : {}),
     ...(require ? { mofRequire: require } : {}),
+    ...(modelcar ? { modelcar } : {}),
   });
 }
 
