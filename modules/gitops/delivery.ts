@@ -121,6 +121,10 @@ function signatureSource(input: DeliveryInput, cosignSecret: string | undefined)
  */
 export function argoApplication(input: DeliveryInput): Obj {
   const d = input.deployment;
+  // A path on the machine that handed off is nothing the cluster can clone, and must not land in the repository.
+  if (!/^[\w+.-]+:\/\/|^[\w.-]+@[\w.-]+:/.test(input.repositoryUrl) || input.repositoryUrl.startsWith('file:')) {
+    throw new ModelshipError('GITOPS_MANIFEST_INVALID', `Application ${environmentName(d, input.env)}: spec.source.repoURL "${input.repositoryUrl}" is not a URL the cluster can clone; Argo CD clones the GitOps repository itself: pass --cluster-url https://… (or ssh://…) when --gitops is a local path`);
+  }
   const app = new Application({
     metadata: { name: environmentName(d, input.env), namespace: ARGOCD_NAMESPACE },
     spec: {

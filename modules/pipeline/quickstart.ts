@@ -39,6 +39,8 @@ export interface QuickstartOptions {
    * the reason: a plain ModelPack artifact cannot start under KServe.
    */
   modelcar?: ModelCarBase;
+  /** The URL the cluster clones the GitOps repository from (default QUICKSTART_GITOPS_URL). */
+  gitopsUrl?: string;
 }
 
 export interface QuickstartStep {
@@ -60,6 +62,9 @@ export interface QuickstartResult {
   ideaToInferenceSeconds?: number;
   seconds: number;
 }
+
+/** Where the manifests say the cluster clones the GitOps repository, until it is pushed somewhere real (--gitops-url). */
+export const QUICKSTART_GITOPS_URL = 'https://git.example.com/quickstart/gitops.git';
 
 /** Without a registry the manifests name the registry kind and k3d clusters serve on localhost:5000. */
 export const LOCAL_CLUSTER_REGISTRY = 'localhost:5000';
@@ -118,8 +123,8 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<Quickstart
   await promisify(execFile)('git', ['init', '-q', '--bare', '-b', 'main', gitopsRepository]).catch((err: unknown) => {
     throw new ModelshipError('INPUT_INVALID', `git init --bare ${gitopsRepository} failed: is git installed? ${String(err)}`, { cause: err });
   });
-  // Argo CD takes any repository URL; Flux would need one a cluster can clone (https or ssh).
-  const handoff = await runPipeline(ctx, { steps: ['handoff'], runners: { handoff: handoffStep({ repository: gitopsRepository, delivery: 'argocd', notRunnable: 'skip' }) } });
+  // The cluster clones the repository once it is pushed where it can reach it; never the local path.
+  const handoff = await runPipeline(ctx, { steps: ['handoff'], runners: { handoff: handoffStep({ repository: gitopsRepository, clusterUrl: opts.gitopsUrl ?? QUICKSTART_GITOPS_URL, delivery: 'argocd', notRunnable: 'skip' }) } });
   steps.push(...handoff.steps);
   return result(handoff.ok, { answer, ideaToInferenceSeconds });
 }

@@ -235,6 +235,12 @@ describe('Argo CD syncs the policy before the model', () => {
     expect(synced.find((o) => o.kind === 'Namespace')?.metadata.labels?.['policy.sigstore.dev/include']).toBe('true');
     expect(policy.metadata.namespace).toBeUndefined();
   });
+
+  it('refuses a repository URL the cluster cannot clone (a local path), naming --cluster-url', () => {
+    const local = { ...input({ delivery: 'argocd' }), repositoryUrl: '/home/me/gitops.git' };
+    expect(codeOf(() => buildLayout(local))).toBe('GITOPS_MANIFEST_INVALID');
+    expect(() => buildLayout(local)).toThrow(/--cluster-url/);
+  });
 });
 
 describe('model registry links', () => {

@@ -148,7 +148,7 @@ describe('modelship handoff', () => {
     // Signed, gate skipped, Argo CD and policy-controller: lands, with a GPU for the vLLM-backed runtime,
     // recorded in the embedded registry, whose path and ids stay out of the GitOps repository.
     const home = await tempDir('gitops-home-');
-    const ok = await runCli(['handoff', model.reference, '--gitops', bare, '--key', keys.publicFile, '--argocd', '--policy', 'policy-controller', '--env', 'prod', '--plain-http', '--json'], { cwd, env: { MODELSHIP_HOME: home } });
+    const ok = await runCli(['handoff', model.reference, '--gitops', bare, '--cluster-url', 'https://git.example.com/acme/gitops.git', '--key', keys.publicFile, '--argocd', '--policy', 'policy-controller', '--env', 'prod', '--plain-http', '--json'], { cwd, env: { MODELSHIP_HOME: home } });
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
     expect(ok.json()).toMatchObject({ name: 'tiny-chat', digest: model.pulled.digest, storageUri: `oci://${registry}/gitops/unsigned@${model.pulled.digest}`, publish: { committed: true }, registered: { registry: expect.stringContaining(home) } });
     const grep = await execa('git', ['--git-dir', bare, 'grep', '-I', '-e', home, '-e', 'modelregistry.kubeflow.org', 'main'], { reject: false });

@@ -150,6 +150,6 @@ describe('runPipeline', () => {
     expect(handoff.data.registered.modelVersionId).toMatch(/^\d+$/);
     const log = (await promisify(execFile)('git', ['-C', bare, 'log', '--format=%s', 'main'])).stdout.trim().split('\n');
     expect(log).toEqual([expect.stringContaining(result.digest)]);
-  });
+  }, 180_000);
 });
 

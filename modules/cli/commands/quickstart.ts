@@ -3,7 +3,7 @@
  */
 import path from 'node:path';
 import { UsageError } from '../../errors/index.js';
-import { runQuickstart, type QuickstartResult } from '../../pipeline/index.js';
+import { QUICKSTART_GITOPS_URL, runQuickstart, type QuickstartResult } from '../../pipeline/index.js';
 import { openStore } from '../../store/index.js';
 import { flagBoolean, flagString, type Command } from '../command.js';
 import { MODELCAR_OPTIONS, modelCarBase } from '../plumbing/modelcar-base.js';
@@ -22,7 +22,7 @@ function render(r: QuickstartResult): string {
 export const command: Command = {
   name: 'quickstart',
   summary: 'The whole inner loop offline: project, pipeline, serve and ask, hand-off and registration, timed',
-  usage: 'quickstart [DIR] [--registry HOST[:PORT]] [--plain-http] [--modelcar --modelcar-base REF] [--json]',
+  usage: 'quickstart [DIR] [--registry HOST[:PORT]] [--plain-http] [--modelcar --modelcar-base REF] [--gitops-url URL] [--json]',
   help: `Runs every step of the inner loop with no registry, cluster or network, in DIR (a new or empty
 folder; default .quickstart):
 
@@ -35,7 +35,9 @@ folder; default .quickstart):
             (DIR/gitops.git), the version registered in the embedded model registry. KServe
             starts only a ModelCar (the runnable image with the model under /models), so the
             hand-off runs with --modelcar --modelcar-base REF (a base this machine can reach,
-            e.g. oci:./busybox:latest); without one it is skipped, saying so and why
+            e.g. oci:./busybox:latest); without one it is skipped, saying so and why. The
+            Application clones --gitops-url URL (default ${QUICKSTART_GITOPS_URL}): push
+            DIR/gitops.git there
 
 Prints each step with its time, the idea-to-inference time and the total; --json gives the same as
 data, with the model's answer. Without --registry the manifests name localhost:5000, the registry
@@ -51,6 +53,7 @@ Examples:
     registry: { type: 'string' },
     'plain-http': { type: 'boolean' },
     threads: { type: 'string' },
+    'gitops-url': { type: 'string' },
     ...MODELCAR_OPTIONS,
   },
   async run(ctx) {
@@ -68,6 +71,7 @@ Examples:
       ...(flagBoolean(ctx, 'plain-http') ? { plainHttp: true } : {}),
       ...(threads ? { threads: Number(threads) } : {}),
       ...(modelcar ? { modelcar } : {}),
+      ...(flagString(ctx, 'gitops-url') ? { gitopsUrl: flagString(ctx, 'gitops-url')! } : {}),
     });
     return { json: result, text: render(result), ...(result.ok ? {} : { exitCode: 1 }) };
   },
