@@ -119,6 +119,7 @@ export const FAMILY_BY_CODE: Record<string, ErrorFamily> = {
   GITOPS_INVALID_PATH: 'usage',
   GITOPS_DIGEST_REQUIRED: 'input',
   GITOPS_NOT_REMOTE: 'usage',
+  GITOPS_UNSUPPORTED: 'usage',
   GITOPS_MANIFEST_INVALID: 'input',
   GITOPS_GIT_FAILED: 'failure',
   GITOPS_PUSH_REJECTED: 'failure',

@@ -1,6 +1,7 @@
 /**
- * How the cluster picks the manifests up: Flux (GitRepository + Kustomizations, and an OCIRepository
- * that verifies the model's signature) or an Argo CD Application with automated sync.
+ * How the cluster picks the manifests up, from one entry point per environment: Flux (GitRepository,
+ * Kustomizations, and an OCIRepository that verifies the model's signature) or one Argo CD
+ * Application with automated sync.
  */
 import { Application } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1';
 import { GitRepository } from '@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1';
@@ -22,43 +23,70 @@ export interface DeliveryInput {
   /** Clone URL of the GitOps repository as the cluster reaches it. */
   repositoryUrl: string;
   branch: string;
-  /** Paths inside the repository of the overlay and of the policy folder. */
+  /** Paths inside the repository of the overlay, the policy folder and this delivery folder (the entry point). */
   overlayPath: string;
   policyPath: string;
+  deliveryPath: string;
   identity: SignerIdentity;
   /** The registry speaks plain HTTP (a test or in-cluster registry). */
   insecureRegistry?: boolean;
   /** The smallest layer's media type: what Flux fetches to check the signature (never the weights). */
   probeLayerMediaType?: string;
+  /**
+   * The manifest Flux verifies: the ModelPack manifest (inside a ModelCar's index), whose layers
+   * hold probeLayerMediaType. Given the index, source-controller resolves linux/amd64, whose layers
+   * never match (v1.8.0 internal/controller/ocirepository_controller.go remote.Image).
+   */
+  verifyDigest: string;
 }
 
+/** Every object an environment's entry point writes is named after the model and the environment. */
+export function environmentName(d: ModelDeployment, env: Environment): string {
+  return `${d.name}-${env}`;
+}
+
+/**
+ * Flux: apply delivery/ENV once (`kubectl apply -k`); from then on it reconciles itself, the
+ * policy, and the model, which waits for the policy and for Flux's own check of the signature.
+ */
 export function fluxObjects(input: DeliveryInput): { objects: Obj[]; cosignSecret?: string } {
   const d = input.deployment;
-  const source = `${d.name}-gitops`;
+  const n = environmentName(d, input.env);
+  const source = `${n}-gitops`;
   const git = new GitRepository({
     metadata: { name: source, namespace: FLUX_NAMESPACE },
     spec: { url: input.repositoryUrl, interval: '1m', ref: { branch: input.branch } },
   });
-  const policy = new Kustomization({
-    metadata: { name: `${d.name}-policy`, namespace: FLUX_NAMESPACE },
-    spec: { interval: '10m', path: `./${input.policyPath}`, prune: true, sourceRef: { kind: 'GitRepository', name: source } },
+  const sourceRef = { kind: 'GitRepository' as const, name: source };
+  // The entry point reconciles its own folder, so a later hand-off's change to it reaches the cluster.
+  const entry = new Kustomization({
+    metadata: { name: `${n}-delivery`, namespace: FLUX_NAMESPACE },
+    spec: { interval: '10m', path: `./${input.deliveryPath}`, prune: true, sourceRef },
   });
-  // The model waits for its admission policy, so no Pod starts before the signature is enforced.
+  // Ready only once the policy is applied and Flux verified the model's signature (the OCIRepository).
+  const policy = new Kustomization({
+    metadata: { name: `${n}-policy`, namespace: FLUX_NAMESPACE },
+    spec: {
+      interval: '10m', path: `./${input.policyPath}`, prune: true, wait: true, sourceRef,
+      healthChecks: [{ apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'OCIRepository', name: `${n}-model`, namespace: FLUX_NAMESPACE }],
+    },
+  });
+  // kustomize-controller applies a Kustomization only once every dependsOn is Ready.
   const model = new Kustomization({
-    metadata: { name: `${d.name}-${input.env}`, namespace: FLUX_NAMESPACE },
+    metadata: { name: n, namespace: FLUX_NAMESPACE },
     spec: {
       interval: '10m',
       path: `./${input.overlayPath}`,
       prune: true,
       wait: true,
       targetNamespace: d.namespace,
-      dependsOn: [{ name: `${d.name}-policy` }],
-      sourceRef: { kind: 'GitRepository', name: source },
+      dependsOn: [{ name: `${n}-policy` }],
+      sourceRef,
     },
   });
-  for (const o of [git, policy, model]) validated(o);
-  const cosignSecret = input.identity.kind === 'key' ? `${d.name}-cosign-pub` : undefined;
-  return { objects: [git.toJSON(), policy.toJSON(), model.toJSON(), signatureSource(input, cosignSecret)], ...(cosignSecret ? { cosignSecret } : {}) };
+  for (const o of [git, entry, policy, model]) validated(o);
+  const cosignSecret = input.identity.kind === 'key' ? `${n}-cosign-pub` : undefined;
+  return { objects: [git.toJSON(), entry.toJSON(), policy.toJSON(), model.toJSON(), signatureSource(input, cosignSecret)], ...(cosignSecret ? { cosignSecret } : {}) };
 }
 
 /**
@@ -73,11 +101,11 @@ function signatureSource(input: DeliveryInput, cosignSecret: string | undefined)
   return {
     apiVersion: 'source.toolkit.fluxcd.io/v1',
     kind: 'OCIRepository',
-    metadata: { name: `${d.name}-model`, namespace: FLUX_NAMESPACE },
+    metadata: { name: `${environmentName(d, input.env)}-model`, namespace: FLUX_NAMESPACE },
     spec: {
       interval: '10m',
       url: `oci://${d.image.registry}/${d.image.repository}`,
-      ref: { digest: d.image.digest },
+      ref: { digest: input.verifyDigest },
       verify,
       ...(input.probeLayerMediaType ? { layerSelector: { mediaType: input.probeLayerMediaType, operation: 'copy' } } : {}),
       ...(input.insecureRegistry ? { insecure: true } : {}),
@@ -85,23 +113,29 @@ function signatureSource(input: DeliveryInput, cosignSecret: string | undefined)
   };
 }
 
-export function argoApplications(input: DeliveryInput): Obj[] {
+/**
+ * Argo CD: one Application per environment, applied once, that syncs delivery/ENV: itself, the
+ * policy (sync wave -1) and the model's overlay (wave 0). Waves order the resources of one
+ * Application, each wave waiting for the one before to be healthy (gitops-engine
+ * pkg/sync/sync_context.go); across separate Applications they order nothing.
+ */
+export function argoApplication(input: DeliveryInput): Obj {
   const d = input.deployment;
-  const app = (name: string, path: string, namespace: string | undefined, wave: string) =>
-    new Application({
-      metadata: { name, namespace: ARGOCD_NAMESPACE, annotations: { 'argocd.argoproj.io/sync-wave': wave } },
-      spec: {
-        project: 'default',
-        source: { repoURL: input.repositoryUrl, targetRevision: input.branch, path },
-        destination: { server: 'https://kubernetes.default.svc', ...(namespace ? { namespace } : {}) },
-        syncPolicy: { automated: { prune: true, selfHeal: true }, ...(namespace ? { syncOptions: ['CreateNamespace=true'] } : {}) },
-      },
-    });
-  // Argo CD cannot verify OCI signatures itself: the admission policy syncs first (wave -1) and enforces it.
-  const policy = app(`${d.name}-policy`, input.policyPath, undefined, '-1');
-  const model = app(`${d.name}-${input.env}`, input.overlayPath, d.namespace, '0');
-  for (const o of [policy, model]) validated(o);
-  return [policy.toJSON(), model.toJSON()];
+  // A path on the machine that handed off is nothing the cluster can clone, and must not land in the repository.
+  if (!/^[\w+.-]+:\/\/|^[\w.-]+@[\w.-]+:/.test(input.repositoryUrl) || input.repositoryUrl.startsWith('file:')) {
+    throw new ModelshipError('GITOPS_MANIFEST_INVALID', `Application ${environmentName(d, input.env)}: spec.source.repoURL "${input.repositoryUrl}" is not a URL the cluster can clone; Argo CD clones the GitOps repository itself: pass --cluster-url https://… (or ssh://…) when --gitops is a local path`);
+  }
+  const app = new Application({
+    metadata: { name: environmentName(d, input.env), namespace: ARGOCD_NAMESPACE },
+    spec: {
+      project: 'default',
+      source: { repoURL: input.repositoryUrl, targetRevision: input.branch, path: input.deliveryPath },
+      destination: { server: 'https://kubernetes.default.svc', namespace: d.namespace },
+      syncPolicy: { automated: { prune: true, selfHeal: true } },
+    },
+  });
+  validated(app);
+  return app.toJSON();
 }
 
 /** The typed model's own schema check, reported like the CRD check (the cluster clones over http(s) or ssh). */

@@ -12,12 +12,14 @@ import { verifyArtifact } from '../sign/artifact/index.js';
 import type { VerificationPolicy } from '../sign/index.js';
 import type { ReadOnlyTarget } from '../oci/types.js';
 import { checkAdmission, readArtifactFacts, sbomSummary, type AdmissionCheck } from './artifact-facts.js';
+import { clusterVersions, compatPlan, formatRelease, type ClusterVersions } from './compat.js';
 import { buildLayout, type LayoutFile } from './layout.js';
 import {
   assertDeploymentName, toDeploymentName, storageUri,
   type AdmissionPolicy, type Delivery, type Environment, type ModelDeployment, type Mount, type SignerIdentity,
 } from './model-ref.js';
 import { publishLayout, type PublishResult } from './publish.js';
+import { registryLink } from './serving.js';
 import { openPullRequest, type PullRequestResult } from './pull-request.js';
 
 export interface MofVerdict {
@@ -41,8 +43,10 @@ export interface HandoffOptions {
   env: Environment;
   delivery: Delivery;
   policy: AdmissionPolicy;
-  /** Default: the ModelCar view when the artifact has one. */
+  /** Default: the ModelCar view (oci://). */
   mount?: Mount;
+  /** The releases the cluster runs (compat.ts); the current stable releases where not given. */
+  versions?: Partial<ClusterVersions>;
   /** Default: 1 for safetensors (vLLM), 0 otherwise. */
   gpus?: number;
   identity: SignerIdentity;
@@ -78,6 +82,8 @@ export interface HandoffResult {
   env: Environment;
   files: string[];
   verification: { skipped: boolean; ok?: boolean; admission?: AdmissionCheck };
+  /** The releases the manifests are written for, MAJOR.MINOR. */
+  versions: Record<keyof ClusterVersions, string>;
   mof?: MofVerdict;
   registered?: RegisterResult;
   publish?: PublishResult;
@@ -95,11 +101,9 @@ export async function handoff(opts: HandoffOptions): Promise<HandoffResult> {
   const name = opts.name ?? toDeploymentName(facts.modelName ?? opts.repository.split('/').pop() ?? '');
   if (!name) throw new ModelshipError('GITOPS_INVALID_NAME', `cannot derive a Kubernetes name from "${facts.modelName ?? opts.repository}": pass --name (lower-case letters, digits and "-")`);
   if (!facts.format) throw new ModelshipError('MODEL_INVALID', `${where}@${digest} has no weight file whose format a serving runtime takes (gguf, safetensors, onnx…); pack the model with its weights`);
-  const mount = opts.mount ?? (facts.hasModelCar ? 'modelcar' : undefined);
-  if (!mount) {
-    throw new ModelshipError('MODEL_INVALID', `${where}@${digest} has no ModelCar view, so KServe cannot run it as oci://: pack it with "modelship pack --modelcar", or pass --mount image-volume (Kubernetes 1.33+ image volumes)`);
-  }
-  if (mount === 'modelcar' && !facts.hasModelCar) throw new ModelshipError('MODEL_INVALID', `${where}@${digest} has no ModelCar view: pack it with "modelship pack --modelcar", or pass --mount image-volume`);
+  const mount = opts.mount ?? 'modelcar';
+  // The compatibility matrix refuses what the cluster's releases could not start or would not check.
+  const plan = compatPlan({ versions: clusterVersions(opts.versions), mount, hasModelCar: facts.hasModelCar, policy: opts.policy, delivery: opts.delivery, artifact: `${where}@${digest}` });
 
   const verification: HandoffResult['verification'] = { skipped: opts.verification === undefined };
   if (opts.verification) {
@@ -129,8 +133,11 @@ export async function handoff(opts: HandoffOptions): Promise<HandoffResult> {
     repositoryUrl: opts.gitops.clusterUrl ?? opts.gitops.repository, branch: opts.gitops.branch,
     ...(opts.insecureRegistry ? { insecureRegistry: true } : {}),
     ...(facts.probeLayerMediaType ? { probeLayerMediaType: facts.probeLayerMediaType } : {}),
+    verifyDigest: facts.view.descriptor.digest,
+    plan,
   };
-  const base: HandoffResult = { name, version, digest, storageUri: storageUri(deployment.image, mount), mount, format: facts.format, env: opts.env, files: [], verification, ...(mof ? { mof } : {}) };
+  const versions = Object.fromEntries(Object.entries(plan.versions).map(([k, r]) => [k, formatRelease(r)])) as HandoffResult['versions'];
+  const base: HandoffResult = { name, version, digest, storageUri: storageUri(deployment.image, mount), mount, format: facts.format, env: opts.env, files: [], verification, versions, ...(mof ? { mof } : {}) };
   if (opts.check) {
     // Validated without registry ids: those are only known once the version is recorded.
     const layout = buildLayout(layoutInput);
@@ -163,7 +170,7 @@ export async function handoff(opts: HandoffOptions): Promise<HandoffResult> {
     branch: prBranch ?? opts.gitops.branch,
     baseBranch: opts.gitops.branch,
     files: layout,
-    message: `handoff: ${name} ${version} (${digest}) to ${opts.env}\n\nstorageUri: ${base.storageUri}\n${registered ? `model registry: ${registered.registry} registered model ${registered.registeredModelId}, version ${registered.modelVersionId}\n` : ''}`,
+    message: `handoff: ${name} ${version} (${digest}) to ${opts.env}\n\nstorageUri: ${base.storageUri}\n${registered ? `model registry: ${clusterRegistry(registered)} registered model ${registered.registeredModelId}, version ${registered.modelVersionId}\n` : ''}`,
     workdir,
     author: opts.gitops.author,
   });
@@ -184,6 +191,13 @@ export async function handoff(opts: HandoffOptions): Promise<HandoffResult> {
   return { ...base, files: layout.map((f) => f.path), ...(registered ? { registered } : {}), publish, ...(pullRequest ? { pullRequest } : {}) };
 }
 
+/** The registry as the GitOps repository may name it: never a path on the machine that handed off. */
+function clusterRegistry(r: RegisterResult): string {
+  return registryLink({ registeredModelId: r.registeredModelId, modelVersionId: r.modelVersionId, modelArtifactId: r.modelArtifactId, url: r.registry })
+    ? r.registry
+    : 'a registry the cluster cannot reach (no registry labels written)';
+}
+
 export function describeIdentity(identity: SignerIdentity): string {
   return identity.kind === 'key' ? 'key' : `keyless ${identity.subjectRegExp} from ${identity.issuer}`;
 }
@@ -198,7 +212,7 @@ function pullRequestBody(r: HandoffResult, identity: SignerIdentity, sbom: strin
     `- MOF class: ${r.mof ? `${r.mof.label}${r.mof.require ? ` (project requires Class ${r.mof.require}: ${r.mof.passed ? 'met' : 'not met'})` : ''}` : 'not evaluated (--skip-gate)'}`,
     `- Signature check: ${v.skipped ? 'skipped (--skip-verify)' : `verified against ${describeIdentity(identity)}; the image signature on ${v.admission?.digest} is in referrer ${v.admission?.referrer}`}`,
     `- SBOM: ${sbom.length ? sbom.join('; ') : 'none attached'}`,
-    r.registered ? `- Model registry: ${r.registered.registry}, registered model ${r.registered.registeredModelId}, version ${r.registered.modelVersionId}, artifact ${r.registered.modelArtifactId}` : '- Model registry: not recorded',
+    r.registered ? `- Model registry: ${clusterRegistry(r.registered)}, registered model ${r.registered.registeredModelId}, version ${r.registered.modelVersionId}, artifact ${r.registered.modelArtifactId}` : '- Model registry: not recorded',
     '',
     'Files:',
     ...r.files.map((f) => `- \`${f}\``),

@@ -12,9 +12,14 @@ export { validateManifest, assertManifestsValid, crdSchemaFile, strictSchema, DN
 export type { ManifestIssue } from './crd-validate.js';
 export { storageUri, imageReference, assertPinned, assertDeploymentName, toDeploymentName, ENVIRONMENTS } from './model-ref.js';
 export type { Mount, Delivery, AdmissionPolicy, Environment, PinnedImage, SignerIdentity, ModelDeployment } from './model-ref.js';
-export { baseInferenceService, inferenceServicePin, llamaCppServingRuntime, mergeObjects, REGISTERED_MODEL_ID_LABEL, MODEL_VERSION_ID_LABEL, DIGEST_ANNOTATION } from './serving.js';
-export { fluxObjects, argoApplications } from './delivery.js';
-export { admissionPolicy, imagePattern } from './admission.js';
+export {
+  baseInferenceService, inferenceServicePin, llamaCppServingRuntime, mergeObjects, registryLink,
+  REGISTERED_MODEL_ID_LABEL, MODEL_VERSION_ID_LABEL, MODEL_REGISTRY_NAME_LABEL, MODEL_REGISTRY_NAMESPACE_LABEL, MODEL_REGISTRY_URL_ANNOTATION, DIGEST_ANNOTATION,
+} from './serving.js';
+export { fluxObjects, argoApplication, environmentName } from './delivery.js';
+export { admissionPolicy, imagePatterns, policyName, POLICY_CONTROLLER_INCLUDE_LABEL } from './admission.js';
+export { clusterVersions, compatPlan, parseRelease, formatRelease, atLeast, DEFAULT_VERSIONS, MINIMUM_VERSIONS } from './compat.js';
+export type { ClusterVersions, CompatPlan, CompatInput, Release } from './compat.js';
 export { readArtifactFacts, checkAdmission, sbomSummary } from './artifact-facts.js';
 export type { ArtifactFacts, AdmissionCheck } from './artifact-facts.js';
 export { publishLayout, DEFAULT_GITOPS_AUTHOR } from './publish.js';

@@ -2,16 +2,18 @@
  * The kustomize layout a hand-off writes into the GitOps repository, one folder per model:
  *
  *   <root>/<name>/base/                    InferenceService without storage (and the llama.cpp runtime)
- *   <root>/<name>/overlays/<env>/          the digest and registry ids this environment runs
- *   <root>/<name>/policy/                  the admission policy (cluster-scoped, outside the overlays' namespace)
- *   <root>/<name>/delivery/<env>/          Flux objects or Argo CD Applications that deploy the two above
+ *   <root>/<name>/overlays/<env>/          the Namespace, the digest and registry ids this environment runs
+ *   <root>/<name>/policy/<env>/            the admission policy (cluster-scoped, outside the overlays' namespace)
+ *   <root>/<name>/delivery/<env>/          the environment's entry point: Flux objects or one Argo CD
+ *                                          Application that reconcile itself, the policy, then the overlay
  */
 import { posix } from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
 import { ModelshipError } from '../errors/index.js';
-import { admissionPolicy } from './admission.js';
+import { admissionPolicy, POLICY_CONTROLLER_INCLUDE_LABEL } from './admission.js';
+import type { CompatPlan } from './compat.js';
 import { assertManifestsValid } from './crd-validate.js';
-import { argoApplications, COSIGN_KEY_FILE, fluxObjects, type DeliveryInput } from './delivery.js';
+import { argoApplication, COSIGN_KEY_FILE, fluxObjects, type DeliveryInput } from './delivery.js';
 import { assertDeploymentName, type AdmissionPolicy, type Delivery, type Environment, type ModelDeployment, type SignerIdentity } from './model-ref.js';
 import { baseInferenceService, inferenceServicePin, llamaCppServingRuntime, mergeObjects } from './serving.js';
 
@@ -37,6 +39,10 @@ export interface LayoutInput {
   branch: string;
   insecureRegistry?: boolean;
   probeLayerMediaType?: string;
+  /** The manifest Flux verifies (the ModelPack manifest; inside the index for a ModelCar). */
+  verifyDigest: string;
+  /** What the cluster's releases run (compat.ts). */
+  plan: CompatPlan;
 }
 
 const KUSTOMIZE_API = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization' };
@@ -64,7 +70,7 @@ export function buildLayout(input: LayoutInput): LayoutFile[] {
   const folder = modelFolder(input.root, d.name);
   const files: LayoutFile[] = [];
 
-  const base = baseInferenceService(d);
+  const base = baseInferenceService(d, input.plan.deploymentMode);
   const runtime = llamaCppServingRuntime(d);
   files.push(yamlFile(`${folder}/base/inferenceservice.yaml`, [base]));
   if (runtime) files.push(yamlFile(`${folder}/base/servingruntime.yaml`, [runtime]));
@@ -73,21 +79,26 @@ export function buildLayout(input: LayoutInput): LayoutFile[] {
   const overlay = `${folder}/overlays/${input.env}`;
   const pin = inferenceServicePin(d);
   files.push({ path: `${overlay}/inferenceservice-pin.yaml`, text: HEADER + stringify(pin, { lineWidth: 0 }) });
+  // The namespace is created with the model (kustomize-controller does not create targetNamespace);
+  // policy-controller's webhooks act only in namespaces that carry its label.
+  // A core object (no CRD schema to check it against): its name is the checked namespace.
+  files.push({ path: `${overlay}/namespace.yaml`, text: HEADER + stringify(namespaceObject(d.namespace, input.policy === 'policy-controller'), { lineWidth: 0 }) });
   files.push(kustomization(`${overlay}/kustomization.yaml`, {
     namespace: d.namespace,
-    resources: ['../../base'],
+    resources: ['namespace.yaml', '../../base'],
     labels: [{ pairs: { 'app.kubernetes.io/instance': `${d.name}-${input.env}` }, includeSelectors: false }],
     patches: [{ path: 'inferenceservice-pin.yaml' }],
   }));
 
-  const policyFolder = `${folder}/policy`;
+  const policyFolder = `${folder}/policy/${input.env}`;
   const policyFile = input.policy === 'kyverno' ? 'clusterpolicy.yaml' : 'clusterimagepolicy.yaml';
-  files.push(yamlFile(`${policyFolder}/${policyFile}`, [admissionPolicy(input.policy, d, input.identity)]));
+  files.push(yamlFile(`${policyFolder}/${policyFile}`, [admissionPolicy(input.policy, d, input.identity, input.plan, input.env)]));
   files.push(kustomization(`${policyFolder}/kustomization.yaml`, { resources: [policyFile] }));
 
   const deliveryFolder = `${folder}/delivery/${input.env}`;
   const deliveryInput: DeliveryInput = {
-    deployment: d, env: input.env, repositoryUrl: input.repositoryUrl, branch: input.branch, overlayPath: overlay, policyPath: policyFolder, identity: input.identity,
+    deployment: d, env: input.env, repositoryUrl: input.repositoryUrl, branch: input.branch, overlayPath: overlay, policyPath: policyFolder, deliveryPath: deliveryFolder,
+    identity: input.identity, verifyDigest: input.verifyDigest,
     ...(input.insecureRegistry ? { insecureRegistry: true } : {}),
     ...(input.probeLayerMediaType ? { probeLayerMediaType: input.probeLayerMediaType } : {}),
   };
@@ -101,8 +112,9 @@ export function buildLayout(input: LayoutInput): LayoutFile[] {
       ...(flux.cosignSecret ? { secretGenerator: [{ name: flux.cosignSecret, files: [COSIGN_KEY_FILE], options: { disableNameSuffixHash: true } }] } : {}),
     }));
   } else {
-    files.push(yamlFile(`${deliveryFolder}/argocd.yaml`, argoApplications(deliveryInput)));
-    files.push(kustomization(`${deliveryFolder}/kustomization.yaml`, { namespace: 'argocd', resources: ['argocd.yaml'] }));
+    // One Application syncs its own folder: itself, the policy (wave -1), then the overlay (wave 0).
+    files.push(yamlFile(`${deliveryFolder}/argocd.yaml`, [argoApplication(deliveryInput)]));
+    files.push(kustomization(`${deliveryFolder}/kustomization.yaml`, { resources: ['argocd.yaml', posix.relative(deliveryFolder, policyFolder), posix.relative(deliveryFolder, overlay)] }));
   }
 
   checkLayout(files);
@@ -110,6 +122,14 @@ export function buildLayout(input: LayoutInput): LayoutFile[] {
   const built = [{ path: `${overlay} (built)`, object: mergeObjects(base, pin) }];
   assertManifestsValid([...files.flatMap((f) => (f.objects ?? []).map((object) => ({ path: f.path, object }))), ...built]);
   return files;
+}
+
+function namespaceObject(name: string, policyController: boolean): Obj {
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name, ...(policyController ? { labels: { [POLICY_CONTROLLER_INCLUDE_LABEL]: 'true' } } : {}) },
+  };
 }
 
 /** Every kustomization's resources, patches and generator files exist, and each overlay builds on the base. */

@@ -6,12 +6,45 @@ import { storageUri, type ModelDeployment } from './model-ref.js';
 
 type Obj = Record<string, unknown>;
 
-/** Labels the Kubeflow Model Registry uses to link a deployment to its registered model and version. */
+/**
+ * What the Kubeflow Model Registry's InferenceService controller reads to link a deployment to its
+ * registered model and version (kubeflow/model-registry
+ * manifests/kustomize/options/controller/overlays/base/params.env, pkg/inferenceservice-controller/controller.go).
+ */
 export const REGISTERED_MODEL_ID_LABEL = 'modelregistry.kubeflow.org/registered-model-id';
 export const MODEL_VERSION_ID_LABEL = 'modelregistry.kubeflow.org/model-version-id';
+/** The registry's Service name and namespace, when its URL is an in-cluster Service address. */
+export const MODEL_REGISTRY_NAME_LABEL = 'modelregistry.kubeflow.org/name';
+export const MODEL_REGISTRY_NAMESPACE_LABEL = 'modelregistry.kubeflow.org/namespace';
+/** The registry's base URL, which the controller calls when it is set. */
+export const MODEL_REGISTRY_URL_ANNOTATION = 'modelregistry.kubeflow.org/url';
 export const DIGEST_ANNOTATION = 'modelship.dev/digest';
-export const REGISTRY_ANNOTATION = 'modelship.dev/model-registry';
 export const MODEL_ARTIFACT_ID_ANNOTATION = 'modelship.dev/model-artifact-id';
+
+/**
+ * The labels and annotations that link the InferenceService to a registry the cluster can reach:
+ * none for the embedded registry (a file on the machine that handed off) or a loopback address,
+ * whose ids mean nothing to the cluster.
+ */
+export function registryLink(registry: NonNullable<ModelDeployment['registry']>): { labels: Record<string, string>; annotations: Record<string, string> } | undefined {
+  let url: URL;
+  try {
+    url = new URL(registry.url);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (/^(localhost|.*\.localhost|127(\.\d+){3}|0\.0\.0\.0|::1?)$/i.test(host)) return undefined;
+  const labels: Record<string, string> = { [REGISTERED_MODEL_ID_LABEL]: registry.registeredModelId, [MODEL_VERSION_ID_LABEL]: registry.modelVersionId };
+  // SERVICE.NAMESPACE.svc[.cluster.local]: the controller finds the Service by these labels.
+  const service = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc(\.cluster\.local)?$/.exec(host);
+  if (service) Object.assign(labels, { [MODEL_REGISTRY_NAME_LABEL]: service[1]!, [MODEL_REGISTRY_NAMESPACE_LABEL]: service[3]! });
+  return {
+    labels,
+    annotations: { [MODEL_REGISTRY_URL_ANNOTATION]: url.origin, [MODEL_ARTIFACT_ID_ANNOTATION]: registry.modelArtifactId },
+  };
+}
 
 /** llama.cpp's server image; GPU builds are a separate tag. */
 const LLAMA_CPP_IMAGE = { cpu: 'ghcr.io/ggml-org/llama.cpp:server', gpu: 'ghcr.io/ggml-org/llama.cpp:server-cuda' };
@@ -33,7 +66,7 @@ function gpuResources(gpus: number): Obj {
 }
 
 /** The InferenceService without what changes per hand-off (storage, registry ids): the base of every overlay. */
-export function baseInferenceService(d: ModelDeployment): Obj {
+export function baseInferenceService(d: ModelDeployment, deploymentMode: 'Standard' | 'RawDeployment' = 'Standard'): Obj {
   const runtime = runtimeName(d);
   return {
     apiVersion: 'serving.kserve.io/v1beta1',
@@ -41,8 +74,8 @@ export function baseInferenceService(d: ModelDeployment): Obj {
     metadata: {
       name: d.name,
       labels: { 'app.kubernetes.io/name': d.name, 'app.kubernetes.io/managed-by': 'modelship' },
-      // RawDeployment was renamed Standard: a plain Deployment, no Knative.
-      annotations: { 'serving.kserve.io/deploymentMode': 'Standard' },
+      // A plain Deployment, no Knative: "Standard" from KServe 0.16, "RawDeployment" before.
+      annotations: { 'serving.kserve.io/deploymentMode': deploymentMode },
     },
     spec: {
       predictor: {
@@ -59,14 +92,9 @@ export function baseInferenceService(d: ModelDeployment): Obj {
 
 /** What an environment's overlay pins: the digest, and the registry version it was recorded as. */
 export function inferenceServicePin(d: ModelDeployment): Obj {
-  const labels: Record<string, string> = {};
-  const annotations: Record<string, string> = { [DIGEST_ANNOTATION]: d.image.digest };
-  if (d.registry) {
-    labels[REGISTERED_MODEL_ID_LABEL] = d.registry.registeredModelId;
-    labels[MODEL_VERSION_ID_LABEL] = d.registry.modelVersionId;
-    annotations[MODEL_ARTIFACT_ID_ANNOTATION] = d.registry.modelArtifactId;
-    annotations[REGISTRY_ANNOTATION] = d.registry.url;
-  }
+  const link = d.registry ? registryLink(d.registry) : undefined;
+  const labels: Record<string, string> = { ...link?.labels };
+  const annotations: Record<string, string> = { [DIGEST_ANNOTATION]: d.image.digest, ...link?.annotations };
   return {
     apiVersion: 'serving.kserve.io/v1beta1',
     kind: 'InferenceService',

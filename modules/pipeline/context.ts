@@ -8,6 +8,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { ModelshipError, describeError } from '../errors/index.js';
 import { silentReporter, type Reporter } from '../progress/index.js';
 import { loadSpec, type ModelSpec } from '../project/index.js';
+import type { ModelCarBase } from '../modelpack/index.js';
 import { identityFromEnvironment, isEncryptedPem, loadPrivateKey, type SigningMethod, type VerificationPolicy } from '../sign/index.js';
 import { openStore, remoteOf, storeReference, type LocalStore } from '../store/index.js';
 import type { StepName, StepOutcome } from './steps.js';
@@ -40,6 +41,8 @@ export interface PipelineInput {
   reporter?: Reporter;
   /** The MOF class to require; default `pipeline.mof.require`. */
   mofRequire?: 1 | 2 | 3;
+  /** Also pack the ModelCar view (the runnable image KServe starts) on this base. */
+  modelcar?: ModelCarBase;
 }
 
 export interface PipelineContext {
@@ -55,6 +58,7 @@ export interface PipelineContext {
   cwd: string;
   reporter: Reporter;
   store: LocalStore;
+  modelcar?: ModelCarBase;
   /** Outcomes so far, by step: later steps read earlier results (the packed digest, the class). */
   results: Partial<Record<StepName, StepOutcome>>;
 }
@@ -78,6 +82,7 @@ export async function createPipelineContext(input: PipelineInput): Promise<Pipel
     cwd: input.cwd,
     reporter: input.reporter ?? silentReporter,
     store: openStore(input.env, input.cwd),
+    ...(input.modelcar ? { modelcar: input.modelcar } : {}),
     results: {},
   };
 }

@@ -22,6 +22,11 @@ export interface HandoffTarget {
   pullRequest?: boolean;
   /** The URL the cluster clones, when it differs from `repository` (e.g. a local mirror of it). */
   clusterUrl?: string;
+  /**
+   * An artifact the cluster could not start (a plain ModelPack artifact: no ModelCar) is, by
+   * default, a failed step; `skip` reports it as skipped, with the reason and what to run instead.
+   */
+  notRunnable?: 'fail' | 'skip';
 }
 
 /** The admission policy trusts whoever signed in this pipeline: its public key, or its keyless identity. */
@@ -50,6 +55,11 @@ export function handoffStep(target: HandoffTarget): StepRunner {
       ? await openReference(pushed, { cwd: ctx.cwd, env: ctx.env, plainHttp: ctx.plainHttp, ...(ctx.caFile ? { caFile: ctx.caFile } : {}) })
       : { target: ctx.store.layout, selector: ctx.reference, display: ctx.reference };
     const view = await readArtifact(opened.target, opened.selector);
+    if (!view.images.length) {
+      // KServe mounts OCI models from their models/ folder, which only a ModelCar has: nothing written would start.
+      const reason = `${opened.display} is a plain ModelPack artifact, which KServe cannot start (it mounts OCI models from a models/ folder only a ModelCar has); nothing was handed off: pack it with "modelship pack --modelcar" (a base the machine can reach with --modelcar-base), push it, and run "modelship handoff"`;
+      return target.notRunnable === 'skip' ? { status: 'skipped', summary: reason } : { status: 'failed', summary: `hand-off refused: ${reason}`, data: { code: 'GITOPS_UNSUPPORTED' } };
+    }
     const gitops = ctx.spec.pipeline.gitops ?? {};
     const registryUrl = ctx.env['MODELSHIP_MODEL_REGISTRY_URL'] ?? ctx.spec.pipeline.modelRegistry?.url;
     const token = ctx.env['MODEL_REGISTRY_TOKEN'];
@@ -63,8 +73,8 @@ export function handoffStep(target: HandoffTarget): StepRunner {
       env: 'dev',
       delivery: target.delivery ?? gitops.flavor ?? 'flux',
       policy: 'kyverno',
-      // A ModelCar is what KServe runs as oci://; a plain ModelPack artifact mounts as an image volume.
-      mount: view.images.length ? 'modelcar' : 'image-volume',
+      // The ModelCar sidecar (oci://) runs on every KServe release in the matrix; image volumes need KServe 0.20 and Kubernetes 1.35.
+      mount: 'modelcar',
       identity,
       ...(ctx.signing.kind === 'signed' && ctx.signing.policy ? { verification: ctx.signing.policy } : {}),
       mofGate: (digest) => mofVerdict(opened.target, digest, opened.display, ctx.mofRequire),

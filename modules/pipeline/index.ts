@@ -12,5 +12,5 @@ export { STEP_RUNNERS } from './step-runners.js';
 export type { StepRunner, StepResult } from './step-runners.js';
 export { handoffStep } from './handoff-step.js';
 export type { HandoffTarget } from './handoff-step.js';
-export { runQuickstart, LOCAL_CLUSTER_REGISTRY } from './quickstart.js';
+export { runQuickstart, LOCAL_CLUSTER_REGISTRY, QUICKSTART_GITOPS_URL } from './quickstart.js';
 export type { QuickstartOptions, QuickstartResult, QuickstartStep } from './quickstart.js';

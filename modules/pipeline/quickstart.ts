@@ -10,7 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { ModelshipError } from '../errors/index.js';
 import { createFromTemplate } from '../example/template.js';
-import { parseUnpackFilter, unpack } from '../modelpack/index.js';
+import { parseUnpackFilter, unpack, type ModelCarBase } from '../modelpack/index.js';
 import { silentReporter, type Reporter } from '../progress/index.js';
 import { generateSigningKeyPair } from '../sign/index.js';
 import { createPipelineContext } from './context.js';
@@ -33,6 +33,14 @@ export interface QuickstartOptions {
   question?: string;
   /** Changes the project after it is written and before the pipeline runs (add weights, edit the spec). */
   prepare?: (projectDir: string) => Promise<void>;
+  /**
+   * A ModelCar base the machine can reach: the model is also packed as the runnable image KServe
+   * starts, and handed off for real. Without one (offline, no base) the hand-off is skipped with
+   * the reason: a plain ModelPack artifact cannot start under KServe.
+   */
+  modelcar?: ModelCarBase;
+  /** The URL the cluster clones the GitOps repository from (default QUICKSTART_GITOPS_URL). */
+  gitopsUrl?: string;
 }
 
 export interface QuickstartStep {
@@ -54,6 +62,9 @@ export interface QuickstartResult {
   ideaToInferenceSeconds?: number;
   seconds: number;
 }
+
+/** Where the manifests say the cluster clones the GitOps repository, until it is pushed somewhere real (--gitops-url). */
+export const QUICKSTART_GITOPS_URL = 'https://git.example.com/quickstart/gitops.git';
 
 /** Without a registry the manifests name the registry kind and k3d clusters serve on localhost:5000. */
 export const LOCAL_CLUSTER_REGISTRY = 'localhost:5000';
@@ -94,6 +105,7 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<Quickstart
     projectDir: project, reference, signingKey: keyFile, env, cwd: dir, reporter,
     ...(opts.registry ? {} : { push: false }),
     ...(opts.plainHttp ? { plainHttp: true } : {}),
+    ...(opts.modelcar ? { modelcar: opts.modelcar } : {}),
   });
   const local = await runPipeline(ctx, { steps: opts.registry ? [...LOCAL_STEPS, 'push'] : LOCAL_STEPS });
   steps.push(...local.steps);
@@ -111,8 +123,8 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<Quickstart
   await promisify(execFile)('git', ['init', '-q', '--bare', '-b', 'main', gitopsRepository]).catch((err: unknown) => {
     throw new ModelshipError('INPUT_INVALID', `git init --bare ${gitopsRepository} failed: is git installed? ${String(err)}`, { cause: err });
   });
-  // Argo CD takes any repository URL; Flux would need one a cluster can clone (https or ssh).
-  const handoff = await runPipeline(ctx, { steps: ['handoff'], runners: { handoff: handoffStep({ repository: gitopsRepository, delivery: 'argocd' }) } });
+  // The cluster clones the repository once it is pushed where it can reach it; never the local path.
+  const handoff = await runPipeline(ctx, { steps: ['handoff'], runners: { handoff: handoffStep({ repository: gitopsRepository, clusterUrl: opts.gitopsUrl ?? QUICKSTART_GITOPS_URL, delivery: 'argocd', notRunnable: 'skip' }) } });
   steps.push(...handoff.steps);
   return result(handoff.ok, { answer, ideaToInferenceSeconds });
 }

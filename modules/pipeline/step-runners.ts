@@ -20,7 +20,7 @@ export type StepRunner = (ctx: PipelineContext) => Promise<StepResult>;
 const SBOM_TITLES = { cyclonedx: 'sbom.cdx.json', spdx: 'sbom.spdx.json' } as const;
 
 async function pack(ctx: PipelineContext): Promise<StepResult> {
-  const result = await packModel(ctx.spec, ctx.store.layout, { tag: ctx.reference, cache: ctx.store.cache, reporter: ctx.reporter });
+  const result = await packModel(ctx.spec, ctx.store.layout, { tag: ctx.reference, cache: ctx.store.cache, reporter: ctx.reporter, ...(ctx.modelcar ? { modelcar: ctx.modelcar } : {}) });
   return {
     status: 'passed',
     summary: `${ctx.reference} ${result.tagged.digest} (${result.files.length} files, ${result.stats.filesRead.length} read)`,

@@ -2,9 +2,10 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { kustomizationFolders, kustomizeBuild, writeLayout } from './kustomize.js';
 import { crdSchemas } from '../../scripts/extract-crd-schemas.mjs';
 import { isModelshipError } from '../../modules/errors/index.js';
-import { buildLayout, checkLayout, validateManifest, type LayoutInput, type ModelDeployment } from '../../modules/gitops/index.js';
+import { buildLayout, checkLayout, clusterVersions, compatPlan, validateManifest, type LayoutInput, type ModelDeployment } from '../../modules/gitops/index.js';
 
 function hasCodeOf(run: () => unknown): string | undefined {
   try {
@@ -28,18 +29,23 @@ function deployment(over: Partial<ModelDeployment> = {}): ModelDeployment {
 }
 
 function layoutInput(over: Partial<LayoutInput> = {}): LayoutInput {
+  const d = over.deployment ?? deployment();
+  const policy = over.policy ?? 'kyverno';
+  const delivery = over.delivery ?? 'flux';
   return {
-    deployment: deployment(), env: 'dev', delivery: 'flux', policy: 'kyverno', root: 'models',
+    deployment: d, env: 'dev', delivery, policy, root: 'models',
     identity: { kind: 'key', publicKeyPem: '-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n' },
     repositoryUrl: 'https://github.com/acme/gitops.git', branch: 'main', probeLayerMediaType: 'application/vnd.cncf.model.doc.v1.tar',
+    verifyDigest: `sha256:${'5f'.repeat(32)}`,
+    plan: compatPlan({ versions: clusterVersions(), mount: d.mount, hasModelCar: true, policy, delivery }),
     ...over,
   };
 }
 
 const CASES: [string, Partial<LayoutInput>][] = [
   ['GGUF, ModelCar, Flux, Kyverno, key', {}],
-  ['safetensors, image volume, Argo CD, policy-controller, keyless', {
-    deployment: deployment({ format: 'safetensors', mount: 'image-volume', gpus: 2 }), delivery: 'argocd', policy: 'policy-controller', env: 'prod',
+  ['safetensors, ModelCar, Argo CD, policy-controller, keyless', {
+    deployment: deployment({ format: 'safetensors', gpus: 2 }), delivery: 'argocd', policy: 'policy-controller', env: 'prod',
     identity: { kind: 'keyless', subjectRegExp: '^https://github\\.com/acme/.*$', issuer: 'https://token.actions.githubusercontent.com' },
   }],
   ['GGUF, image volume, Argo CD, Kyverno, keyless', {
@@ -50,10 +56,10 @@ const CASES: [string, Partial<LayoutInput>][] = [
 ];
 
 describe('GitOps manifests', () => {
-  it.each(CASES)('%s: every object validates against its CRD, and the kustomize layout builds', (_name, over) => {
+  it.each(CASES)('%s: every object validates against its CRD, and every kustomization builds with kubectl kustomize', async (_name, over) => {
     const files = buildLayout(layoutInput(over));
     const objects = files.flatMap((f) => f.objects ?? []);
-    expect(objects.length).toBeGreaterThanOrEqual(4);
+    expect(objects.length).toBeGreaterThanOrEqual(3);
     for (const o of objects) expect(validateManifest(o)).toEqual([]);
     const kinds = objects.map((o) => o['kind']).sort();
     expect(kinds).toContain('InferenceService');
@@ -63,6 +69,9 @@ describe('GitOps manifests', () => {
     const scheme = (over.deployment?.mount ?? 'modelcar') === 'modelcar' ? 'oci' : 'oci+native';
     expect(pin.spec.predictor.model.storageUri).toBe(`${scheme}://ghcr.io/acme/tiny-chat@${DIGEST}`);
     expect(pin.metadata.labels['modelregistry.kubeflow.org/registered-model-id']).toBe('3');
+    // Every kustomization builds as the controllers build it.
+    const dir = await writeLayout(files);
+    for (const folder of kustomizationFolders(files)) expect((await kustomizeBuild(dir, folder)).length, folder).toBeGreaterThan(0);
   });
 
   it('rejects an unknown field anywhere, as kubeconform -strict does, and a wrong type or enum', () => {

@@ -12,6 +12,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { writeExampleProject } from '../../modules/example/index.js';
 import { createPipelineContext, runPipeline, STEP_NAMES } from '../../modules/pipeline/index.js';
 import { runCli } from '../helpers/cli.js';
+import { busyboxBase } from '../modelpack/busybox.js';
 
 let root: string;
 let keyFile: string;
@@ -138,16 +139,17 @@ describe('runPipeline', () => {
     const bare = path.join(root, 'gitops-ship.git');
     await promisify(execFile)('git', ['init', '-q', '--bare', '-b', 'main', bare]);
     const reference = `${registry}/pipeline/shipped:v1`;
-    const run = await runCli(['ship', dir, '-t', reference, '--key', keyFile, '--plain-http', '--gitops', bare, '--cluster-url', 'https://git.example.com/acme/gitops.git', '--json'], { env: envFor(home), cwd: root });
+    const base = `oci:${(await busyboxBase()).location}:latest`;
+    const run = await runCli(['ship', dir, '-t', reference, '--key', keyFile, '--plain-http', '--modelcar', '--modelcar-base', base, '--gitops', bare, '--cluster-url', 'https://git.example.com/acme/gitops.git', '--json'], { env: envFor(home), cwd: root });
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const result = run.json();
     expect(result.steps.map((s: { step: string; status: string }) => `${s.step}:${s.status}`)).toEqual(STEP_NAMES.map((s) => `${s}:passed`));
     const handoff = result.steps.find((s: { step: string }) => s.step === 'handoff');
     // What the cluster pulls is the registry's copy, pinned by the digest that was pushed.
-    expect(handoff.data.storageUri).toBe(`oci+native://${registry}/pipeline/shipped@${result.digest}`);
+    expect(handoff.data.storageUri).toBe(`oci://${registry}/pipeline/shipped@${result.digest}`);
     expect(handoff.data.registered.modelVersionId).toMatch(/^\d+$/);
     const log = (await promisify(execFile)('git', ['-C', bare, 'log', '--format=%s', 'main'])).stdout.trim().split('\n');
     expect(log).toEqual([expect.stringContaining(result.digest)]);
-  });
+  }, 180_000);
 });
 

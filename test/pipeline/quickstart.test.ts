@@ -12,6 +12,7 @@ import { CANNED_SENTENCE } from '../../modules/gguf/index.js';
 import { runQuickstart } from '../../modules/pipeline/index.js';
 import { API_BASE_PATH, embeddedDatabasePath, openRegistryDatabase, startRegistryServer } from '../../modules/registry/index.js';
 import { runCli } from '../helpers/cli.js';
+import { busyboxBase } from '../modelpack/busybox.js';
 
 const exec = promisify(execFile);
 
@@ -34,7 +35,9 @@ async function registeredVersion(home: string, versionId: string) {
 describe('modelship quickstart', () => {
   it('goes from nothing to an answer and a hand-off, offline, and every product checks out', async () => {
     const dir = path.join(await mkdtemp(path.join(tmpdir(), 'modelship-quickstart-')), 'qs');
-    const run = await runCli(['quickstart', dir, '--json']);
+    // A ModelCar base this machine reaches (an OCI layout), so the hand-off writes what KServe starts.
+    const base = await busyboxBase();
+    const run = await runCli(['quickstart', dir, '--modelcar', '--modelcar-base', `oci:${base.location}:latest`, '--json']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const result = run.json();
     expect(result.steps.map((s: { step: string; status: string }) => `${s.step}:${s.status}`)).toEqual([
@@ -56,7 +59,7 @@ describe('modelship quickstart', () => {
     expect(log).toHaveLength(1);
     expect(log[0]).toContain(result.digest);
     const pin = (await exec('git', ['-C', path.join(dir, 'gitops.git'), 'show', 'main:models/tiny-chat/overlays/dev/inferenceservice-pin.yaml'])).stdout;
-    expect(pin).toContain(`@${result.digest}`);
+    expect(pin).toContain(`storageUri: oci://localhost:5000/quickstart/tiny-chat@${result.digest}`);
 
     // The registered version points at the same digest.
     const ids = result.steps.find((s: { step: string }) => s.step === 'handoff').data.registered;
@@ -64,11 +67,16 @@ describe('modelship quickstart', () => {
     expect(registered.registered.name).toBe('tiny-chat');
     expect(registered.version.name).toBe('v1');
     expect(registered.artifacts.map((a) => a.uri)).toEqual([expect.stringContaining(`@${result.digest}`)]);
-    expect(pin).toContain(`modelregistry.kubeflow.org/registered-model-id: "${registered.registered.id}"`);
+    // The embedded registry is a file on this machine: the cluster cannot reach it, so no link and no path.
+    expect(pin).not.toContain('modelregistry.kubeflow.org');
+    const tree = (await exec('git', ['-C', path.join(dir, 'gitops.git'), 'grep', '-I', '-c', dir, 'main'], { encoding: 'utf8' }).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }))).stdout;
+    expect(tree).toBe('');
 
     // The human output: one line per step with its time, and the idea-to-inference time.
+    // Without a ModelCar base the artifact is a plain ModelPack artifact KServe cannot start: the hand-off is skipped, saying why.
     const again = await runCli(['quickstart', path.join(dir, '..', 'again')]);
     expect(again.code, again.stdout).toBe(0);
+    expect(again.stdout).toMatch(/^skip handoff .*plain ModelPack artifact, which KServe cannot start.*modelship pack --modelcar/m);
     expect(again.stdout).toMatch(/^ok {3}chat +\d+\.\d\ds {2}"Who are you\?" → "Hello from modelship\."$/m);
     expect(again.stdout).toMatch(/^idea to inference: \d+\.\d s; total with hand-off: \d+\.\d s$/m);
   }, 300_000);
@@ -76,13 +84,13 @@ describe('modelship quickstart', () => {
   it('pushes to a registry when given one, and hands off what that registry serves', async () => {
     const registry = inject('registry');
     const dir = path.join(await mkdtemp(path.join(tmpdir(), 'modelship-quickstart-')), 'qs');
-    const result = await runQuickstart({ dir, env: {}, cwd: dir, registry, plainHttp: true });
+    const result = await runQuickstart({ dir, env: {}, cwd: dir, registry, plainHttp: true, modelcar: { target: await busyboxBase(), reference: 'latest' } });
     expect(result.ok, JSON.stringify(result.steps, null, 1)).toBe(true);
     expect(result.steps.find((s) => s.step === 'push')?.status).toBe('passed');
     const verified = await runCli(['verify', `${registry}/quickstart/tiny-chat:v1`, '--plain-http', '--key', path.join(dir, 'signing.pub')], { env: { MODELSHIP_HOME: path.join(dir, 'fresh') } });
     expect(verified.code, verified.stdout).toBe(0);
     const handoff = result.steps.find((s) => s.step === 'handoff');
-    expect(handoff?.data?.['storageUri']).toBe(`oci+native://${registry}/quickstart/tiny-chat@${result.digest}`);
+    expect(handoff?.data?.['storageUri']).toBe(`oci://${registry}/quickstart/tiny-chat@${result.digest}`);
   }, 300_000);
 
   it('refuses a folder that is not empty and leaves it as it was', async () => {

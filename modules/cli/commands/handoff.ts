@@ -7,8 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describeError, ModelshipError, UsageError } from '../../errors/index.js';
 import {
-  DEFAULT_GITOPS_AUTHOR, ENVIRONMENTS, githubRepositoryOf, handoff, loadRegisterModelVersion, mofVerdict,
-  type AdmissionPolicy, type Delivery, type Environment, type HandoffResult, type Mount, type SignerIdentity,
+  DEFAULT_GITOPS_AUTHOR, DEFAULT_VERSIONS, ENVIRONMENTS, formatRelease, githubRepositoryOf, handoff, loadRegisterModelVersion, mofVerdict, parseRelease,
+  type AdmissionPolicy, type ClusterVersions, type Delivery, type Environment, type HandoffResult, type Mount, type SignerIdentity,
 } from '../../gitops/index.js';
 import { openReference } from '../../oci/index.js';
 import { findSpecFile, loadSpec, type PipelineSettings } from '../../project/index.js';
@@ -30,11 +30,13 @@ Resolves REF to its digest (never a moving tag), refuses it unless it verifies (
 does, and the digest the cluster pulls carries the image signature the admission policy will check)
 and meets the project's MOF gate, then writes under --path/NAME in the GitOps repository:
   base/                 KServe InferenceService (and a llama.cpp ServingRuntime for GGUF)
-  overlays/ENV/         the digest (storageUri oci://HOST/REPO@sha256:...) and model-registry labels
-  policy/               Kyverno ClusterPolicy (default) or sigstore policy-controller ClusterImagePolicy
+  overlays/ENV/         the Namespace, the digest (storageUri oci://HOST/REPO@sha256:...) and, for a
+                        model registry the cluster can reach, its modelregistry.kubeflow.org labels
+  policy/ENV/           Kyverno ClusterPolicy (default) or sigstore policy-controller ClusterImagePolicy
                         refusing the image unless its signature verifies against the signer below
-  delivery/ENV/         Flux GitRepository, OCIRepository (cosign verify) and Kustomizations, or
-                        Argo CD Applications with automated sync (--argocd)
+  delivery/ENV/         the entry point, applied once: Flux GitRepository, OCIRepository (cosign
+                        verify) and Kustomizations (policy, then model), or one Argo CD Application
+                        (--argocd) syncing the policy (wave -1) before the model
 Every object is validated offline against its CRD (unknown fields rejected) before anything is
 written. The commit names model, version and digest; a push that loses a race is replayed on the
 new tip; a refused push keeps the commit in a local clone and prints how to push it.
@@ -47,7 +49,11 @@ GitOps repository (defaults from modelship.yaml pipeline.gitops):
   --argocd | --flux      delivery (default flux); --policy kyverno|policy-controller
 Model:
   --name NAME            object name (default: the model's name); --gpus N (default 1 for
-                         safetensors, 0 for GGUF); --mount modelcar|image-volume
+                         safetensors, 0 for GGUF); --mount modelcar|image-volume (default
+                         modelcar; both need an artifact packed with --modelcar)
+Cluster releases (MAJOR.MINOR; defaults: the current stable releases). What they cannot run is
+refused with the reason and the option that works (docs/outer-loop.md has the matrix):
+  --kserve ${formatRelease(DEFAULT_VERSIONS.kserve)}  --kubernetes ${formatRelease(DEFAULT_VERSIONS.kubernetes)}  --kyverno ${formatRelease(DEFAULT_VERSIONS.kyverno)}  --flux-version ${formatRelease(DEFAULT_VERSIONS.flux)}
   --no-register          do not record the version in the model registry; by default it is
                          recorded (--registry-url URL, MODELSHIP_MODEL_REGISTRY_URL or
                          pipeline.modelRegistry.url, token from MODEL_REGISTRY_TOKEN; the embedded
@@ -77,6 +83,10 @@ Examples:
     name: { type: 'string' },
     gpus: { type: 'string' },
     mount: { type: 'string' },
+    kserve: { type: 'string' },
+    kubernetes: { type: 'string' },
+    kyverno: { type: 'string' },
+    'flux-version': { type: 'string' },
     'no-register': { type: 'boolean' },
     'registry-url': { type: 'string' },
     'skip-verify': { type: 'boolean' },
@@ -148,6 +158,7 @@ Examples:
       namespace: flagString(ctx, 'namespace') ?? gitops.namespace ?? 'models',
       env, delivery, policy, identity,
       ...(mount ? { mount } : {}),
+      versions: versionsOf(ctx),
       ...(gpus !== undefined ? { gpus } : {}),
       ...(verification ? { verification } : {}),
       ...(mofGate ? { mofGate } : {}),
@@ -172,6 +183,7 @@ Examples:
 function render(r: HandoffResult, check: boolean): string {
   const lines = [
     `${r.name} ${r.version}: ${r.storageUri} (${r.format}, ${r.mount}) to ${r.env}`,
+    `for: KServe ${r.versions.kserve}, Kubernetes ${r.versions.kubernetes}, Kyverno ${r.versions.kyverno}, Flux ${r.versions.flux}`,
     `verify: ${r.verification.skipped ? 'skipped' : `ok; the cluster's digest ${r.verification.admission?.digest} carries the image signature`}`,
     `mof: ${r.mof ? `${r.mof.label}${r.mof.require ? ` (requires Class ${r.mof.require}: passed)` : ''}` : 'skipped'}`,
   ];
@@ -183,6 +195,16 @@ function render(r: HandoffResult, check: boolean): string {
   lines.push(r.publish?.committed ? `committed ${r.publish.commit.slice(0, 12)} on ${r.publish.branch} (${r.publish.changed.length} files changed, ${r.publish.attempts} push attempt${r.publish.attempts > 1 ? 's' : ''})` : `no change: the GitOps repository already deploys ${r.digest} to ${r.env}`);
   if (r.pullRequest) lines.push(`pull request #${r.pullRequest.number}${r.pullRequest.created ? '' : ' (updated)'}: ${r.pullRequest.url}`);
   return lines.join('\n');
+}
+
+/** --kserve, --kubernetes, --kyverno and --flux-version, as given. */
+function versionsOf(ctx: CommandContext): Partial<ClusterVersions> {
+  const versions: Partial<ClusterVersions> = {};
+  for (const [key, flag] of [['kserve', 'kserve'], ['kubernetes', 'kubernetes'], ['kyverno', 'kyverno'], ['flux', 'flux-version']] as const) {
+    const raw = flagString(ctx, flag);
+    if (raw !== undefined) versions[key] = parseRelease(raw, `--${flag}`);
+  }
+  return versions;
 }
 
 function oneOf<T extends string>(value: string, allowed: readonly string[], flag: string): T {

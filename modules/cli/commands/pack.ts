@@ -2,17 +2,16 @@
  * `modelship pack [DIR] -t NAME:TAG`: build a ModelPack artifact from a model folder into the local store.
  */
 import { resolve } from 'node:path';
-import { ModelshipError, UsageError, isModelshipError } from '../../errors/index.js';
-import { packModel, LAYER_FORMATS, type LayerFormat, type ModelCarBase } from '../../modelpack/index.js';
-import { openReference } from '../../oci/open.js';
+import { UsageError } from '../../errors/index.js';
+import { packModel, LAYER_FORMATS, type LayerFormat } from '../../modelpack/index.js';
 import { loadSpec } from '../../project/index.js';
-import { openStore, type LocalStore } from '../../store/index.js';
+import { openStore } from '../../store/index.js';
 import { flagBoolean, flagList, flagString, type Command, type CommandContext } from '../command.js';
 import { REGISTRY_OPTIONS } from '../plumbing/registry-flags.js';
-import { newTagReference, openContextOf } from '../plumbing/references.js';
+import { modelCarBase } from '../plumbing/modelcar-base.js';
+import { newTagReference } from '../plumbing/references.js';
 
 const USAGE = 'pack [DIR] [-f FILE] -t NAME:TAG [-t NAME:TAG ...] [--layer-format raw|tar|tar+gzip|tar+zstd] [--created] [--modelcar [--modelcar-base REF]] [--format modelkit]';
-const DEFAULT_MODELCAR_BASE = 'docker.io/library/busybox:1.37';
 
 /** `--created` means now, or SOURCE_DATE_EPOCH when a reproducible build sets it. */
 function createdTime(ctx: CommandContext): string | undefined {
@@ -20,32 +19,6 @@ function createdTime(ctx: CommandContext): string | undefined {
   const epoch = ctx.env['SOURCE_DATE_EPOCH'];
   const when = epoch && /^\d+$/.test(epoch) ? new Date(Number(epoch) * 1000) : new Date();
   return when.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-async function modelCarBase(ctx: CommandContext, store: LocalStore): Promise<ModelCarBase | undefined> {
-  if (!flagBoolean(ctx, 'modelcar')) {
-    if (flagString(ctx, 'modelcar-base')) throw new UsageError('--modelcar-base needs --modelcar');
-    return undefined;
-  }
-  const given = flagString(ctx, 'modelcar-base');
-  const input = given ?? DEFAULT_MODELCAR_BASE;
-  const opened = await openReference(input, openContextOf(ctx, store));
-  // Checked before any file is hashed: an unreachable base should fail fast and say what to use instead.
-  const resolved = await opened.target.resolve(opened.selector).catch((err: unknown) => {
-    throw baseUnreachable(err, input, given === undefined);
-  });
-  return { target: opened.target, reference: resolved.digest };
-}
-
-function baseUnreachable(err: unknown, input: string, isDefault: boolean): unknown {
-  if (!isModelshipError(err)) return err;
-  const why = isDefault ? `--modelcar without --modelcar-base uses ${input} from Docker Hub, which could not be read` : `the ModelCar base ${input} could not be read`;
-  return new ModelshipError(
-    err.code,
-    `${why}: ${err.message}\nGive a base you can reach with --modelcar-base: a mirror (--modelcar-base mirror.example.com/library/busybox:1.37), ` +
-      `the local store, or an OCI layout (skopeo copy docker://busybox:1.37 oci:./busybox:latest, then --modelcar-base oci:./busybox:latest). See docs/modelcar.md.`,
-    { cause: err, details: { ...err.details, base: input } },
-  );
 }
 
 export const command = {

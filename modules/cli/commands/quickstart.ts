@@ -3,8 +3,10 @@
  */
 import path from 'node:path';
 import { UsageError } from '../../errors/index.js';
-import { runQuickstart, type QuickstartResult } from '../../pipeline/index.js';
+import { QUICKSTART_GITOPS_URL, runQuickstart, type QuickstartResult } from '../../pipeline/index.js';
+import { openStore } from '../../store/index.js';
 import { flagBoolean, flagString, type Command } from '../command.js';
+import { MODELCAR_OPTIONS, modelCarBase } from '../plumbing/modelcar-base.js';
 
 const MARK = { passed: 'ok  ', failed: 'FAIL', skipped: 'skip' } as const;
 
@@ -20,7 +22,7 @@ function render(r: QuickstartResult): string {
 export const command: Command = {
   name: 'quickstart',
   summary: 'The whole inner loop offline: project, pipeline, serve and ask, hand-off and registration, timed',
-  usage: 'quickstart [DIR] [--registry HOST[:PORT]] [--plain-http] [--json]',
+  usage: 'quickstart [DIR] [--registry HOST[:PORT]] [--plain-http] [--modelcar --modelcar-base REF] [--gitops-url URL] [--json]',
   help: `Runs every step of the inner loop with no registry, cluster or network, in DIR (a new or empty
 folder; default .quickstart):
 
@@ -29,8 +31,13 @@ folder; default .quickstart):
   pack … verify   the pipeline: ModelPack artifact, CycloneDX and SPDX SBOMs, cards, the MOF
             Class III gate, OpenSSF model signature and cosign image signature, verified
   serve, chat     the packed model behind an OpenAI-compatible API, asked one question
-  handoff   KServe, Flux and Kyverno manifests committed to a local GitOps repository
-            (DIR/gitops.git), the version registered in the embedded model registry
+  handoff   KServe, Argo CD and Kyverno manifests committed to a local GitOps repository
+            (DIR/gitops.git), the version registered in the embedded model registry. KServe
+            starts only a ModelCar (the runnable image with the model under /models), so the
+            hand-off runs with --modelcar --modelcar-base REF (a base this machine can reach,
+            e.g. oci:./busybox:latest); without one it is skipped, saying so and why. The
+            Application clones --gitops-url URL (default ${QUICKSTART_GITOPS_URL}): push
+            DIR/gitops.git there
 
 Prints each step with its time, the idea-to-inference time and the total; --json gives the same as
 data, with the model's answer. Without --registry the manifests name localhost:5000, the registry
@@ -40,17 +47,21 @@ and the manifests pin what that registry serves.
 Examples:
   modelship quickstart
   modelship quickstart /tmp/try --json
-  modelship quickstart --registry 127.0.0.1:5000 --plain-http`,
+  modelship quickstart --registry 127.0.0.1:5000 --plain-http
+  modelship quickstart --modelcar --modelcar-base oci:./busybox:latest`,
   options: {
     registry: { type: 'string' },
     'plain-http': { type: 'boolean' },
     threads: { type: 'string' },
+    'gitops-url': { type: 'string' },
+    ...MODELCAR_OPTIONS,
   },
   async run(ctx) {
     if (ctx.args.length > 1) throw new UsageError(`quickstart takes one folder, got ${ctx.args.length}.\nUsage: modelship ${command.usage}`);
     const threads = flagString(ctx, 'threads');
     if (threads !== undefined && !/^[1-9]\d?$/.test(threads)) throw new UsageError(`--threads takes a whole number from 1 to 99, not "${threads}"`);
     const registry = flagString(ctx, 'registry');
+    const modelcar = await modelCarBase(ctx, openStore(ctx.env, ctx.cwd));
     const result = await runQuickstart({
       dir: path.resolve(ctx.cwd, ctx.args[0] ?? '.quickstart'),
       env: ctx.env,
@@ -59,6 +70,8 @@ Examples:
       ...(registry ? { registry } : {}),
       ...(flagBoolean(ctx, 'plain-http') ? { plainHttp: true } : {}),
       ...(threads ? { threads: Number(threads) } : {}),
+      ...(modelcar ? { modelcar } : {}),
+      ...(flagString(ctx, 'gitops-url') ? { gitopsUrl: flagString(ctx, 'gitops-url')! } : {}),
     });
     return { json: result, text: render(result), ...(result.ok ? {} : { exitCode: 1 }) };
   },

@@ -6,7 +6,9 @@ import { EXIT_STATUS, familyOf, ModelshipError, UsageError } from '../../errors/
 import { createPipelineContext, handoffStep, type PipelineContext, type PipelineResult, type StepOutcome, type StepRunner } from '../../pipeline/index.js';
 import { flagBoolean, flagString, type CommandContext, type OptionSpec } from '../command.js';
 import { parseRequire } from './documents.js';
+import { MODELCAR_OPTIONS, modelCarBase } from './modelcar-base.js';
 import { REGISTRY_OPTIONS } from './registry-flags.js';
+import { openStore } from '../../store/index.js';
 
 export const PIPELINE_OPTIONS = {
   tag: { type: 'string', short: 't' },
@@ -14,6 +16,7 @@ export const PIPELINE_OPTIONS = {
   keyless: { type: 'boolean' },
   'no-sign': { type: 'boolean' },
   require: { type: 'string' },
+  ...MODELCAR_OPTIONS,
   ...REGISTRY_OPTIONS,
 } satisfies OptionSpec;
 
@@ -24,6 +27,8 @@ export const PIPELINE_OPTIONS_HELP = `  -t, --tag REF        store reference to 
   --keyless            sign keylessly (Sigstore; OIDC token from SIGSTORE_ID_TOKEN or GitHub Actions)
   --no-sign            do not sign, even with a key or an OIDC token at hand
   --require 1|2|3      the MOF class to reach (default pipeline.mof.require)
+  --modelcar [--modelcar-base REF]   also pack the runnable ModelCar image KServe starts (the
+                       hand-off needs it); the base defaults to docker.io/library/busybox:1.37
   --plain-http, --ca-file PEM   how to reach the registry`;
 
 export async function pipelineContextOf(ctx: CommandContext, projectDir: string): Promise<PipelineContext> {
@@ -31,6 +36,7 @@ export async function pipelineContextOf(ctx: CommandContext, projectDir: string)
   const tag = flagString(ctx, 'tag');
   const key = flagString(ctx, 'key');
   const caFile = flagString(ctx, 'ca-file');
+  const modelcar = await modelCarBase(ctx, openStore(ctx.env, ctx.cwd));
   return createPipelineContext({
     projectDir,
     cwd: ctx.cwd,
@@ -43,6 +49,7 @@ export async function pipelineContextOf(ctx: CommandContext, projectDir: string)
     ...(key ? { signingKey: key } : {}),
     ...(caFile ? { caFile } : {}),
     ...(require ? { mofRequire: require } : {}),
+    ...(modelcar ? { modelcar } : {}),
   });
 }
 
