@@ -142,10 +142,10 @@ function copyType(schema: Record<string, unknown>, type: string, out: Record<str
     return;
   }
   if (type === 'string') {
+    // With both (zod writes both), the pattern is what the grammar enforces: it is what validators check.
     if (schema['format'] !== undefined) {
       if (typeof schema['format'] !== 'string' || !FORMATS.includes(schema['format'])) fail(`${at}.format`, `must be one of ${FORMATS.join(', ')}`);
       if (schema['minLength'] !== undefined || schema['maxLength'] !== undefined) fail(at, 'cannot combine format with minLength/maxLength');
-      if (schema['pattern'] !== undefined) fail(at, 'cannot combine format with pattern; keep one of them');
       out['format'] = schema['format'];
     }
     if (schema['pattern'] !== undefined) {

@@ -11,6 +11,13 @@ type Range = [number, number];
 const MAX_CODE_POINT = 0x10ffff;
 /** Counted repetition is copied out by llama.cpp's grammar parser; larger counts are refused. */
 export const MAX_REPEAT = 256;
+/**
+ * Open-ended repetition (*, +, {n,}) is generated at most this many times more (a group: the
+ * smaller count, as llama.cpp refuses nested counted repetition past about 2000 copies): every
+ * string is still a match, and a model cannot loop inside one until max_tokens.
+ */
+export const UNBOUNDED_REPEAT = 64;
+export const UNBOUNDED_GROUP_REPEAT = 8;
 
 const DIGIT: Range[] = [[0x30, 0x39]];
 const WORD: Range[] = [[0x30, 0x39], [0x41, 0x5a], [0x5f, 0x5f], [0x61, 0x7a]];
@@ -62,24 +69,29 @@ class Parser {
         this.pos++;
         continue;
       }
+      const leaf = this.src[this.pos] !== '(';
       const atom = this.atom();
-      items.push(this.quantified(atom));
+      items.push(this.quantified(atom, leaf));
     }
     return items.length === 0 ? '""' : items.join(' ');
   }
 
-  private quantified(atom: string): string {
+  /** `leaf`: the atom is one character or class, with no repetition inside. */
+  private quantified(atom: string, leaf: boolean): string {
     const c = this.src[this.pos];
     let out = atom;
-    if (c === '*' || c === '+' || c === '?') {
+    if (c === '?') {
       this.pos++;
-      out = `( ${atom} )${c}`;
+      out = `( ${atom} )?`;
+    } else if (c === '*' || c === '+') {
+      this.pos++;
+      out = `( ${atom} ){${c === '*' ? 0 : 1},${leaf ? UNBOUNDED_REPEAT : UNBOUNDED_GROUP_REPEAT}}`;
     } else if (c === '{') {
       const m = /^\{(\d+)(,(\d*))?\}/.exec(this.src.slice(this.pos));
       if (!m) return atom;
       this.pos += m[0].length;
       const min = Number(m[1]);
-      const max = m[2] === undefined ? min : m[3] === '' ? undefined : Number(m[3]);
+      const max = m[2] === undefined ? min : m[3] === '' ? min + (leaf ? UNBOUNDED_REPEAT : UNBOUNDED_GROUP_REPEAT) : Number(m[3]);
       if (min > MAX_REPEAT || (max !== undefined && max > MAX_REPEAT)) this.fail(`a repetition count over ${MAX_REPEAT}`);
       if (max !== undefined && max < min) this.fail(`the repetition {${min},${max}}, whose maximum is below its minimum`);
       out = `( ${atom} ){${min}${m[2] === undefined ? '' : `,${max ?? ''}`}}`;
