@@ -9,6 +9,7 @@ import { pathExists } from '../fs/exists.js';
 import { validateGguf } from '../gguf/index.js';
 import type { ChatMessage, EmbeddingResult, Engine, Generation, GenerationOptions, GenerationResult, ToolSpec } from './engine.js';
 import { gbnfLiteral, GRAMMAR_STOP, grammarText, schemaPart, type GrammarPart } from './grammar.js';
+import { GrammarWorker } from './grammar-worker.js';
 
 type LlamaLib = typeof import('node-llama-cpp');
 type Llama = Awaited<ReturnType<LlamaLib['getLlama']>>;
@@ -135,6 +136,7 @@ class NativeEngine implements Engine {
   private readonly threads: number;
   private embeddingContext?: Promise<LlamaEmbeddingContext>;
   private chatWrapper?: ChatWrapper;
+  private readonly grammarWorker = new GrammarWorker();
 
   constructor(
     private readonly lib: LlamaLib,
@@ -224,7 +226,7 @@ class NativeEngine implements Engine {
   private async grammarFrom(build: (part: (schema: { readonly [key: string]: unknown }, prefix: string) => Promise<GrammarPart>) => Promise<string>, param: string) {
     let text: string;
     try {
-      text = await build((schema, prefix) => schemaPart(schema, prefix, async (s) => (await this.llama.createGrammarForJsonSchema(s as never)).grammar));
+      text = await build((schema, prefix) => schemaPart(schema, prefix, (s) => this.grammarWorker.gbnfFor(s)));
       // The grammar's own parse is synchronous; give queued requests (and /health) a turn first.
       await new Promise<void>((resolve) => setImmediate(resolve));
       return await this.llama.createGrammar({ grammar: text, stopGenerationTriggers: [GRAMMAR_STOP], trimWhitespaceSuffix: true });
@@ -259,6 +261,7 @@ class NativeEngine implements Engine {
   }
 
   async dispose(): Promise<void> {
+    await this.grammarWorker.dispose();
     if (this.embeddingContext) await (await this.embeddingContext).dispose();
     await this.context.dispose();
     await this.model.dispose();

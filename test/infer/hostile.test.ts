@@ -125,14 +125,16 @@ describe('limits that name themselves', () => {
     expect(consts.json.error.code).toBe('schema_too_large');
   });
 
-  it('/health answers within a second while a schema at the limit is compiled and used', async () => {
+  it('/health answers within a second while schemas at the limits are compiled and used', async () => {
     const values = Array.from({ length: SCHEMA_LIMITS.enumValues }, (_, i) => `value-${i}`);
+    // Written on the event loop, 1,000 properties took about 0.3 s of node-llama-cpp's grammar writer, 5,000 took 1.4 s.
+    const properties = Object.fromEntries(Array.from({ length: SCHEMA_LIMITS.properties }, (_, i) => [`p${i}`, { type: 'boolean' }]));
+    const ask = (schema: unknown) =>
+      postJson('/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }], max_tokens: 12, response_format: { type: 'json_schema', json_schema: { name: 'a', schema } } });
+    // A small schema first: loading node-llama-cpp's chat and grammar code once is not what is measured.
+    expect((await ask({ type: 'object', properties: { v: { type: 'boolean' } } })).status).toBe(200);
     let finished = false;
-    const request = postJson('/v1/chat/completions', {
-      messages: [{ role: 'user', content: 'x' }],
-      max_tokens: 12,
-      response_format: { type: 'json_schema', json_schema: { name: 'a', schema: { type: 'object', properties: { v: { enum: values } }, required: ['v'] } } },
-    }).finally(() => (finished = true));
+    const request = Promise.all([ask({ type: 'object', properties: { v: { enum: values } }, required: ['v'] }), ask({ type: 'object', properties })]).finally(() => (finished = true));
     let slowest = 0;
     let probes = 0;
     while (!finished || probes === 0) {
@@ -142,8 +144,7 @@ describe('limits that name themselves', () => {
       probes++;
       await new Promise((r) => setTimeout(r, 20));
     }
-    const res = await request;
-    expect(res.status).toBe(200);
+    for (const res of await request) expect(res.status, JSON.stringify(res.json)).toBe(200);
     expect(slowest).toBeLessThan(1000);
   });
 });
