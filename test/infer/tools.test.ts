@@ -233,6 +233,11 @@ describe('what agent frameworks send', () => {
     }
     const stream = client.chat.completions.stream({ model: 'tiny', messages: [{ role: 'user', content: 'Weather?' }], tools, response_format: answerFormat, max_tokens: 200 });
     expectCallOrAnswer((await stream.finalChatCompletion()).choices[0]);
+
+    const anyObject = await postJson('/v1/chat/completions', { messages: [{ role: 'user', content: 'Weather?' }], tools, response_format: { type: 'json_object' }, max_tokens: 300 });
+    expect(anyObject.status, JSON.stringify(anyObject.json)).toBe(200);
+    const choice = anyObject.json.choices[0];
+    if (!choice.message.tool_calls && choice.finish_reason === 'stop') expect(typeof JSON.parse(choice.message.content)).toBe('object');
   });
 
   // Issue 18 item 15: the AI SDK raised "unavailable tool ''" on a call cut by max_tokens.
@@ -303,5 +308,10 @@ describe('what agent frameworks send', () => {
     expect(backref.status).toBe(400);
     expect(backref.json.error).toMatchObject({ code: 'invalid_schema', param: 'response_format.json_schema.schema.properties.w.pattern' });
     expect(backref.json.error.message).toContain('backreference');
+
+    // Calls the model makes on its own go through the chat template's function calling, which has no patterns.
+    const auto = await postJson('/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }], tools: [{ type: 'function', function: { name: 'lookup', parameters: coded } }] });
+    expect(auto.status).toBe(400);
+    expect(auto.json.error).toMatchObject({ code: 'invalid_schema', param: 'tools.0.function.parameters.properties.code.pattern' });
   });
 });
