@@ -79,10 +79,13 @@ export const ChatCompletionRequest = z.object({
 });
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
 
+/** Prompts in one /v1/completions request; each is generated in turn in one queue slot. */
+export const MAX_PROMPTS = 64;
+
 export const CompletionRequest = z.object({
   ...sampling,
   // Several prompts get one choice each, in order (LangChain's generate(['a', 'b']) sends this).
-  prompt: z.union([z.string(), z.array(z.string()).min(1).max(64)]),
+  prompt: z.union([z.string(), z.array(z.string()).min(1, 'must hold at least one prompt').max(MAX_PROMPTS, `holds more than ${MAX_PROMPTS} prompts; send at most ${MAX_PROMPTS} per request`)]),
 });
 export type CompletionRequest = z.infer<typeof CompletionRequest>;
 
@@ -140,10 +143,18 @@ export class ApiError extends Error {
 
 /** The first zod issue as a 400, naming the field at fault. */
 export function invalidBody(error: z.ZodError): ApiError {
-  const issue = error.issues[0]!;
-  const param = issue.path.map(String).join('.') || null;
+  const { issue, path } = closestIssue(error.issues[0]!, []);
+  const param = path.map(String).join('.') || null;
   const where = param ? `"${param}": ` : '';
   return new ApiError(400, `${where}${issue.message}`, 'invalid_request_error', 'invalid_value', param);
+}
+
+/** In a union, the issue of the option whose type the value has (a prompt list over the limit says so, not "Invalid input"). */
+function closestIssue(issue: z.core.$ZodIssue, at: PropertyKey[]): { issue: z.core.$ZodIssue; path: PropertyKey[] } {
+  const path = [...at, ...issue.path];
+  if (issue.code !== 'invalid_union') return { issue, path };
+  const matched = issue.errors.find((branch) => branch.length > 0 && !(branch[0]!.code === 'invalid_type' && branch[0]!.path.length === 0));
+  return matched ? closestIssue(matched[0]!, path) : { issue, path };
 }
 
 /** Little-endian float32 bytes, base64: what OpenAI returns for encoding_format "base64". */

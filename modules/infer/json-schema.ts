@@ -4,6 +4,8 @@
  * A keyword the grammar cannot enforce is refused with a 400 naming it, never ignored.
  */
 import { ApiError } from './api.js';
+import { FORMATS, NATIVE_FORMATS } from './grammar.js';
+import { RegexNotExpressible, regexToGbnf } from './regex-gbnf.js';
 
 /** The subset node-llama-cpp turns into a grammar (its GbnfJsonSchema). */
 export type GrammarSchema = { readonly [key: string]: unknown };
@@ -12,14 +14,29 @@ export type GrammarSchema = { readonly [key: string]: unknown };
 const ANNOTATIONS = new Set(['title', 'description', 'default', 'examples', 'example', '$schema', '$id', '$comment', 'deprecated', 'readOnly', 'writeOnly']);
 const TYPES = new Set(['string', 'number', 'integer', 'boolean', 'null', 'object', 'array']);
 const KEYWORDS_BY_TYPE: Record<string, Set<string>> = {
-  string: new Set(['minLength', 'maxLength', 'format']),
+  string: new Set(['minLength', 'maxLength', 'format', 'pattern']),
   object: new Set(['properties', 'required', 'additionalProperties', 'minProperties', 'maxProperties']),
   array: new Set(['items', 'prefixItems', 'minItems', 'maxItems']),
   number: new Set(['minimum', 'maximum']),
   integer: new Set(['minimum', 'maximum']),
 };
-const FORMATS = new Set(['date-time', 'time', 'date']);
 const MAX_DEPTH = 64;
+
+/**
+ * A grammar's cost grows with every value it may produce: llama.cpp checks each candidate token
+ * against every alternative (20,000 enum values: 88 s for 20 tokens here). Alternatives and text
+ * are bounded as OpenAI's structured outputs are (platform.openai.com/docs/guides/structured-outputs,
+ * "Supported schemas": 1000 enum values, 120,000 characters); properties tighter than its 5000,
+ * as checking and compiling 5000 took over a second of this server's single event loop.
+ */
+export const SCHEMA_LIMITS = { enumValues: 1000, properties: 1000, textChars: 120_000 } as const;
+
+interface Tally {
+  param: string;
+  enumValues: number;
+  properties: number;
+  textChars: number;
+}
 
 /**
  * Check `schema` and return it in the grammar's form; `param` is the request field it came from
@@ -27,7 +44,34 @@ const MAX_DEPTH = 64;
  */
 export function toGrammarSchema(schema: unknown, param: string): GrammarSchema {
   const defs = isObject(schema) && isObject(schema['$defs']) ? Object.keys(schema['$defs']) : [];
-  return convert(schema, param, defs, 0);
+  tally = { param, enumValues: 0, properties: 0, textChars: 0 };
+  try {
+    return convert(schema, param, defs, 0);
+  } finally {
+    tally = undefined;
+  }
+}
+
+let tally: Tally | undefined;
+
+/** Counts what the grammar will hold, refusing a schema past SCHEMA_LIMITS before any grammar is built. */
+function add(kind: keyof typeof SCHEMA_LIMITS, n: number): void {
+  if (!tally) return;
+  tally[kind] += n;
+  if (tally[kind] > SCHEMA_LIMITS[kind]) {
+    const what = { enumValues: 'alternatives (enum and const values, anyOf/oneOf options)', properties: 'object properties', textChars: 'characters of property names, enum/const values and patterns' }[kind];
+    throw new ApiError(
+      400,
+      `"${tally.param}" is too large for grammar-constrained generation: it has more than ${SCHEMA_LIMITS[kind]} ${what} in all (the limit is ${SCHEMA_LIMITS[kind]}); send a smaller schema.`,
+      'invalid_request_error',
+      'schema_too_large',
+      tally.param,
+    );
+  }
+}
+
+function textOf(value: unknown): number {
+  return typeof value === 'string' ? value.length : String(value).length;
 }
 
 function convert(schema: unknown, at: string, defs: string[], depth: number): GrammarSchema {
@@ -47,17 +91,22 @@ function convert(schema: unknown, at: string, defs: string[], depth: number): Gr
   } else if ('const' in schema) {
     if (!isScalar(schema['const'])) fail(`${at}.const`, 'must be a string, number, boolean or null');
     onlyKeys(schema, keys, ['const', 'type', '$defs'], at);
+    add('enumValues', 1);
+    add('textChars', textOf(schema['const']));
     out['const'] = schema['const'];
   } else if ('enum' in schema) {
     const values = schema['enum'];
     if (!Array.isArray(values) || values.length === 0 || !values.every(isScalar)) fail(`${at}.enum`, 'must be a non-empty list of strings, numbers, booleans or null');
     onlyKeys(schema, keys, ['enum', 'type', '$defs'], at);
+    add('enumValues', values.length);
+    add('textChars', values.reduce((n: number, v) => n + textOf(v), 0));
     out['enum'] = values;
   } else if ('oneOf' in schema || 'anyOf' in schema) {
     const word = 'oneOf' in schema ? 'oneOf' : 'anyOf';
     const options = schema[word];
     if (!Array.isArray(options) || options.length === 0) fail(`${at}.${word}`, 'must be a non-empty list of schemas');
     onlyKeys(schema, keys, [word, '$defs'], at);
+    add('enumValues', options.length);
     // A value matching any option is what both words admit when generating.
     out['oneOf'] = options.map((o, i) => convert(o, `${at}.${word}.${i}`, defs, depth + 1));
   } else {
@@ -95,10 +144,25 @@ function copyType(schema: Record<string, unknown>, type: string, out: Record<str
     return;
   }
   if (type === 'string') {
+    // With both (zod writes both), the pattern is what the grammar enforces: it is what validators check.
     if (schema['format'] !== undefined) {
-      if (typeof schema['format'] !== 'string' || !FORMATS.has(schema['format'])) fail(`${at}.format`, `must be one of ${[...FORMATS].join(', ')}`);
+      if (typeof schema['format'] !== 'string' || !FORMATS.includes(schema['format'])) fail(`${at}.format`, `must be one of ${FORMATS.join(', ')}`);
       if (schema['minLength'] !== undefined || schema['maxLength'] !== undefined) fail(at, 'cannot combine format with minLength/maxLength');
       out['format'] = schema['format'];
+    }
+    if (schema['pattern'] !== undefined) {
+      const pattern = schema['pattern'];
+      if (typeof pattern !== 'string') fail(`${at}.pattern`, 'must be a regular expression in a string');
+      if (schema['minLength'] !== undefined || schema['maxLength'] !== undefined) fail(at, 'cannot combine pattern with minLength/maxLength; put the length in the pattern, e.g. ^[a-z]{1,20}$');
+      try {
+        new RegExp(pattern, 'u');
+        regexToGbnf(pattern);
+      } catch (err) {
+        if (err instanceof RegexNotExpressible) fail(`${at}.pattern`, `${err.message}; the grammar supports literals, classes, ".", groups, "|" and quantifiers`);
+        fail(`${at}.pattern`, `is not a valid regular expression: ${(err as Error).message}`);
+      }
+      add('textChars', pattern.length);
+      out['pattern'] = pattern;
     }
     for (const key of ['minLength', 'maxLength']) if (schema[key] !== undefined) out[key] = count(schema[key], `${at}.${key}`);
     return;
@@ -115,6 +179,8 @@ function copyType(schema: Record<string, unknown>, type: string, out: Record<str
   if (type === 'object') {
     const properties = schema['properties'] ?? {};
     if (!isObject(properties)) fail(`${at}.properties`, 'must be an object of schemas');
+    add('properties', Object.keys(properties).length);
+    add('textChars', Object.keys(properties).reduce((n, k) => n + k.length, 0));
     out['properties'] = Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, convert(v, `${at}.properties.${k}`, defs, depth + 1)]));
     const required = schema['required'];
     if (required !== undefined) {
@@ -129,10 +195,32 @@ function copyType(schema: Record<string, unknown>, type: string, out: Record<str
   }
 }
 
+/** Where `schema` holds a string with a pattern or a format only our own grammar writes (JSON path), if anywhere. */
+export function findPatternString(schema: unknown, at: string): string | undefined {
+  if (Array.isArray(schema)) {
+    for (const [i, item] of schema.entries()) {
+      const found = findPatternString(item, `${at}.${i}`);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (!isObject(schema)) return undefined;
+  if (schema['type'] === 'string') {
+    if (schema['pattern'] !== undefined) return `${at}.pattern`;
+    if (typeof schema['format'] === 'string' && !NATIVE_FORMATS.includes(schema['format'])) return `${at}.format`;
+  }
+  for (const [k, v] of Object.entries(schema)) {
+    if (k === 'enum' || k === 'const') continue;
+    const found = findPatternString(v, `${at}.${k}`);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 function onlyKeys(schema: Record<string, unknown>, keys: string[], allowed: string[], at: string): void {
   const unknown = keys.filter((k) => !allowed.includes(k));
   if (unknown.length > 0) {
-    fail(`${at}.${unknown[0]}`, `is not supported by grammar-constrained generation here (supported: type, properties, required, additionalProperties, items, prefixItems, enum, const, oneOf, anyOf, $ref/$defs, minLength, maxLength, minItems, maxItems, format date/time/date-time)`);
+    fail(`${at}.${unknown[0]}`, `is not supported by grammar-constrained generation here (supported: type, properties, required, additionalProperties, items, prefixItems, enum, const, oneOf, anyOf, $ref/$defs, minLength, maxLength, minItems, maxItems, pattern, format ${FORMATS.join('/')})`);
   }
   if (keys.includes('type') && ('enum' in schema || 'const' in schema)) {
     const type = schema['type'];

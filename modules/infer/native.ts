@@ -8,6 +8,8 @@ import { ModelshipError, describeError } from '../errors/index.js';
 import { pathExists } from '../fs/exists.js';
 import { validateGguf } from '../gguf/index.js';
 import type { ChatMessage, EmbeddingResult, Engine, Generation, GenerationOptions, GenerationResult, ToolSpec } from './engine.js';
+import { gbnfLiteral, GRAMMAR_STOP, grammarText, schemaPart, type GrammarPart } from './grammar.js';
+import { GrammarWorker } from './grammar-worker.js';
 
 type LlamaLib = typeof import('node-llama-cpp');
 type Llama = Awaited<ReturnType<LlamaLib['getLlama']>>;
@@ -134,6 +136,7 @@ class NativeEngine implements Engine {
   private readonly threads: number;
   private embeddingContext?: Promise<LlamaEmbeddingContext>;
   private chatWrapper?: ChatWrapper;
+  private readonly grammarWorker = new GrammarWorker();
 
   constructor(
     private readonly lib: LlamaLib,
@@ -166,19 +169,25 @@ class NativeEngine implements Engine {
       const chat = new this.lib.LlamaChat({ contextSequence: this.sequence, autoDisposeSequence: false });
       try {
         const common = { ...samplingOf(options), signal, stopOnAbortSignal: true };
-        const forced = forcedCall(options);
-        if (forced) {
-          // The call is generated under a grammar, so it always parses; it is sent whole, not as text.
-          const grammar = await this.grammarFor(forced.schema, 'tools');
-          const res = await chat.generateResponse(withInstruction(history, forced.instruction), { ...common, grammar });
-          const call = res.metadata.stopReason === 'maxTokens' ? { name: forced.name ?? '', arguments: res.response } : forced.unwrap(JSON.parse(res.response));
-          return { text: '', stopReason: res.metadata.stopReason, toolCalls: [call] };
+        const constrained = constrainedAnswer(options);
+        if (constrained) {
+          // Calls and schema answers are generated under one grammar, so the name is always a tool's and a finished answer always parses.
+          const grammar = await this.grammarFrom(constrained.grammar, options.toolChoice === 'auto' ? 'response_format' : 'tools');
+          const prompt = withInstruction(history, constrained.instruction);
+          const res = await chat.generateResponse(prompt, { ...common, maxTokens: this.answerRoom(prompt, options.maxTokens), grammar });
+          const cut = res.metadata.stopReason === 'maxTokens';
+          const read = constrained.read(res.response, cut);
+          if ('text' in read) {
+            if (read.text) onTextChunk(read.text);
+            return { text: read.text, stopReason: res.metadata.stopReason };
+          }
+          return { text: '', stopReason: cut ? 'maxTokens' : 'functionCalls', toolCalls: [read.call] };
         }
         if (options.tools && options.tools.length > 0) {
-          if (options.responseFormat) throw badRequest('response_format', 'cannot be combined with tools the model may or may not call (tool_choice "auto"); force a call with tool_choice, or drop one of them');
           const functions = Object.fromEntries(options.tools.map((t) => [t.name, { ...(t.description ? { description: t.description } : {}), ...(t.parameters ? { params: t.parameters as never } : {}) }]));
           const res = await chat.generateResponse(history, {
             ...common,
+            maxTokens: this.answerRoom(history, options.maxTokens, functions),
             onTextChunk,
             functions,
             documentFunctionParams: true,
@@ -188,8 +197,8 @@ class NativeEngine implements Engine {
           return { text: res.response, stopReason: toolCalls.length > 0 ? 'functionCalls' : res.metadata.stopReason, ...(toolCalls.length > 0 ? { toolCalls } : {}) };
         }
         const format = options.responseFormat;
-        const grammar = format ? (format.type === 'json_object' ? await this.llama.getGrammarFor('json') : await this.grammarFor(format.schema, 'response_format')) : undefined;
-        const res = await chat.generateResponse(history, { ...common, onTextChunk, ...(grammar ? { grammar } : {}) });
+        const grammar = format ? (format.type === 'json_object' ? await this.llama.getGrammarFor('json') : await this.grammarFrom((part) => part(format.schema, 'a-').then((p) => grammarText(p.root, [p])), 'response_format')) : undefined;
+        const res = await chat.generateResponse(history, { ...common, maxTokens: this.answerRoom(history, options.maxTokens), onTextChunk, ...(grammar ? { grammar } : {}) });
         return { text: res.response, stopReason: res.metadata.stopReason };
       } finally {
         chat.dispose({ disposeSequence: false });
@@ -197,9 +206,30 @@ class NativeEngine implements Engine {
     });
   }
 
-  private async grammarFor(schema: { readonly [key: string]: unknown }, param: string) {
+  /**
+   * Tokens left for the answer once this exact prompt (template, instructions and function
+   * documentation included) is in the context. Generating past the context's end would make
+   * node-llama-cpp shift the context and evaluate the prompt again, which breaks the usage count.
+   */
+  private answerRoom(history: ChatHistoryItem[], asked: number | undefined, functions?: Record<string, unknown>): number {
+    this.chatWrapper ??= this.lib.resolveChatWrapper(this.model);
+    const { contextText } = this.chatWrapper.generateContextState({ chatHistory: history, ...(functions ? { availableFunctions: functions as never, documentFunctionParams: true } : {}) });
+    const promptTokens = contextText.tokenize(this.model.tokenizer).length;
+    const room = this.contextSize - promptTokens;
+    if (room < 1) {
+      throw badRequest('messages', `come to ${promptTokens} tokens with the chat template${functions ? ' and the tool documentation' : ''}, but this model's context holds ${this.contextSize}; shorten them or serve with a larger --ctx-size`, 'context_length_exceeded');
+    }
+    return Math.min(asked ?? room, room);
+  }
+
+  /** A grammar from parts node-llama-cpp writes (one per schema), renamed and joined by `build`. */
+  private async grammarFrom(build: (part: (schema: { readonly [key: string]: unknown }, prefix: string) => Promise<GrammarPart>) => Promise<string>, param: string) {
+    let text: string;
     try {
-      return await this.llama.createGrammarForJsonSchema(schema as never);
+      text = await build((schema, prefix) => schemaPart(schema, prefix, (s) => this.grammarWorker.gbnfFor(s)));
+      // The grammar's own parse is synchronous; give queued requests (and /health) a turn first.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      return await this.llama.createGrammar({ grammar: text, stopGenerationTriggers: [GRAMMAR_STOP], trimWhitespaceSuffix: true });
     } catch (err) {
       throw badRequest(param, `holds a schema the grammar cannot express: ${describeError(err)}`);
     }
@@ -231,6 +261,7 @@ class NativeEngine implements Engine {
   }
 
   async dispose(): Promise<void> {
+    await this.grammarWorker.dispose();
     if (this.embeddingContext) await (await this.embeddingContext).dispose();
     await this.context.dispose();
     await this.model.dispose();
@@ -318,39 +349,82 @@ function toChatHistory(messages: ChatMessage[]): ChatHistoryItem[] {
   return history;
 }
 
-interface ForcedCall {
-  /** The forced function's name, when one is named. */
-  name?: string;
-  schema: { readonly [key: string]: unknown };
+/** A call or an answer read back from constrained text. */
+type ReadBack = { text: string } | { call: { name: string; arguments: string } };
+
+interface ConstrainedAnswer {
   instruction: string;
-  unwrap(value: unknown): { name: string; arguments: string };
+  grammar(part: (schema: { readonly [key: string]: unknown }, prefix: string) => Promise<GrammarPart>): Promise<string>;
+  /** `cut`: generation stopped at max_tokens, so the text may end early. */
+  read(text: string, cut: boolean): ReadBack;
 }
 
-/** tool_choice "required" or a named function: the call is generated under a JSON grammar. */
-function forcedCall(options: GenerationOptions): ForcedCall | undefined {
+/** Before a call's arguments when the model may also answer with JSON (which never starts with "c"). */
+const CALL_MARK = 'call ';
+
+/**
+ * tool_choice "required" or a named function, or tools the model may call alongside a
+ * response_format: the answer is generated under one grammar. A call is written as its name, a
+ * space and its arguments (a few tokens, where a JSON wrapper costs dozens), so a call cut by
+ * max_tokens still names a real tool and only its arguments are partial.
+ */
+function constrainedAnswer(options: GenerationOptions): ConstrainedAnswer | undefined {
   const tools = options.tools ?? [];
   const choice = options.toolChoice;
-  if (!choice || choice === 'auto' || tools.length === 0) return undefined;
+  if (!choice || tools.length === 0) return undefined;
+  const format = options.responseFormat;
+  if (choice === 'auto' && !format) return undefined;
   const paramsOf = (t: ToolSpec) => t.parameters ?? { type: 'object', properties: {} };
   const describe = (t: ToolSpec) => `- ${t.name}${t.description ? `: ${t.description}` : ''}\n  parameters: ${JSON.stringify(paramsOf(t))}`;
-  if (choice !== 'required') {
+  if (typeof choice === 'object') {
     const tool = tools.find((t) => t.name === choice.name);
     if (!tool) throw badRequest('tool_choice.function.name', `names "${choice.name}", which is not among the tools (${tools.map((t) => t.name).join(', ')})`);
     return {
-      name: tool.name,
-      schema: paramsOf(tool),
       instruction: `Call this function now. Answer with only its arguments as one JSON object.\n${describe(tool)}`,
-      unwrap: (value) => ({ name: tool.name, arguments: JSON.stringify(value) }),
+      grammar: async (part) => {
+        const args = await part(paramsOf(tool), 't-');
+        return grammarText(args.root, [args]);
+      },
+      read: (text, cut) => ({ call: { name: tool.name, arguments: cut ? text : JSON.stringify(JSON.parse(text)) } }),
     };
   }
+  const calls = async (part: (schema: { readonly [key: string]: unknown }, prefix: string) => Promise<GrammarPart>) => {
+    const parts = await Promise.all(tools.map((t, i) => part(paramsOf(t), `t${i}-`)));
+    return { root: `( ${tools.map((t, i) => `${gbnfLiteral(`${t.name} `)} ${parts[i]!.root}`).join(' | ')} )`, parts };
+  };
+  const readCall = (text: string, cut: boolean): ReadBack => {
+    const space = text.indexOf(' ');
+    const name = space < 0 ? text : text.slice(0, space);
+    // Cut inside the name, the grammar still guarantees it begins some tool's name.
+    const tool = tools.find((t) => t.name === name) ?? (cut || space < 0 ? tools.find((t) => t.name.startsWith(name)) : undefined);
+    if (!tool) throw new Error(`the grammar let through a call to "${name}", which is not among the tools`);
+    const args = space < 0 ? '' : text.slice(space + 1);
+    return { call: { name: tool.name, arguments: cut ? args : JSON.stringify(JSON.parse(args)) } };
+  };
+  if (choice === 'required') {
+    return {
+      instruction: `Call one of these functions now. Answer with the function's name, one space, then its arguments as one JSON object.\n${tools.map(describe).join('\n')}`,
+      grammar: async (part) => {
+        const { root, parts } = await calls(part);
+        return grammarText(root, parts);
+      },
+      read: readCall,
+    };
+  }
+  const schema = format!.type === 'json_schema' ? format!.schema : { type: 'object', additionalProperties: true };
   return {
-    schema: {
-      oneOf: tools.map((t) => ({ type: 'object', properties: { name: { const: t.name }, arguments: paramsOf(t) }, required: ['name', 'arguments'] })),
+    instruction:
+      `You may call one of these functions. To call one, answer with "${CALL_MARK}", the function's name, one space, then its arguments as one JSON object.\n${tools.map(describe).join('\n')}\n` +
+      `Otherwise answer with only JSON matching this schema: ${JSON.stringify(schema)}`,
+    grammar: async (part) => {
+      const { root, parts } = await calls(part);
+      const answer = await part(schema, 'a-');
+      return grammarText(`( ${gbnfLiteral(CALL_MARK)} ${root} | ${answer.root} )`, [...parts, answer]);
     },
-    instruction: `Call one of these functions now. Answer with only JSON: {"name": <function name>, "arguments": {...}}.\n${tools.map(describe).join('\n')}`,
-    unwrap: (value) => {
-      const { name, arguments: args } = value as { name: string; arguments: unknown };
-      return { name, arguments: JSON.stringify(args) };
+    read: (text, cut) => {
+      if (text.startsWith(CALL_MARK)) return readCall(text.slice(CALL_MARK.length), cut);
+      if (cut && text !== '' && CALL_MARK.startsWith(text)) return readCall('', true);
+      return { text };
     },
   };
 }
@@ -362,8 +436,8 @@ function withInstruction(history: ChatHistoryItem[], instruction: string): ChatH
   return [{ type: 'system', text: instruction }, ...history];
 }
 
-function badRequest(param: string, problem: string): ModelshipError {
-  return new ModelshipError('INFER_BAD_REQUEST', `"${param}" ${problem}.`, { details: { param } });
+function badRequest(param: string, problem: string, code?: string): ModelshipError {
+  return new ModelshipError('INFER_BAD_REQUEST', `"${param}" ${problem}.`, { details: { param, ...(code ? { code } : {}) } });
 }
 
 function samplingOf(options: GenerationOptions) {

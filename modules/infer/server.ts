@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { ModelshipError, isModelshipError, describeError } from '../errors/index.js';
 import type { z } from 'zod';
 import { ApiError, ChatCompletionRequest, CompletionRequest, EmbeddingRequest, encodeBase64Floats, invalidBody, refuseUnsupported } from './api.js';
-import { toGrammarSchema } from './json-schema.js';
+import { findPatternString, toGrammarSchema } from './json-schema.js';
 import { collect, type ChatMessage, type Engine, type Generation, type GenerationOptions, type GenerationResult } from './engine.js';
 import { ServerMetrics } from './metrics.js';
 import { RequestQueue } from './queue.js';
@@ -78,8 +78,8 @@ export async function startInferenceServer(options: ServerOptions): Promise<Infe
     },
     '/v1/models': async (_req, res) => sendJson(res, 200, { object: 'list', data: [modelObject] }),
     '/v1/models/{id}': async (req, res) => {
-      const id = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname.replace(/^\/v1\/models\//, '').replace(/\/+$/, ''));
-      if (!modelNames.has(id)) throw new ApiError(404, `The model '${id}' does not exist; this server serves '${engine.modelId}'.`, 'invalid_request_error', 'model_not_found', 'model');
+      const id = decodePathSegment(String(requestPath(req.url)).replace(/^\/v1\/models\//, '').replace(/\/+$/, ''));
+      if (!modelNames.has(id)) throw new ApiError(404, `The model '${printable(id)}' does not exist; this server serves '${engine.modelId}'.`, 'invalid_request_error', 'model_not_found', 'model');
       sendJson(res, 200, modelObject);
     },
     '/v1/chat/completions': async (req, res) => {
@@ -209,15 +209,17 @@ export async function startInferenceServer(options: ServerOptions): Promise<Infe
 
   const server = http.createServer((req, res) => {
     const began = process.hrtime.bigint();
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const target = requestPath(req.url);
+    const pathname = typeof target === 'string' ? target : '';
+    const path = pathname.replace(/\/+$/, '') || '/';
     const route = path.startsWith('/v1/models/') ? '/v1/models/{id}' : path;
-    const handler = Object.hasOwn(handlers, route) ? handlers[route] : undefined;
+    const handler = typeof target === 'string' && Object.hasOwn(handlers, route) ? handlers[route] : undefined;
     res.on('finish', () => metrics.recordRequest(handler ? route : 'other', req.method ?? '', res.statusCode, Number(process.hrtime.bigint() - began) / 1e9));
     const run = async () => {
-      if (!handler) throw new ApiError(404, `no route ${req.method} ${url.pathname}; see GET /v1/models.`, 'not_found_error', 'not_found');
+      if (typeof target !== 'string') throw target;
+      if (!handler) throw new ApiError(404, `no route ${req.method} ${printable(pathname)}; see GET /v1/models.`, 'not_found_error', 'not_found');
       if (req.method !== ROUTES[route]) {
-        throw new ApiError(405, `${url.pathname} takes ${ROUTES[route]}, not ${req.method}.`, 'invalid_request_error', 'method_not_allowed', null, { allow: ROUTES[route]! });
+        throw new ApiError(405, `${pathname} takes ${ROUTES[route]}, not ${req.method}.`, 'invalid_request_error', 'method_not_allowed', null, { allow: ROUTES[route]! });
       }
       if (stopping && route !== '/health') throw new ApiError(503, 'the server is stopping.', 'server_error', 'stopping');
       await handler(req, res);
@@ -385,8 +387,14 @@ function toolsOf(body: ChatCompletionRequest): Pick<GenerationOptions, 'tools' |
     throw new ApiError(400, `"tool_choice.function.name": "${choice.function.name}" is not among the tools (${[...seen].join(', ')}).`, 'invalid_request_error', 'invalid_value', 'tool_choice.function.name');
   }
   const toolChoice = choice === undefined || choice === 'auto' ? 'auto' : choice === 'required' ? 'required' : { name: choice.function.name };
-  if (toolChoice === 'auto' && body.response_format && body.response_format.type !== 'text') {
-    throw new ApiError(400, '"response_format" cannot be combined with tools the model may or may not call (tool_choice "auto"); force a call with tool_choice, or send one of them.', 'invalid_request_error', 'unsupported_value', 'response_format');
+  if (toolChoice === 'auto' && (!body.response_format || body.response_format.type === 'text')) {
+    // These calls go through the chat template's own function calling, whose grammar has no patterns.
+    body.tools.forEach((t, i) => {
+      const at = t.function.parameters ? findPatternString(t.function.parameters, `tools.${i}.function.parameters`) : undefined;
+      if (at) {
+        throw new ApiError(400, `"${at}" can be enforced only when the call is forced (tool_choice "required" or a named function) or a response_format is sent; with tool_choice "auto" alone, use a plain string.`, 'invalid_request_error', 'invalid_schema', at);
+      }
+    });
   }
   return { tools, toolChoice, ...(body.parallel_tool_calls === undefined ? {} : { parallelToolCalls: body.parallel_tool_calls }) };
 }
@@ -430,7 +438,8 @@ function toApiError(err: unknown): ApiError {
     if (err.code === 'INFER_QUEUE_FULL') return new ApiError(503, err.message, 'overloaded_error', 'queue_full', null, { 'retry-after': '1' });
     if (err.code === 'INFER_BAD_REQUEST') {
       const param = typeof err.details?.['param'] === 'string' ? err.details['param'] : null;
-      return new ApiError(400, err.message, 'invalid_request_error', 'invalid_value', param);
+      const code = typeof err.details?.['code'] === 'string' ? err.details['code'] : 'invalid_value';
+      return new ApiError(400, err.message, 'invalid_request_error', code, param);
     }
   }
   return new ApiError(500, `the model failed: ${describeError(err)}`, 'server_error', 'internal_error');
@@ -442,10 +451,16 @@ async function readJson(req: http.IncomingMessage, maxBytes: number): Promise<un
   if (declared > maxBytes) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) throw tooLarge();
-    chunks.push(chunk);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > maxBytes) throw tooLarge();
+      chunks.push(chunk);
+    }
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    // A body cut short or malformed (bad chunked encoding) is the client's fault, not the model's.
+    throw new ApiError(400, `the request body could not be read: ${describeError(err)}.`, 'invalid_request_error', 'invalid_body');
   }
   const text = Buffer.concat(chunks).toString('utf8');
   try {
@@ -453,6 +468,37 @@ async function readJson(req: http.IncomingMessage, maxBytes: number): Promise<un
   } catch (err) {
     throw new ApiError(400, `the request body is not valid JSON: ${describeError(err)}.`, 'invalid_request_error', 'invalid_json');
   }
+}
+
+/**
+ * The path of a request target, never throwing: origin-form ("/v1/models?x") as sent, absolute-form
+ * ("http://host/v1/models") by its path; anything else ("*", "//", "http://[") is a 400.
+ */
+function requestPath(target: string | undefined): string | ApiError {
+  const raw = target ?? '/';
+  const bad = () => new ApiError(400, `the request target ${JSON.stringify(printable(raw.slice(0, 200)))} is not a path; send one that starts with a single "/".`, 'invalid_request_error', 'invalid_path');
+  let path = raw;
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(raw)) {
+    if (!URL.canParse(raw)) return bad();
+    path = new URL(raw).pathname;
+  }
+  path = path.replace(/[?#].*$/s, '');
+  if (!path.startsWith('/') || path.startsWith('//')) return bad();
+  return path;
+}
+
+/** One %-encoded path segment, decoded; a malformed escape is a 400. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ApiError(400, `the path segment ${JSON.stringify(printable(segment.slice(0, 200)))} has a malformed %-escape; encode "%" as %25.`, 'invalid_request_error', 'invalid_path');
+  }
+}
+
+/** Text safe to echo in a message: control characters escaped. */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
