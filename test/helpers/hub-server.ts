@@ -63,7 +63,7 @@ function gitBlobOid(bytes: Buffer): string {
 
 const sha256Hex = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-function lfsPointer(content: Buffer): Buffer {
+export function lfsPointer(content: Buffer): Buffer {
   return Buffer.from(`version https://git-lfs.github.com/spec/v1\noid sha256:${sha256Hex(content)}\nsize ${content.length}\n`);
 }
 
