@@ -69,6 +69,18 @@ export function lfsPointer(content: Buffer): Buffer {
 
 /** A tree entry as the Hub's /api/models/ORG/NAME/tree/REV answers (vectors/huggingface/bert-base-uncased.tree.json). */
 export function treeEntry(f: HubFileSpec): Record<string, unknown> {
+  // Hashed once per content: a benchmark's shards are large and every resolve looks its entry up.
+  const key = `${f.path}\0${f.lfs ? 'lfs' : 'git'}`;
+  let byPath = entries.get(f.content);
+  if (!byPath) entries.set(f.content, (byPath = new Map()));
+  let entry = byPath.get(key);
+  if (!entry) byPath.set(key, (entry = computeTreeEntry(f)));
+  return structuredClone(entry);
+}
+
+const entries = new WeakMap<Buffer, Map<string, Record<string, unknown>>>();
+
+function computeTreeEntry(f: HubFileSpec): Record<string, unknown> {
   if (!f.lfs) return { type: 'file', oid: gitBlobOid(f.content), size: f.content.length, path: f.path };
   const pointer = lfsPointer(f.content);
   return { type: 'file', oid: gitBlobOid(pointer), size: f.content.length, lfs: { oid: sha256Hex(f.content), size: f.content.length, pointerSize: pointer.length }, path: f.path };
