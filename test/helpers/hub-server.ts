@@ -43,6 +43,10 @@ export interface FakeHub {
   requests: HubRequestLog[];
   /** The next CDN download of this path sends this many bytes, then the connection is cut (once). */
   cutOnce: Map<string, number>;
+  /** Every CDN download of this path is cut after this many bytes (a connection that never holds). */
+  cutAlways: Map<string, number>;
+  /** Resolve answers name this commit in X-Repo-Commit instead of the one asked (a mirror serving another commit). */
+  commitHeader?: string;
   /** Paths whose CDN bytes are altered (one byte flipped), as a corrupt mirror would send them. */
   corrupt: Set<string>;
   /** Entries per tree page; a Link header points to the next page. */
@@ -136,6 +140,7 @@ export async function startFakeHub(repos: HubRepoSpec[]): Promise<FakeHub> {
     cdn: '',
     requests: [],
     cutOnce: new Map(),
+    cutAlways: new Map(),
     corrupt: new Set(),
     treePageSize: 1000,
     setRef(repo, ref, sha) {
@@ -203,7 +208,7 @@ export async function startFakeHub(repos: HubRepoSpec[]): Promise<FakeHub> {
       if (!token || !(repo.allowedTokens ?? []).includes(token)) return gatedRefusal(res, repo, hub.endpoint, token !== undefined);
     }
     const entry = treeEntry(file) as { oid: string; lfs?: { oid: string } };
-    const common = { 'x-repo-commit': sha, etag: `"${file.lfs ? entry.lfs!.oid : entry.oid}"` };
+    const common = { 'x-repo-commit': hub.commitHeader ?? sha, etag: `"${file.lfs ? entry.lfs!.oid : entry.oid}"` };
     if (!file.lfs) return sendBody(req, res, file.content, { ...common, 'content-type': 'text/plain; charset=utf-8' });
     const sig = randomBytes(8).toString('hex');
     res.writeHead(302, {
@@ -235,8 +240,8 @@ export async function startFakeHub(repos: HubRepoSpec[]): Promise<FakeHub> {
       body = Buffer.from(blob);
       body[body.length >> 1] ^= 0xff;
     }
-    const cut = hub.cutOnce.get(path);
-    if (cut !== undefined) hub.cutOnce.delete(path);
+    const cut = hub.cutOnce.get(path) ?? hub.cutAlways.get(path);
+    hub.cutOnce.delete(path);
     sendBody(req, res, body, { 'content-type': 'application/octet-stream', etag: `"${oid}"` }, cut);
   });
 

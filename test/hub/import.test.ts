@@ -9,6 +9,8 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { importFromHub } from '../../modules/hub/index.js';
+import { LayoutTarget } from '../../modules/oci/layout.js';
 import { runCli } from '../helpers/cli.js';
 import { commitSha, startFakeHub, type FakeHub, type HubFileSpec } from '../helpers/hub-server.js';
 import { bytesOf, writeTree } from '../modelpack/helpers.js';
@@ -170,6 +172,29 @@ describe('modelship import', () => {
     } finally {
       hub.corrupt.clear();
     }
+  });
+
+  it('gives up on a connection cut on every try, and on a file served from another commit, leaving no temp file or tag', async () => {
+    const store = new LayoutTarget(join(home, 'store'));
+    const conn = { endpoint: hub.endpoint };
+    hub.cutAlways.set('model.safetensors', 50_000);
+    try {
+      const cut = importFromHub({ repo: 'acme/tiny-llm', revision: 'main' }, store, { conn, include: ['model.safetensors'], attempts: 3, retryDelayMs: 5 });
+      await expect(cut).rejects.toMatchObject({ code: 'HF_NETWORK', message: expect.stringContaining('failed 3 times') });
+      expect(hub.requests.filter((r) => r.origin === 'cdn')).toHaveLength(3);
+    } finally {
+      hub.cutAlways.clear();
+    }
+    hub.commitHeader = SHA_B;
+    try {
+      await expect(importFromHub({ repo: 'acme/tiny-llm', revision: 'main' }, store, { conn, include: ['config.json'] })).rejects.toMatchObject({ code: 'HF_COMMIT_MISMATCH' });
+    } finally {
+      hub.commitHeader = undefined;
+    }
+    const left = await storeLeftovers();
+    expect(left.parts).toEqual([]);
+    expect(left.blobs).toEqual([]);
+    expect(left.index).not.toContain('tiny-llm');
   });
 
   it('refuses a gated repository without a granted token, naming the licence page; imports with one', async () => {
