@@ -14,6 +14,7 @@ export interface CommandEntry {
 
 export const COMMANDS: CommandEntry[] = [
   { name: 'pack', summary: 'Pack a model folder as a ModelPack OCI artifact into the local store', group: 'artifacts', load: () => import('./commands/pack.js') },
+  { name: 'import', summary: 'Import a Hugging Face model (hf://ORG/NAME@REVISION) into the local store as a ModelPack artifact', group: 'artifacts', load: () => import('./commands/import.js') },
   { name: 'push', summary: 'Push a model from the local store to a registry (only missing blobs go up)', group: 'registry', load: () => import('./commands/push.js') },
   { name: 'pull', summary: 'Pull a model from a registry into the local store', group: 'registry', load: () => import('./commands/pull.js') },
   { name: 'unpack', summary: 'Unpack a model (ModelPack, ModelKit, Docker, Ollama) into a folder', group: 'artifacts', load: () => import('./commands/unpack.js') },

@@ -125,6 +125,16 @@ export const FAMILY_BY_CODE: Record<string, ErrorFamily> = {
   GITOPS_PUSH_REJECTED: 'failure',
   GITOPS_PR_FAILED: 'network',
   GITOPS_TOKEN_MISSING: 'auth',
+  // hub (Hugging Face import)
+  HF_INVALID_SOURCE: 'usage',
+  HF_GATED: 'auth',
+  HF_NOT_FOUND: 'notFound',
+  HF_NETWORK: 'network',
+  HF_INVALID_RESPONSE: 'network',
+  HF_DIGEST_MISMATCH: 'integrity',
+  HF_SIZE_MISMATCH: 'integrity',
+  HF_COMMIT_MISMATCH: 'integrity',
+  HF_NO_FILES: 'input',
 };
 
 export class ModelshipError extends Error {

@@ -36,7 +36,13 @@ export async function ingestFile(store: Target, mediaType: string, file: SourceI
   return ingest(store, mediaType, (tmp) => hashFile(file, tmp, onBytes));
 }
 
-type Fill = (tmp: string) => Promise<{ digest: string; size: number }>;
+/** Writes the temp file `tmp` and returns what it holds; a throw leaves nothing behind. */
+export type Fill = (tmp: string) => Promise<{ digest: string; size: number }>;
+
+/** Stores what `fill` writes (e.g. a verified download) as a blob: the temp file is renamed in, or removed on failure. */
+export async function ingestFilled(store: Target, mediaType: string, fill: Fill): Promise<Descriptor> {
+  return ingest(store, mediaType, fill);
+}
 
 async function ingest(store: Target, mediaType: string, fill: Fill): Promise<Descriptor> {
   const layout = store instanceof LayoutTarget ? store : undefined;

@@ -69,7 +69,8 @@ export function fileMetadata(file: Pick<ResolvedFile, 'path' | 'size' | 'mode'>)
   });
 }
 
-function layerDescriptor(file: ResolvedFile, format: LayerFormat, blob: Descriptor, path: string, fileDigest: string): Descriptor {
+/** The layer as the manifest lists it: media type from kind and format, the path and file metadata annotations. */
+export function layerDescriptor(file: Pick<ResolvedFile, 'path' | 'size' | 'mode' | 'kind'>, format: LayerFormat, blob: Descriptor, path: string, fileDigest: string): Descriptor {
   const annotations: Record<string, string> = {
     [ANNOTATION_FILEPATH]: path,
     [ANNOTATION_FILE_METADATA]: fileMetadata(file),

@@ -48,6 +48,9 @@ export async function sbomInputFromArtifact(target: ReadOnlyTarget, subject: Des
 }
 
 /** The SBOM input of a manifest already read, with its ModelPack config (if it has one): no I/O. */
+/** The manifest annotation naming where a model came from (`hf://ORG/NAME@SHA` for an import). */
+export const ANNOTATION_SOURCE = 'dev.modelship.source';
+
 export function sbomInputFromManifest(manifest: ImageManifest, modelConfig: unknown, artifact: SbomInput['artifact'] & object): SbomInput {
   const files = filesFromManifest(manifest);
   if (files.length === 0) {
@@ -59,5 +62,6 @@ export function sbomInputFromManifest(manifest: ImageManifest, modelConfig: unkn
     config: rec(config?.['config']) as ModelSpec['config'],
     files: [],
   };
-  return { spec, files, artifact, ...(config ? { modelConfig: config } : {}) };
+  const source = manifest.annotations?.[ANNOTATION_SOURCE];
+  return { spec, files, artifact: { ...artifact, ...(source ? { source } : {}) }, ...(config ? { modelConfig: config } : {}) };
 }

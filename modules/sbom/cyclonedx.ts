@@ -7,7 +7,7 @@ import type { Dependency, SbomArtifact, SbomFile, SbomInput } from './input.js';
 import { isoSeconds, modelFacts, uuidFrom, type DatasetFacts, type ModelFacts } from './facts.js';
 import { cyclonedxLicenses } from './license.js';
 import { modelshipVersion } from './locate.js';
-import { ociDownloadUri, ociPurl } from './purl.js';
+import { huggingfacePurl, ociDownloadUri, ociPurl, parseHubSourceUri } from './purl.js';
 
 export const CYCLONEDX_MEDIA_TYPE = 'application/vnd.cyclonedx+json';
 export const CYCLONEDX_SPEC_VERSION = '1.6';
@@ -62,6 +62,13 @@ function manifestComponent(name: string, ref: string, manifest: NonNullable<Sbom
   };
 }
 
+/** The Hub repository at the commit the model was imported from, named by its purl. */
+function hubAncestor(hub: { repo: string; sha: string }): Json {
+  const purl = huggingfacePurl(hub.repo, hub.sha);
+  const [group, name] = hub.repo.includes('/') ? hub.repo.split('/') : [undefined, hub.repo];
+  return { type: 'machine-learning-model', 'bom-ref': purl, ...(group ? { group } : {}), name: name!, version: hub.sha, purl };
+}
+
 function modelComponent(input: SbomInput, f: ModelFacts, ref: string, datasetRefs: string[]): Json {
   const licenses = cyclonedxLicenses(f.licenses);
   const externalReferences: Json[] = [];
@@ -69,6 +76,8 @@ function modelComponent(input: SbomInput, f: ModelFacts, ref: string, datasetRef
   if (download) externalReferences.push({ type: 'distribution', url: download, comment: `OCI artifact ${input.artifact!.reference}` });
   if (f.docURL) externalReferences.push({ type: 'documentation', url: f.docURL });
   if (f.sourceURL) externalReferences.push({ type: 'vcs', url: f.sourceURL });
+  const hub = parseHubSourceUri(input.artifact?.source);
+  if (hub) externalReferences.push({ type: 'distribution', url: input.artifact!.source!, comment: `imported from the Hugging Face Hub, commit ${hub.sha}` });
   const properties = (
     [
       ['format', f.format],
@@ -93,6 +102,7 @@ function modelComponent(input: SbomInput, f: ModelFacts, ref: string, datasetRef
     ...(licenses ? { licenses } : {}),
     ...(input.artifact ? { purl: ref } : {}),
     ...(externalReferences.length ? { externalReferences } : {}),
+    ...(hub ? { pedigree: { ancestors: [hubAncestor(hub)] } } : {}),
     modelCard: modelCard(input, f, datasetRefs),
     ...(properties.length ? { properties } : {}),
   };

@@ -48,6 +48,7 @@ export interface ModelFacts {
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
 const strs = (v: unknown): string[] | undefined => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined);
+const firstString = (v: unknown): string | undefined => (Array.isArray(v) ? str(v[0]) : str(v));
 const rec = (v: unknown): Record<string, unknown> => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 
 export function modelFacts(input: SbomInput): ModelFacts {
@@ -87,7 +88,8 @@ export function modelFacts(input: SbomInput): ModelFacts {
     ['task', input.modelCard?.pipelineTag ?? taskFromCapabilities(inputTypes, outputTypes)],
     ['docURL', pick('docURL', d.docURL)],
     ['sourceURL', pick('sourceURL', d.sourceURL)],
-    ['datasetsURL', pick('datasetsURL', d.datasetsURL)],
+    // The ModelPack config lists datasetsURL (an array); a spec names one URL.
+    ['datasetsURL', firstString(packedDescriptor['datasetsURL']) ?? firstString(d.datasetsURL)],
     ['createdAt', str(packedDescriptor['createdAt'])],
   ];
   for (const [key, value] of optional) if (value !== undefined) (facts as unknown as Record<string, unknown>)[key] = value;

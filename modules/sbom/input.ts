@@ -28,6 +28,8 @@ export interface SbomArtifact {
   mediaType: string;
   /** Where it can be pulled from: only a registry reference has one (a store or layout name is local). */
   registry?: { host: string; repository: string; tag?: string };
+  /** Where the model came from, as the manifest records it: `hf://ORG/NAME@SHA` for an import from the Hub. */
+  source?: string;
   /** The ModelPack manifest, when `digest` names an index that lists it (a ModelCar). */
   modelManifest?: { digest: string; mediaType: string; size: number };
 }

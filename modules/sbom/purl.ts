@@ -58,3 +58,14 @@ export function ociDownloadUri(artifact: Pick<SbomArtifact, 'registry' | 'digest
 function encodeQualifier(v: string): string {
   return encodeSegment(v).replace(/%2F/g, '/').replace(/%3A/g, ':');
 }
+
+/** `{repo, sha}` from the `hf://ORG/NAME@SHA` source an import records, or undefined for anything else. */
+export function parseHubSourceUri(uri: string | undefined): { repo: string; sha: string } | undefined {
+  const m = uri ? /^hf:\/\/([A-Za-z0-9][A-Za-z0-9._-]*(?:\/[A-Za-z0-9][A-Za-z0-9._-]*)?)@([0-9a-f]{40})$/.exec(uri) : null;
+  return m ? { repo: m[1]!, sha: m[2]! } : undefined;
+}
+
+/** purl-spec `huggingface` type: namespace = organisation, name = repository, version = the lower-case commit. */
+export function huggingfacePurl(repo: string, sha: string): string {
+  return `pkg:huggingface/${repo.split('/').map(encodeSegment).join('/')}@${sha.toLowerCase()}`;
+}

@@ -7,7 +7,7 @@ import type { Dependency, SbomFile, SbomInput } from './input.js';
 import { isoSeconds, modelFacts, uuidFrom, type ModelFacts } from './facts.js';
 import { licenseExpression } from './license.js';
 import { modelshipVersion } from './locate.js';
-import { ociDownloadUri, ociPurl } from './purl.js';
+import { huggingfacePurl, ociDownloadUri, ociPurl, parseHubSourceUri } from './purl.js';
 
 export const SPDX_MEDIA_TYPE = 'application/spdx+json';
 export const SPDX_CONTEXT = 'https://spdx.org/rdf/3.0.1/spdx-context.jsonld';
@@ -218,6 +218,7 @@ function aiPackage(input: SbomInput, f: ModelFacts, id: string, ci: string, supp
     ...(input.artifact ? { software_packageUrl: ociPurl(input.artifact, input.artifact.digest) } : {}),
     ...(input.artifact && ociDownloadUri(input.artifact) ? { software_downloadLocation: ociDownloadUri(input.artifact) } : {}),
     ...(f.docURL ? { software_homePage: f.docURL } : {}),
+    ...hubSourceFields(input.artifact?.source),
     software_primaryPurpose: 'model',
     ...(typeOfModel.length ? { ai_typeOfModel: [...new Set(typeOfModel)] } : {}),
     ...(f.task ? { ai_domain: [f.task] } : {}),
@@ -226,6 +227,16 @@ function aiPackage(input: SbomInput, f: ModelFacts, id: string, ci: string, supp
     ...(c.technicalLimitations?.length ? { ai_limitation: c.technicalLimitations.join('\n') } : {}),
     ...(c.useCases?.length ? { ai_informationAboutApplication: c.useCases.join('\n') } : {}),
     ai_autonomyType: 'noAssertion',
+  };
+}
+
+/** An import from the Hub: its purl as an external identifier and the hf:// source as source information. */
+function hubSourceFields(source: string | undefined): Record<string, unknown> {
+  const hub = parseHubSourceUri(source);
+  if (!hub) return {};
+  return {
+    externalIdentifier: [{ type: 'ExternalIdentifier', externalIdentifierType: 'packageUrl', identifier: huggingfacePurl(hub.repo, hub.sha) }],
+    software_sourceInfo: `imported from ${source}`,
   };
 }
 
