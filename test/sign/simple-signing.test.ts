@@ -190,6 +190,12 @@ describe('cosign tag signatures that modelship sign attaches', () => {
     const verified = await cli(['verify', 'b:v1', '--key', 'signing.pub', '--json']);
     expect(verified.code).toBe(8);
     expect(verified.json().reason).toContain(`not the manifest ${b}`);
+    // --no-simple-signing leaves the tag signature out.
+    await writeFile(join(project, 'extra2.md'), 'more\n');
+    const c = (await cli(['pack', project, '-t', 'c:v1', '--json'])).json().digest as string;
+    const bare = await cli(['sign', 'c:v1', '--key', 'signing.key', '--no-simple-signing', '--json']);
+    expect(bare.json().attached.filter((x: { tag?: string }) => x.tag)).toEqual([]);
+    await expect(target.resolve(`sha256-${c.slice(7)}.sig`)).rejects.toThrow();
   });
 
   it('keyless: the layer carries the Fulcio certificate and Rekor bundle, and verifies offline against the trusted root', async () => {
