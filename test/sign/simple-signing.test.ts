@@ -238,4 +238,37 @@ describe('cosign tag signatures that modelship sign attaches', () => {
     const tampered = verifySimpleSignature(payload, layer.annotations!, policy(/engineer@example\.test/), manifest.digest);
     expect(tampered).toMatchObject({ ok: false, trusted: false });
   });
+
+  it('keyless: cosign verify accepts our tag signature against the trusted root, and refuses another identity', async () => {
+    const cosign = judgePath('cosign');
+    const base = await tempDir('simple-signing-keyless-cosign-');
+    const project = await makeProject('class3');
+    const env = { MODELSHIP_HOME: join(base, 'home') };
+    expect((await runCli(['pack', project, '-t', 'kc:v1'], { env, cwd: base })).code).toBe(0);
+    const repo = `${registry}/simple-signing/keyless-${Date.now().toString(36)}`;
+    expect((await runCli(['push', 'kc:v1', `${repo}:v1`, '--plain-http'], { env, cwd: base })).code).toBe(0);
+    const opened = await openReference(`${repo}:v1`, { cwd: base, env, plainHttp: true });
+    const ISSUER = 'https://issuer.example.test';
+    const token = idToken({ iss: ISSUER, sub: 'engineer@example.test', email: 'engineer@example.test', email_verified: true, aud: 'sigstore' });
+    const signed = await signArtifact(opened.target, 'v1', {
+      kind: 'keyless',
+      identity: identityFromEnvironment({ SIGSTORE_ID_TOKEN: token }),
+      fulcioURL: sigstore.fulcioURL,
+      rekorURL: sigstore.rekorURL,
+      rekorEntryType: 'intoto',
+    });
+    const rootFile = join(base, 'trusted_root.json');
+    await writeFile(rootFile, JSON.stringify(sigstore.trustedRoot));
+    const verify = (identity: string) =>
+      execa(
+        cosign,
+        ['verify', '--trusted-root', rootFile, '--certificate-identity', identity, '--certificate-oidc-issuer', ISSUER, '--new-bundle-format=false', '--allow-http-registry', '--output', 'json', `${repo}@${signed.descriptor.digest}`],
+        { reject: false, env: { HOME: base, TUF_ROOT: join(base, 'tuf') } },
+      );
+    const ok = await verify('engineer@example.test');
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)[0].critical.image['docker-manifest-digest']).toBe(signed.descriptor.digest);
+    const other = await verify('attacker@example.test');
+    expect(other.exitCode).not.toBe(0);
+  });
 });
