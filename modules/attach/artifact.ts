@@ -3,7 +3,7 @@
  * a scratch folder holding only its small documents and code (README, DATACARD, LICENSE files,
  * evaluation results, dependency files), so the folder-based readers work on artifacts too.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isEvalResultsFile } from '../card/index.js';
@@ -88,6 +88,8 @@ export async function withArtifactProject<T>(target: ReadOnlyTarget, selector: s
     // A ModelCar's documents are read from its model folder, never from the image's root.
     const root = modelRootOf(view);
     const modelDir = root ? path.join(dir, root) : dir;
+    // A project of weights and config alone has no document to fetch: its model folder is still there.
+    await mkdir(modelDir, { recursive: true });
     return await use({ reference, view, config, spec: specOf(config, reference, modelDir), dir: modelDir, root });
   } finally {
     await rm(dir, { recursive: true, force: true });

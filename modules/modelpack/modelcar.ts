@@ -8,7 +8,7 @@ import { ModelshipError } from '../errors/index.js';
 import { copyGraph } from '../oci/copy.js';
 import { fetchManifest, fetchManifestBytes } from '../oci/manifest.js';
 import { DEFAULT_PLATFORM, selectPlatform } from '../oci/platform.js';
-import { MEDIA_TYPE, type Descriptor, type ImageIndex, type ImageManifest, type Platform, type ReadOnlyTarget, type Target } from '../oci/types.js';
+import { isIndexMediaType, MEDIA_TYPE, type Descriptor, type ImageIndex, type ImageManifest, type Platform, type ReadOnlyTarget, type Target } from '../oci/types.js';
 import type { PackedFile } from './layers.js';
 import { parseLayerMediaType } from './mediatypes.js';
 import { pushBytes, pushManifest } from './content.js';
@@ -18,14 +18,29 @@ export interface ModelCarBase {
   target: ReadOnlyTarget;
   /** Tag or digest of the base image on `target`. */
   reference: string;
-  /** Platform to pick from a multi-platform base; default linux/amd64. */
+  /** The one platform to take from a multi-platform base; default: each of MODELCAR_PLATFORMS the base offers. */
   platform?: Platform;
 }
 
+/** The platforms a ModelCar is built for when its base offers them: x86 and Arm GPU nodes. */
+export const MODELCAR_PLATFORMS: readonly Platform[] = [
+  { os: 'linux', architecture: 'amd64' },
+  { os: 'linux', architecture: 'arm64' },
+];
+
+export interface ModelCarImage {
+  descriptor: Descriptor;
+  manifest: ImageManifest;
+  platform: Platform;
+}
+
 export interface ModelCarResult {
+  /** The first platform image (linux/amd64 when the base has it). */
   image: Descriptor;
   imageManifest: ImageManifest;
-  /** The index listing the image (with its platform) and the ModelPack manifest. */
+  /** One image per platform, all with the same model layers (the ModelPack manifest's blobs). */
+  images: ModelCarImage[];
+  /** The index listing the images (with their platforms) and the ModelPack manifest. */
   index: Descriptor;
 }
 
@@ -45,12 +60,28 @@ const DOCKER_TO_OCI_LAYER: Record<string, string> = {
 
 const IMAGE_LAYER_BY_FORMAT = { tar: MEDIA_TYPE.ociLayer, 'tar+gzip': MEDIA_TYPE.ociLayerGzip, 'tar+zstd': MEDIA_TYPE.ociLayerZstd } as const;
 
-async function baseImage(base: ModelCarBase): Promise<{ desc: Descriptor; manifest: ImageManifest }> {
+/** The base's single-platform images to build on: the one asked for, else each of MODELCAR_PLATFORMS an index offers. */
+async function baseImages(base: ModelCarBase): Promise<{ desc: Descriptor; platform?: Platform }[]> {
+  const where = `base image ${base.target.location} (${base.reference})`;
+  const resolved = await base.target.resolve(base.reference);
+  if (base.platform) return [{ desc: await selectPlatform(base.target, resolved, base.platform, where), platform: base.platform }];
+  if (!isIndexMediaType(resolved.mediaType)) return [{ desc: resolved }];
+  const parsed = await fetchManifest(base.target, resolved, where);
+  if (!('manifests' in parsed)) return [{ desc: resolved }];
+  const picked = MODELCAR_PLATFORMS.flatMap((want) => {
+    const entry = parsed.manifests.find((m) => m.platform?.os === want.os && m.platform.architecture === want.architecture);
+    return entry ? [{ desc: entry, platform: entry.platform! }] : [];
+  });
+  // None of ours: the error names what the index lists.
+  if (picked.length === 0) return [{ desc: await selectPlatform(base.target, resolved, DEFAULT_PLATFORM, where), platform: DEFAULT_PLATFORM }];
+  return picked;
+}
+
+async function baseImage(base: ModelCarBase, desc: Descriptor): Promise<ImageManifest> {
   const where = `${base.target.location} (${base.reference})`;
-  const desc = await selectPlatform(base.target, await base.target.resolve(base.reference), base.platform ?? DEFAULT_PLATFORM, `base image ${where}`);
   const parsed = await fetchManifest(base.target, desc, where);
   if ('manifests' in parsed) throw new ModelshipError('OCI_INVALID_MANIFEST', `base image ${where} is a nested index; give a single-platform image`);
-  return { desc, manifest: parsed };
+  return parsed;
 }
 
 export async function buildModelCar(
@@ -58,11 +89,6 @@ export async function buildModelCar(
   base: ModelCarBase,
   model: { modelpack: Descriptor; files: PackedFile[]; created?: string },
 ): Promise<ModelCarResult> {
-  const { desc: baseDesc, manifest: baseManifest } = await baseImage(base);
-  // The base's blobs join the store so the image is complete there.
-  await copyGraph(base.target, store, baseDesc);
-  const configBytes = await fetchManifestBytes(base.target, baseManifest.config, `${base.target.location} (base config)`);
-  const baseConfig = JSON.parse(new TextDecoder().decode(configBytes)) as ImageConfig;
   const modelLayers: Descriptor[] = model.files.map((f) => {
     const format = parseLayerMediaType(f.layer.mediaType)?.format;
     if (!format || format === 'raw' || !f.tarEntry?.startsWith('models/')) {
@@ -70,6 +96,35 @@ export async function buildModelCar(
     }
     return { mediaType: IMAGE_LAYER_BY_FORMAT[format], digest: f.layer.digest, size: f.layer.size };
   });
+  const images: ModelCarImage[] = [];
+  for (const { desc, platform } of await baseImages(base)) images.push(await platformImage(store, base, desc, platform, modelLayers, model));
+  const index: ImageIndex = {
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPE.ociIndex,
+    // The images come first: platform matchers take the first runnable match.
+    manifests: [
+      ...images.map((i) => ({ mediaType: i.descriptor.mediaType, digest: i.descriptor.digest, size: i.descriptor.size, platform: i.platform })),
+      { mediaType: model.modelpack.mediaType, digest: model.modelpack.digest, size: model.modelpack.size, ...(model.modelpack.artifactType ? { artifactType: model.modelpack.artifactType } : {}) },
+    ],
+  };
+  const indexDesc = await pushManifest(store, index);
+  return { image: images[0]!.descriptor, imageManifest: images[0]!.manifest, images, index: indexDesc };
+}
+
+/** One platform's image: the base's layers, then the model layers every platform shares. */
+async function platformImage(
+  store: Target,
+  base: ModelCarBase,
+  baseDesc: Descriptor,
+  listed: Platform | undefined,
+  modelLayers: Descriptor[],
+  model: { files: PackedFile[]; created?: string },
+): Promise<ModelCarImage> {
+  const baseManifest = await baseImage(base, baseDesc);
+  // The base's blobs join the store so the image is complete there.
+  await copyGraph(base.target, store, baseDesc);
+  const configBytes = await fetchManifestBytes(base.target, baseManifest.config, `${base.target.location} (base config)`);
+  const baseConfig = JSON.parse(new TextDecoder().decode(configBytes)) as ImageConfig;
   const config: ImageConfig = {
     ...baseConfig,
     ...(model.created ? { created: model.created } : {}),
@@ -77,23 +132,14 @@ export async function buildModelCar(
     history: [...(baseConfig.history ?? []), ...model.files.map((f) => ({ created_by: `modelship: add models/${f.path}`, ...(model.created ? { created: model.created } : {}) }))],
   };
   const configDesc = await pushBytes(store, MEDIA_TYPE.ociConfig, new TextEncoder().encode(JSON.stringify(config)));
-  const imageManifest: ImageManifest = {
+  const manifest: ImageManifest = {
     schemaVersion: 2,
     mediaType: MEDIA_TYPE.ociManifest,
     config: configDesc,
     layers: [...baseManifest.layers.map((l) => ({ ...l, mediaType: DOCKER_TO_OCI_LAYER[l.mediaType] ?? l.mediaType })), ...modelLayers],
   };
-  const image = await pushManifest(store, imageManifest);
-  const platform: Platform = { architecture: baseConfig.architecture ?? 'amd64', os: baseConfig.os ?? 'linux' };
-  const index: ImageIndex = {
-    schemaVersion: 2,
-    mediaType: MEDIA_TYPE.ociIndex,
-    // The image comes first: platform matchers take the first runnable match.
-    manifests: [
-      { mediaType: image.mediaType, digest: image.digest, size: image.size, platform },
-      { mediaType: model.modelpack.mediaType, digest: model.modelpack.digest, size: model.modelpack.size, ...(model.modelpack.artifactType ? { artifactType: model.modelpack.artifactType } : {}) },
-    ],
-  };
-  const indexDesc = await pushManifest(store, index);
-  return { image, imageManifest, index: indexDesc };
+  const descriptor = await pushManifest(store, manifest);
+  // The base index's platform (with its variant) when it listed one, else what the base's config says.
+  const platform: Platform = listed ?? { architecture: baseConfig.architecture ?? 'amd64', os: baseConfig.os ?? 'linux', ...(baseConfig.variant ? { variant: String(baseConfig.variant) } : {}) };
+  return { descriptor, manifest, platform };
 }

@@ -9,6 +9,7 @@ import { isDigest } from './digest.js';
 import { LayoutTarget } from './layout.js';
 import { fetchManifest, fetchManifestBytes, successors } from './manifest.js';
 import { selectPlatform } from './platform.js';
+import { appendSignatureLayers, readSignatureImage, signatureTagOf } from './signature-tag.js';
 import { recordReferrer, referrers as listReferrers } from './referrers.js';
 import {
   ANNOTATION_TITLE,
@@ -286,8 +287,8 @@ export async function copyGraph(src: ReadOnlyStorage, dst: Storage, root: Descri
 }
 
 /**
- * Resolve `srcRef` on `src`, copy its graph to `dst`, then tag it `dstRef` (tags last, so a tag never
- * names incomplete content). With `referrers`, the referrers graph follows, recorded through referrers.ts.
+ * Resolve `srcRef` on `src`, copy its graph to `dst` by digest, then (with `referrers`) the referrers graph,
+ * recorded through referrers.ts, and tag it `dstRef` last, so a tag never names incomplete or unsigned content.
  */
 export async function copy(src: ReadOnlyTarget, srcRef: string, dst: Target, dstRef: string, opts: CopyOptions = {}): Promise<CopyResult> {
   // Under a write lease, a concurrent prune spares what is copied until the tag is written.
@@ -304,10 +305,11 @@ async function copyUnderLease(src: ReadOnlyTarget, srcRef: string, dst: Target, 
   }
   const copier = new GraphCopier(src, dst, opts);
   await copier.visit(root);
+  // Signatures, SBOM and MOF report land before the tag: a push cut short never leaves the tag on an unsigned artifact.
+  if (opts.referrers) await copyReferrers(src, dst, copier, [...copier.manifests]);
   await dst.tag(root, dstRef).catch((err: unknown) => {
     if (!isAlreadyExists(err)) throw new CopyError('tag', 'destination', dst.location, root.digest, err);
   });
-  if (opts.referrers) await copyReferrers(src, dst, copier, [...copier.manifests]);
   return { root, ...copier.result };
 }
 
@@ -333,6 +335,7 @@ async function copyReferrers(src: ReadOnlyTarget, dst: Target, copier: GraphCopi
       if (done.has(subject.digest)) continue;
       done.add(subject.digest);
       next.push(...(await indexChildren(src, subject)));
+      await copySignatureTag(src, dst, copier, subject);
       const found = await listReferrers(src, subject).catch((err: unknown) => {
         throw new CopyError('list referrers of', 'source', src.location, subject.digest, err);
       });
@@ -346,4 +349,21 @@ async function copyReferrers(src: ReadOnlyTarget, dst: Target, copier: GraphCopi
     }
     queue = next;
   }
+}
+
+/** cosign's tag signature of a copied manifest travels with it, added to any the destination already holds. */
+async function copySignatureTag(src: ReadOnlyTarget, dst: Target, copier: GraphCopier, subject: Descriptor): Promise<void> {
+  const image = await readSignatureImage(src, subject).catch((err: unknown) => {
+    throw new CopyError('read the signature tag of', 'source', src.location, subject.digest, err);
+  });
+  if (!image) return;
+  await copier.visit(image.descriptor);
+  const step = async (): Promise<void> => {
+    const there = await readSignatureImage(dst, subject);
+    if (!there) await dst.tag(image.descriptor, signatureTagOf(subject.digest));
+    else if (there.descriptor.digest !== image.descriptor.digest) await appendSignatureLayers(dst, subject, image.manifest.layers);
+  };
+  await step().catch((err: unknown) => {
+    throw new CopyError('tag the signature of', 'destination', dst.location, subject.digest, err);
+  });
 }

@@ -32,6 +32,8 @@ export { copy, copyGraph, CopyError, DEFAULT_CONCURRENCY } from './copy.js';
 export type { CopyOptions, CopyGraphOptions, CopyResult, CopySide } from './copy.js';
 export { referrers, attach, recordReferrer, needsReferrersTag, referrerDescriptor, buildArtifactManifest, artifactManifest } from './referrers.js';
 export type { ArtifactBlob, ArtifactSpec, ArtifactManifestSpec } from './referrers.js';
+export { signatureTagOf, isDigestTag, readSignatureImage, appendSignatureLayers } from './signature-tag.js';
+export type { SignatureImage } from './signature-tag.js';
 export { DEFAULT_PLATFORM, formatPlatform, parsePlatform, selectPlatform } from './platform.js';
 export { openReference } from './open.js';
 export type { OpenContext, OpenedReference } from './open.js';

@@ -27,6 +27,15 @@ export interface KeylessOutcome {
 }
 
 export function verifyKeylessBundle(bundle: SerializedOmsBundle, policy: KeylessIdentityPolicy): KeylessOutcome {
+  return verifyKeylessEntity(bundle, undefined, policy);
+}
+
+/** A message-signature bundle (cosign's tag signatures, rebuilt from their annotations) over `data`. */
+export function verifyKeylessMessage(bundle: unknown, data: Uint8Array, policy: KeylessIdentityPolicy): KeylessOutcome {
+  return verifyKeylessEntity(bundle, Buffer.from(data), policy);
+}
+
+function verifyKeylessEntity(bundle: unknown, data: Buffer | undefined, policy: KeylessIdentityPolicy): KeylessOutcome {
   let signer;
   try {
     const tm = toTrustMaterial(TrustedRoot.fromJSON(policy.trustedRoot));
@@ -35,7 +44,7 @@ export function verifyKeylessBundle(bundle: SerializedOmsBundle, policy: Keyless
       ctlogThreshold: policy.ctlogThreshold ?? 1,
       timestampThreshold: policy.timestampThreshold ?? 1,
     });
-    signer = verifier.verify(toSignedEntity(bundleFromJSON(bundle)));
+    signer = verifier.verify(toSignedEntity(bundleFromJSON(bundle), data));
   } catch (err) {
     return { sigstore: { ok: false, detail: `Sigstore verification failed: ${describeError(err)}` } };
   }

@@ -5,6 +5,7 @@ import { readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ModelshipError } from '../errors/index.js';
 import { REF_NAME_ANNOTATION } from '../oci/layout.js';
+import { isDigestTag } from '../oci/signature-tag.js';
 import { oldestLiveLease, sweepIngest } from '../oci/ingest-dir.js';
 import { fetchManifestBytes, parseManifestContent, successors } from '../oci/manifest.js';
 import { isManifestMediaType, type Descriptor } from '../oci/types.js';
@@ -41,8 +42,8 @@ export async function listStore(store: LocalStore): Promise<StoreEntry[]> {
   const entries: StoreEntry[] = [];
   for (const m of index.manifests) {
     const reference = m.annotations?.[REF_NAME_ANNOTATION];
-    // Referrers-tag indexes (sha256-…) are bookkeeping, not models.
-    if (!reference || /^sha(256|512)-[a-f0-9]+$/.test(reference)) continue;
+    // Referrers-tag indexes (sha256-…) and cosign signature images (sha256-….sig) are bookkeeping, not models.
+    if (!reference || isDigestTag(reference)) continue;
     let format: StoreEntry['format'];
     let size = m.size;
     try {

@@ -7,7 +7,7 @@ import { fetchManifest } from '../../modules/oci/manifest.js';
 import type { ImageIndex } from '../../modules/oci/types.js';
 import { packModel, readArtifact } from '../../modules/modelpack/index.js';
 import { runCli } from '../helpers/cli.js';
-import { busyboxBase } from './busybox.js';
+import { busyboxBase, multiArchBase } from './busybox.js';
 import { bytesOf, specFor, tempDir, writeTree } from './helpers.js';
 
 describe('ModelCar view', () => {
@@ -97,5 +97,54 @@ describe('ModelCar layouts and the container tools that read them', () => {
     // --preserve-digests refuses to rewrite, and so refuses the copy.
     const preserve = await execa('skopeo', ['copy', '--quiet', '--all', '--preserve-digests', `oci:${root}:car`, `oci:${join(work, 'preserve')}:car`], { reject: false });
     expect(preserve.exitCode).not.toBe(0);
+  });
+});
+
+describe('a multi-platform ModelCar (issue 16, point 9)', () => {
+  it('has a linux/amd64 and a linux/arm64 image when the base offers both, sharing the model blobs; copy --platform takes either', async () => {
+    const src = await tempDir();
+    await writeTree(src, { 'model.gguf': bytesOf(60_000, 5), 'README.md': '# car\n' });
+    const root = join(await tempDir(), 'store');
+    const store = new LayoutTarget(root);
+    const base = await multiArchBase();
+    const packed = await packModel(specFor(src, [{ kind: 'weight', path: 'model.gguf' }, { kind: 'doc', path: 'README.md' }]), store, {
+      tag: 'car',
+      modelcar: { target: base, reference: 'multi' },
+    });
+    const car = packed.modelcar!;
+    // Only the platforms a ModelCar is for: s390x in the base is left out.
+    expect(car.images.map((i) => i.platform)).toEqual([
+      { os: 'linux', architecture: 'amd64' },
+      { os: 'linux', architecture: 'arm64', variant: 'v8' },
+    ]);
+    const index = (await fetchManifest(store, packed.tagged, 'test')) as ImageIndex;
+    expect(index.manifests.map((m) => m.digest)).toEqual([...car.images.map((i) => i.descriptor.digest), packed.descriptor.digest]);
+    expect(index.manifests.map((m) => m.platform?.architecture)).toEqual(['amd64', 'arm64', undefined]);
+    // Each image ends with exactly the ModelPack manifest's layers: one blob set, stored once.
+    const modelLayers = packed.manifest.layers.map((l) => l.digest);
+    for (const image of car.images) expect(image.manifest.layers.slice(-modelLayers.length).map((l) => l.digest)).toEqual(modelLayers);
+    expect(car.images[0]!.manifest.layers[0]!.digest).not.toBe(car.images[1]!.manifest.layers[0]!.digest);
+    for (const image of car.images) {
+      const config = JSON.parse(await readFile(store.blobPath(image.manifest.config.digest), 'utf8'));
+      expect(config.architecture).toBe(image.platform.architecture);
+      expect(config.rootfs.diff_ids).toHaveLength(image.manifest.layers.length);
+    }
+    // A runtime on either kind of node gets its image; modelship still reads the tag as the model.
+    for (const platform of ['linux/amd64', 'linux/arm64']) {
+      const copied = await runCli(['copy', `oci:${root}:car`, `oci:${join(await tempDir(), 'p')}:v1`, '--platform', platform, '--json']);
+      expect(copied.code, copied.stderr).toBe(0);
+      expect(copied.json().digest).toBe(car.images[platform.endsWith('amd64') ? 0 : 1]!.descriptor.digest);
+    }
+    const view = await readArtifact(store, 'car');
+    expect(view.descriptor.digest).toBe(packed.descriptor.digest);
+    expect(view.images.map((i) => i.digest)).toEqual(car.images.map((i) => i.descriptor.digest));
+
+    // An explicit platform still gives one image; a single-platform base gives one image.
+    const one = await packModel(specFor(src, [{ kind: 'weight', path: 'model.gguf' }]), store, {
+      modelcar: { target: base, reference: 'multi', platform: { os: 'linux', architecture: 'arm64' } },
+    });
+    expect(one.modelcar!.images.map((i) => i.platform.architecture)).toEqual(['arm64']);
+    const single = await packModel(specFor(src, [{ kind: 'weight', path: 'model.gguf' }]), store, { modelcar: { target: base, reference: 'latest' } });
+    expect(single.modelcar!.images.map((i) => i.platform)).toEqual([{ os: 'linux', architecture: 'amd64' }]);
   });
 });

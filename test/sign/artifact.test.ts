@@ -89,7 +89,8 @@ describe('signing packed artifacts from their manifest', () => {
     const { layout, manifest, descriptor } = await packedLayout();
     const signed = await signArtifact(layout, 'v1', { kind: 'key', privateKey: signer.privateKey }, { repository: 'models/tiny' });
     expect(signed.descriptor.digest).toBe(descriptor.digest);
-    expect(signed.attached.map((a) => a.predicateType).sort()).toEqual([COSIGN_SIGN_PREDICATE_TYPE, OMS_PREDICATE_TYPE].sort());
+    expect(signed.attached.filter((a) => !a.tag).map((a) => a.predicateType).sort()).toEqual([COSIGN_SIGN_PREDICATE_TYPE, OMS_PREDICATE_TYPE].sort());
+    expect(signed.attached.filter((a) => a.tag).map((a) => a.tag)).toEqual([`sha256-${descriptor.digest.slice(7)}.sig`]);
     // Raw layers: each resource is the layer's file path and digest.
     expect(signed.statement.subject[0]!.name).toBe('tiny');
     const byName = new Map(signed.statement.predicate.resources.map((r) => [r.name, r.digest]));
@@ -118,6 +119,7 @@ describe('signing packed artifacts from their manifest', () => {
     expect(verified.ok).toBe(true);
     expect(verified.bundles.map((b) => [b.role, b.ok])).toEqual([
       ['model-signature', true],
+      ['image-signature', true],
       ['image-signature', true],
     ]);
     expect(verified.bundles[0]!.checks.find((c) => c.name === 'layers')?.detail).toMatch(/all 7 model files/);
@@ -206,7 +208,7 @@ describe('signing packed artifacts from their manifest', () => {
     const signed = await signArtifact(layout, 'v1', { kind: 'key', privateKey: signer.privateKey }, {
       provenance: { projectDir: model, env: { MODELSHIP_BUILDER: 'hook' } },
     });
-    expect(signed.attached.map((a) => a.predicateType).sort()).toEqual([CYCLONEDX_PREDICATE_TYPE, SLSA_PROVENANCE_V1, COSIGN_SIGN_PREDICATE_TYPE, OMS_PREDICATE_TYPE].sort());
+    expect(signed.attached.filter((a) => !a.tag).map((a) => a.predicateType).sort()).toEqual([CYCLONEDX_PREDICATE_TYPE, SLSA_PROVENANCE_V1, COSIGN_SIGN_PREDICATE_TYPE, OMS_PREDICATE_TYPE].sort());
     const found = await findBundles(layout, descriptor);
     const bom = statementOf(found.find((b) => b.declaredPredicateType === CYCLONEDX_PREDICATE_TYPE)!.bytes!);
     expect(bom.predicate).toEqual(sbom);
@@ -231,7 +233,8 @@ describe('signing packed artifacts from their manifest', () => {
     expect('manifests' in tagIndex && tagIndex.manifests.map((m) => m.artifactType)).toEqual([BUNDLE_V03_MEDIA_TYPE, BUNDLE_V03_MEDIA_TYPE]);
     const verified = await verifyArtifact(opened.target, 'v1', keyPolicy());
     expect(verified.reason).toBeUndefined();
-    expect(verified.bundles).toHaveLength(2);
+    // Two bundle referrers and cosign's tag signature.
+    expect(verified.bundles.map((b) => b.form)).toEqual(['sigstore-bundle', 'sigstore-bundle', 'simple-signing']);
     expect((await verifyArtifact(opened.target, 'v1', keyPolicy(keys()))).ok).toBe(false);
   });
 });
@@ -254,7 +257,8 @@ describe('modelship sign REF / verify REF', () => {
     expect(signed.err).toBe('');
     expect(signed.code).toBe(0);
     const out = JSON.parse(signed.out);
-    expect(out.attached.map((a: { predicateType: string }) => a.predicateType)).toEqual([OMS_PREDICATE_TYPE, COSIGN_SIGN_PREDICATE_TYPE, SLSA_PROVENANCE_V1]);
+    expect(out.attached.filter((a: { tag?: string }) => !a.tag).map((a: { predicateType: string }) => a.predicateType)).toEqual([OMS_PREDICATE_TYPE, COSIGN_SIGN_PREDICATE_TYPE, SLSA_PROVENANCE_V1]);
+    expect(out.attached.filter((a: { tag?: string }) => a.tag)).toHaveLength(1);
     expect(signed.out).not.toContain('PRIVATE KEY');
     // A store reference's statements over the manifest name the store's repository.
     const cosign = (await findBundles(openStore(env).layout, { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: out.digest, size: 0 })).find((b) => b.declaredPredicateType === COSIGN_SIGN_PREDICATE_TYPE)!;

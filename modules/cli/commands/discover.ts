@@ -2,7 +2,8 @@
  * `modelship discover REF`: the artifacts attached to a manifest (signatures, SBOMs, cards), as a tree.
  */
 import { referrerKindName } from '../../attach/index.js';
-import { fetchManifest, formatPlatform, isIndexMediaType, openReference, referrers, type Descriptor, type Platform, type ReadOnlyTarget } from '../../oci/index.js';
+import { fetchManifest, formatPlatform, isIndexMediaType, openReference, readSignatureImage, referrers, signatureTagOf, type Descriptor, type Platform, type ReadOnlyTarget } from '../../oci/index.js';
+import { SIMPLE_SIGNING_MEDIA_TYPE } from '../../sign/simple-signing.js';
 import { flagString, type Command } from '../command.js';
 import { UsageError } from '../../errors/index.js';
 import { requireArgs } from '../plumbing/arguments.js';
@@ -15,7 +16,20 @@ interface ReferrerNode {
   size: number;
   artifactType?: string;
   annotations?: Record<string, string>;
+  /** cosign's signature image, found by its tag `sha256-<hex>.sig` rather than as a referrer. */
+  tag?: string;
+  /** Signatures in that image (one layer each). */
+  signatures?: number;
   referrers: ReferrerNode[];
+}
+
+/** cosign's tag signature of `subject`, shown beside its referrers (artifactType: the layers' media type). */
+async function signatureTagNode(target: ReadOnlyTarget, subject: Descriptor, artifactType?: string): Promise<ReferrerNode[]> {
+  if (artifactType && artifactType !== SIMPLE_SIGNING_MEDIA_TYPE) return [];
+  const image = await readSignatureImage(target, subject);
+  if (!image) return [];
+  const { descriptor: d, manifest } = image;
+  return [{ digest: d.digest, mediaType: d.mediaType, size: d.size, artifactType: SIMPLE_SIGNING_MEDIA_TYPE, tag: signatureTagOf(subject.digest), signatures: manifest.layers.length, referrers: [] }];
 }
 
 /** A hostile or cyclic graph cannot make the walk run forever. */
@@ -36,13 +50,13 @@ async function referrerTree(target: ReadOnlyTarget, subject: Descriptor, artifac
       referrers: await referrerTree(target, d, undefined, seen, depth + 1),
     });
   }
-  return nodes;
+  return depth === 0 ? [...nodes, ...(await signatureTagNode(target, subject, artifactType))] : nodes;
 }
 
 function renderTree(nodes: ReferrerNode[], prefix: string): string[] {
   return nodes.flatMap((node, i) => {
     const last = i === nodes.length - 1;
-    const name = referrerKindName(node.artifactType, node.annotations);
+    const name = node.tag ? `cosign signature${node.signatures === 1 ? '' : `s (${node.signatures})`}, tag ${node.tag}` : referrerKindName(node.artifactType, node.annotations);
     const line = `${prefix}${last ? '└── ' : '├── '}${node.artifactType ?? node.mediaType}  ${node.digest}${name ? `  (${name})` : ''}`;
     return [line, ...renderTree(node.referrers, prefix + (last ? '    ' : '│   '))];
   });
@@ -84,7 +98,9 @@ export const command: Command = {
   usage: USAGE,
   help: `Lists the manifests whose subject is REF, and theirs in turn, with artifactType and digest.
 Registries with the referrers API answer directly; others (and copies made by tools without the
-API) are read through the referrers tag "sha256-<hex>". --artifact-type filters the first level.
+API) are read through the referrers tag "sha256-<hex>". cosign's tag signature (the image tagged
+"sha256-<hex>.sig", what policy-controller and Kyverno type Cosign verify) shows with its tag.
+--artifact-type filters the first level.
 For an index (a ModelCar tag), the referrers of the index come first, then those of each manifest
 it lists (the platform image, the ModelPack manifest), so a signature on any of them shows.
 

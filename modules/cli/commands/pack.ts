@@ -4,6 +4,7 @@
 import { resolve } from 'node:path';
 import { UsageError } from '../../errors/index.js';
 import { packModel, LAYER_FORMATS, type LayerFormat } from '../../modelpack/index.js';
+import { formatPlatform } from '../../oci/platform.js';
 import { loadSpec } from '../../project/index.js';
 import { openStore } from '../../store/index.js';
 import { flagBoolean, flagList, flagString, type Command, type CommandContext } from '../command.js';
@@ -96,7 +97,7 @@ Examples:
       mediaType: result.tagged.mediaType,
       layers: result.files.map((f) => ({ path: f.path, kind: f.kind, mediaType: f.layer.mediaType, digest: f.layer.digest, size: f.layer.size })),
       modelpack: result.descriptor.digest,
-      ...(result.modelcar ? { modelcar: result.modelcar.image.digest } : {}),
+      ...(result.modelcar ? { modelcar: result.modelcar.image.digest, modelcarImages: result.modelcar.images.map((i) => ({ platform: formatPlatform(i.platform), digest: i.descriptor.digest })) } : {}),
       ...(result.modelkit ? { modelkit: { reference: `${reference}-modelkit`, digest: result.modelkit.descriptor.digest } } : {}),
       filesRead: result.stats.filesRead.length,
       filesCached: result.stats.hits,

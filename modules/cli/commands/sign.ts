@@ -53,6 +53,11 @@ Kyverno and policy-controller check), and attestations of SBOM and MOF report re
                                when absent), the builder (GitHub Actions, MODELSHIP_BUILDER=hook|dagger,
                                else laptop)
   --no-attest-documents        leave SBOM and MOF report referrers unattested
+  --no-simple-signing          leave out cosign's tag signature: by default the manifest (and a
+                               ModelCar's index and image) is also signed as "cosign sign" does without
+                               the new bundle format, a simple-signing layer in the image tagged
+                               sha256-<hex>.sig, the form policy-controller, Kyverno type Cosign and
+                               Flux before 2.8 verify (docs/signing.md)
   --notation                   with --cert/--chain/--key, also a Notation (notary.x509) JWS signature
                                referrer; the chain must end at the root the verifier's trust store holds
 
@@ -80,6 +85,7 @@ Examples:
     project: { type: 'string' },
     spec: { type: 'string' },
     'no-attest-documents': { type: 'boolean' },
+    'no-simple-signing': { type: 'boolean' },
     notation: { type: 'boolean' },
     ...REGISTRY_OPTIONS,
   },
@@ -131,11 +137,12 @@ async function signReference(ctx: CommandContext, input: string): Promise<Comman
     ...(repository ? { repository } : {}),
     ...(flagBoolean(ctx, 'provenance') ? { provenance: { projectDir, env: ctx.env, ...(spec ? { specFile: resolve(ctx.cwd, spec) } : {}) } } : {}),
     attestDocuments: !flagBoolean(ctx, 'no-attest-documents'),
+    simpleSigning: !flagBoolean(ctx, 'no-simple-signing'),
     ...(notation ? { notation } : {}),
   });
   const subject = result.statement.subject[0]!;
   const lines = [`signed ${describeCopy(opened, result.descriptor.digest)}: ${result.statement.predicate.resources.length} files, model ${subject.name}`];
-  for (const a of result.attached) lines.push(`  attached ${a.referrer.digest} ${a.predicateType ?? a.artifactType}${a.subject.digest === result.descriptor.digest ? '' : ` to ${a.subject.digest}`}`);
+  for (const a of result.attached) lines.push(`  attached ${a.referrer.digest} ${a.tag ? `cosign signature (tag ${a.tag})` : (a.predicateType ?? a.artifactType)}${a.subject.digest === result.descriptor.digest ? '' : ` to ${a.subject.digest}`}`);
   if (where === 'local') lines.push(`signed the local copy; push to publish (modelship push ${opened.display}${remoteOf(opened.display) ? '' : ' HOST/REPO:TAG'})`);
   return {
     json: {
@@ -145,7 +152,7 @@ async function signReference(ctx: CommandContext, input: string): Promise<Comman
       method: signing.kind,
       subject: { name: subject.name, digest: subject.digest },
       resources: result.statement.predicate.resources.length,
-      attached: result.attached.map((a) => ({ digest: a.referrer.digest, artifactType: a.artifactType, ...(a.predicateType ? { predicateType: a.predicateType } : {}), subject: a.subject.digest })),
+      attached: result.attached.map((a) => ({ digest: a.referrer.digest, artifactType: a.artifactType, ...(a.predicateType ? { predicateType: a.predicateType } : {}), subject: a.subject.digest, ...(a.tag ? { tag: a.tag } : {}) })),
     },
     text: lines.join('\n'),
   };

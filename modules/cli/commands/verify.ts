@@ -168,7 +168,8 @@ async function verifyNotationReference(ctx: CommandContext, input: string, polic
 function renderArtifact(result: ArtifactVerification, copy: OpenedCopy): string {
   const lines: string[] = [];
   for (const b of result.bundles) {
-    lines.push(`${b.ok ? 'ok  ' : 'FAIL'} ${b.role} ${b.predicateType ?? '(unreadable)'} in ${b.referrer}${b.subject === result.descriptor.digest ? '' : ` (on ${b.subject})`}`);
+    const what = b.form === 'simple-signing' ? `cosign simple signing (${b.source === 'referrer' ? 'OCI 1.1 referrer' : 'tag .sig'}) layer ${b.layer}` : (b.predicateType ?? '(unreadable)');
+    lines.push(`${b.ok ? 'ok  ' : 'FAIL'} ${b.role} ${what} in ${b.referrer}${b.subject === result.descriptor.digest ? '' : ` (on ${b.subject})`}`);
     for (const c of b.checks) lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(17)} ${c.detail}`);
   }
   const checked = describeCopy(copy.opened, result.descriptor.digest);

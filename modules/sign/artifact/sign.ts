@@ -16,6 +16,8 @@ import type { InTotoStatement, OmsStatement } from '../oms/statement.js';
 import { signStatement, type SigningMethod } from '../signers.js';
 import { packProvenanceStatement, type ProvenanceOptions } from './provenance.js';
 import { attachBundle, readReferrerDocument } from './referrers.js';
+import { SIMPLE_SIGNING_MEDIA_TYPE } from '../simple-signing.js';
+import { attachSimpleSignature } from './simple-signatures.js';
 import { ATTESTED_DOCUMENTS, cosignSignStatement, documentStatement, type ManifestSubject } from './statements.js';
 
 export interface SignArtifactOptions {
@@ -27,10 +29,15 @@ export interface SignArtifactOptions {
   attestDocuments?: boolean;
   /** Also attach a Notation signature made with this certificate chain. */
   notation?: NotationSigning;
+  /**
+   * Also sign the manifest, and a ModelCar's index, in cosign's tag form (`sha256-<hex>.sig`, simple
+   * signing), which policy-controller, Kyverno `type: Cosign` and Flux before 2.8 verify (default true).
+   */
+  simpleSigning?: boolean;
 }
 
 export interface AttachedBundle {
-  /** The referrer's artifactType: a Sigstore bundle or a Notation signature. */
+  /** The referrer's artifactType: a Sigstore bundle or a Notation signature; for a cosign tag signature, its layer media type. */
   artifactType: string;
   /** The signed statement's predicate type (Sigstore bundles). */
   predicateType?: string;
@@ -38,6 +45,8 @@ export interface AttachedBundle {
   referrer: Descriptor;
   /** The manifest it refers to: the model manifest, or a ModelCar's index or image. */
   subject: Descriptor;
+  /** A cosign tag signature: the tag its image is under (`referrer` is that image). */
+  tag?: string;
 }
 
 export interface SignArtifactResult {
@@ -83,6 +92,10 @@ export async function signArtifact(target: Target, ref: string, method: SigningM
       const bundle = await signStatement(st, method);
       const referrer = await attachBundle(target, subjectDesc, new TextEncoder().encode(serializeBundle(bundle)), st.predicateType);
       attached.push({ artifactType: BUNDLE_V03_MEDIA_TYPE, predicateType: st.predicateType, referrer, subject: subjectDesc });
+    }
+    if (opts.simpleSigning !== false) {
+      const sig = await attachSimpleSignature(target, subjectDesc, opts.repository ?? modelName, method);
+      attached.push({ artifactType: SIMPLE_SIGNING_MEDIA_TYPE, referrer: sig.image, subject: subjectDesc, tag: sig.tag });
     }
     if (opts.notation) {
       attached.push({ artifactType: NOTATION_SIGNATURE_ARTIFACT_TYPE, referrer: await attachNotationSignature(target, subjectDesc, opts.notation), subject: subjectDesc });

@@ -13,12 +13,19 @@ import { OMS_PREDICATE_TYPE, OMS_V02_PREDICATE_TYPE, sortResources, type InTotoS
 import { verifyBundle, type VerificationCheck, type VerificationPolicy } from '../verify.js';
 import { findBundles, type FoundBundle } from './referrers.js';
 import { COSIGN_SIGN_PREDICATE_TYPE } from './statements.js';
+import { verifySimpleSignature } from '../simple-signing.js';
+import { findSimpleSignatures, type FoundSimpleSignature } from './simple-signatures.js';
 
 export type BundleRole = 'model-signature' | 'image-signature' | 'attestation';
 
 export interface BundleVerification {
-  /** The referrer manifest's digest. */
+  /** The referrer manifest's digest; for a cosign tag signature, the signature image's. */
   referrer: string;
+  /** `simple-signing`: cosign's tag (or OCI 1.1 referrer) signature layer; else a Sigstore bundle referrer. */
+  form?: 'sigstore-bundle' | 'simple-signing';
+  /** The simple-signing layer checked, and where its image was found. */
+  layer?: string;
+  source?: 'tag' | 'referrer';
   /** The manifest it refers to: the model manifest, or a ModelCar's index or image. */
   subject: string;
   predicateType?: string;
@@ -61,6 +68,7 @@ export async function verifyArtifact(target: ReadOnlyTarget, ref: string, policy
   const bundles: BundleVerification[] = [];
   for (const subject of subjects) {
     for (const b of await findBundles(target, subject)) bundles.push(verifyOne(b, policy, subject, current, view.descriptor.digest));
+    for (const s of await findSimpleSignatures(target, subject)) bundles.push(verifySimple(s, policy, subject));
   }
   bundles.sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role]);
   const where = `${target.location} (${ref})`;
@@ -77,7 +85,7 @@ export async function verifyArtifact(target: ReadOnlyTarget, ref: string, policy
 /** A ModelCar is verified by cosign-style admission on its index digest: that signature must be there too. */
 function indexVerdict(bundles: BundleVerification[], resolved: Descriptor, model: Descriptor, where: string): { ok: boolean; reason?: string } {
   if (resolved.digest === model.digest) return { ok: true };
-  if (bundles.some((b) => b.subject === resolved.digest && b.role === 'image-signature' && b.ok)) return { ok: true };
+  if (bundles.some((b) => b.subject === resolved.digest && b.role === 'image-signature' && b.ok && b.trusted)) return { ok: true };
   return {
     ok: false,
     reason: `the model manifest is signed but no trusted signature refers to the index ${resolved.digest} that ${where} resolves to (what KServe pins and Kyverno or policy-controller verify); sign it again with "modelship sign"`,
@@ -127,7 +135,18 @@ function roleOf(predicateType: string | undefined): BundleRole {
 
 function finish(referrer: string, subject: string, predicateType: string | undefined, trusted: boolean, checks: VerificationCheck[]): BundleVerification {
   const failed = checks.find((c) => !c.ok);
-  return { referrer, subject, ...(predicateType ? { predicateType } : {}), role: roleOf(predicateType), trusted, ok: !failed, checks, ...(failed ? { reason: failed.detail } : {}) };
+  return { referrer, subject, form: 'sigstore-bundle', ...(predicateType ? { predicateType } : {}), role: roleOf(predicateType), trusted, ok: !failed, checks, ...(failed ? { reason: failed.detail } : {}) };
+}
+
+/** A cosign tag signature: the signer under the policy, then its payload's manifest digest against the subject. */
+function verifySimple(found: FoundSimpleSignature, policy: VerificationPolicy, subject: Descriptor): BundleVerification {
+  const base = { referrer: found.image.digest, subject: subject.digest, form: 'simple-signing' as const, layer: found.layer.digest, source: found.source, role: 'image-signature' as const };
+  if (!found.payload) {
+    const detail = found.problem ?? `signature layer ${found.layer.digest} could not be read`;
+    return { ...base, trusted: false, ok: false, checks: [{ name: 'referrer', ok: false, detail }], reason: detail };
+  }
+  const verified = verifySimpleSignature(found.payload, found.layer.annotations ?? {}, policy, subject.digest);
+  return { ...base, trusted: verified.trusted, ok: verified.ok, checks: verified.checks, ...(verified.reason ? { reason: verified.reason } : {}) };
 }
 
 function verifyOne(found: FoundBundle, policy: VerificationPolicy, manifest: Descriptor, current: Current, modelDigest = manifest.digest): BundleVerification {
