@@ -286,8 +286,8 @@ export async function copyGraph(src: ReadOnlyStorage, dst: Storage, root: Descri
 }
 
 /**
- * Resolve `srcRef` on `src`, copy its graph to `dst`, then tag it `dstRef` (tags last, so a tag never
- * names incomplete content). With `referrers`, the referrers graph follows, recorded through referrers.ts.
+ * Resolve `srcRef` on `src`, copy its graph to `dst` by digest, then (with `referrers`) the referrers graph,
+ * recorded through referrers.ts, and tag it `dstRef` last, so a tag never names incomplete or unsigned content.
  */
 export async function copy(src: ReadOnlyTarget, srcRef: string, dst: Target, dstRef: string, opts: CopyOptions = {}): Promise<CopyResult> {
   // Under a write lease, a concurrent prune spares what is copied until the tag is written.
@@ -304,10 +304,11 @@ async function copyUnderLease(src: ReadOnlyTarget, srcRef: string, dst: Target, 
   }
   const copier = new GraphCopier(src, dst, opts);
   await copier.visit(root);
+  // Signatures, SBOM and MOF report land before the tag: a push cut short never leaves the tag on an unsigned artifact.
+  if (opts.referrers) await copyReferrers(src, dst, copier, [...copier.manifests]);
   await dst.tag(root, dstRef).catch((err: unknown) => {
     if (!isAlreadyExists(err)) throw new CopyError('tag', 'destination', dst.location, root.digest, err);
   });
-  if (opts.referrers) await copyReferrers(src, dst, copier, [...copier.manifests]);
   return { root, ...copier.result };
 }
 
