@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_BASE_PATH, embeddedDatabasePath, openRegistryDatabase, startRegistryServer, type RegistryDatabase, type RunningRegistryServer } from '../../modules/registry/index.js';
+import { API_BASE_PATH, embeddedDatabasePath, openRegistryDatabase, startRegistryServer, type RegistryDatabase } from '../../modules/registry/index.js';
 import { MAX_ENTITY_BYTES, MAX_NAME_LENGTH, MAX_PAGE_BYTES } from '../../modules/registry/database.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
@@ -69,7 +69,7 @@ describe('registry serve stays up', () => {
     it(`answers every malformed request of the corpus with a 4xx and keeps serving${token ? ' (with a token: before the token check too)' : ''}`, async () => {
       const server = await startRegistryServer({ database: db, ...(token ? { token } : {}) });
       try {
-        const headers = token ? { authorization: `Bearer ${token}` } : {};
+        const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
         for (const [what, bytes] of CORPUS) {
           const status = await raw(server.port, bytes);
           expect({ what, status: status >= 400 && status < 500 }).toEqual({ what, status: true });
