@@ -119,6 +119,8 @@ export const FAMILY_BY_CODE: Record<string, ErrorFamily> = {
   // gitops
   GITOPS_INVALID_NAME: 'input',
   GITOPS_INVALID_PATH: 'usage',
+  GITOPS_INVALID_BRANCH: 'usage',
+  GITOPS_REGISTRY_PENDING: 'failure',
   GITOPS_DIGEST_REQUIRED: 'input',
   GITOPS_NOT_REMOTE: 'usage',
   GITOPS_MANIFEST_INVALID: 'input',

@@ -89,7 +89,7 @@ describe('modelship handoff', () => {
     await signModelManifestOnly(model, keys);
     const bare = await bareRepository();
     const cwd = await tempDir('gitops-cli-');
-    const run = await runCli(['handoff', model.reference, '--gitops', bare, '--key', keys.publicFile, '--plain-http', '--json'], { cwd });
+    const run = await runCli(['handoff', model.reference, '--gitops', bare, '--key', keys.publicFile, '--plain-http', '--json'], { cwd, env: { MODELSHIP_HOME: `${cwd}/.modelship` } });
     expect(run.code).toBe(8);
     expect(run.json().error.code).toBe('VERIFY_FAILED');
     expect(run.json().error.message).toMatch(new RegExp(`no trusted signature refers to the index ${model.pulled.digest}`));
@@ -101,22 +101,22 @@ describe('modelship handoff', () => {
     const model = await pushModel(registry, { format: 'safetensors', modelcar: false, repository: 'gitops/unsigned' });
     const bare = await bareRepository();
     const cwd = await tempDir('gitops-cli-');
-    const unsigned = await runCli(['handoff', model.reference, '--gitops', bare, '--key', keys.publicFile, '--mount', 'image-volume', '--plain-http', '--json'], { cwd });
+    const unsigned = await runCli(['handoff', model.reference, '--gitops', bare, '--key', keys.publicFile, '--mount', 'image-volume', '--plain-http', '--json'], { cwd, env: { MODELSHIP_HOME: `${cwd}/.modelship` } });
     expect(unsigned.code).toBe(8);
     expect(unsigned.json().error.code).toBe('VERIFY_FAILED');
 
     await signModel(model, keys);
-    const gated = await runCli(['handoff', model.reference, '--gitops', bare, '--key', keys.publicFile, '--mount', 'image-volume', '--require', '1', '--plain-http', '--json'], { cwd });
+    const gated = await runCli(['handoff', model.reference, '--gitops', bare, '--key', keys.publicFile, '--mount', 'image-volume', '--require', '1', '--plain-http', '--json'], { cwd, env: { MODELSHIP_HOME: `${cwd}/.modelship` } });
     expect(gated.code).toBe(9);
     expect(gated.json().error.code).toBe('GATE_FAILED');
     expect(await gitLog(bare).catch(() => [])).toEqual([]);
 
-    const badName = await runCli(['handoff', model.reference, '--gitops', bare, '--key', keys.publicFile, '--name', 'Tiny_Chat', '--plain-http', '--json'], { cwd });
+    const badName = await runCli(['handoff', model.reference, '--gitops', bare, '--key', keys.publicFile, '--name', 'Tiny_Chat', '--plain-http', '--json'], { cwd, env: { MODELSHIP_HOME: `${cwd}/.modelship` } });
     expect(badName.json().error.code).toBe('GITOPS_INVALID_NAME');
     expect(badName.code).toBe(3);
 
     // Signed, gate skipped, Argo CD and policy-controller: lands, with a GPU for the vLLM-backed runtime.
-    const ok = await runCli(['handoff', model.reference, '--gitops', bare, '--key', keys.publicFile, '--mount', 'image-volume', '--argocd', '--policy', 'policy-controller', '--env', 'prod', '--plain-http', '--json'], { cwd });
+    const ok = await runCli(['handoff', model.reference, '--gitops', bare, '--key', keys.publicFile, '--mount', 'image-volume', '--argocd', '--policy', 'policy-controller', '--env', 'prod', '--plain-http', '--json'], { cwd, env: { MODELSHIP_HOME: `${cwd}/.modelship` } });
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
     expect(ok.json()).toMatchObject({ name: 'tiny-chat', digest: model.pulled.digest, storageUri: `oci+native://${registry}/gitops/unsigned@${model.pulled.digest}`, publish: { committed: true } });
     const base = parse(await gitShow(bare, 'models/tiny-chat/base/inferenceservice.yaml'));
@@ -132,19 +132,19 @@ describe('modelship handoff', () => {
     const model = await pushModel(registry, { format: 'gguf', modelcar: true, repository: 'gitops/check' });
     const bare = await bareRepository();
     const cwd = await tempDir('gitops-cli-');
-    const noUrl = await runCli(['handoff', model.reference, '--gitops', bare, '--key', keys.publicFile, '--skip-verify', '--check', '--plain-http', '--json'], { cwd });
+    const noUrl = await runCli(['handoff', model.reference, '--gitops', bare, '--key', keys.publicFile, '--skip-verify', '--check', '--plain-http', '--json'], { cwd, env: { MODELSHIP_HOME: `${cwd}/.modelship` } });
     expect(noUrl.json().error.code).toBe('GITOPS_MANIFEST_INVALID');
     expect(noUrl.json().error.message).toContain('--cluster-url');
-    const run = await runCli(['handoff', model.reference, '--gitops', bare, '--cluster-url', 'ssh://git@example.com/gitops.git', '--key', keys.publicFile, '--skip-verify', '--check', '--plain-http', '--json'], { cwd });
+    const run = await runCli(['handoff', model.reference, '--gitops', bare, '--cluster-url', 'ssh://git@example.com/gitops.git', '--key', keys.publicFile, '--skip-verify', '--check', '--plain-http', '--json'], { cwd, env: { MODELSHIP_HOME: `${cwd}/.modelship` } });
     expect(run.code, run.stderr).toBe(0);
     expect(run.json().manifests.map((m: { path: string }) => m.path)).toContain('models/tiny-chat/policy/clusterpolicy.yaml');
     expect(await gitLog(bare).catch(() => [])).toEqual([]);
     const checkout = await tempDir('gitops-checkout-');
     await execa('git', ['init', '-q', checkout]);
-    const workTree = await runCli(['handoff', model.reference, '--gitops', checkout, '--key', keys.publicFile, '--skip-verify', '--plain-http', '--json'], { cwd });
+    const workTree = await runCli(['handoff', model.reference, '--gitops', checkout, '--key', keys.publicFile, '--skip-verify', '--plain-http', '--json'], { cwd, env: { MODELSHIP_HOME: `${cwd}/.modelship` } });
     expect(workTree.code, workTree.stdout).toBe(2);
     expect(workTree.json().error.message).toContain('is a working tree');
-    const local = await runCli(['handoff', 'oci:./layout:v1', '--gitops', bare, '--key', keys.publicFile, '--json'], { cwd });
+    const local = await runCli(['handoff', 'oci:./layout:v1', '--gitops', bare, '--key', keys.publicFile, '--json'], { cwd, env: { MODELSHIP_HOME: `${cwd}/.modelship` } });
     expect(local.json().error.code).toBe('GITOPS_NOT_REMOTE');
     expect(local.code).toBe(2);
   });
