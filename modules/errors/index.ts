@@ -107,6 +107,9 @@ export const FAMILY_BY_CODE: Record<string, ErrorFamily> = {
   MODEL_REGISTRY_DENIED: 'auth',
   MODEL_REGISTRY_NOT_FOUND: 'notFound',
   MODEL_REGISTRY_CONFLICT: 'failure',
+  MODEL_REGISTRY_VERSION_EXISTS: 'input',
+  MODEL_REGISTRY_METHOD_NOT_ALLOWED: 'usage',
+  MODEL_REGISTRY_TOO_LARGE: 'input',
   MODEL_REGISTRY_NETWORK: 'network',
   MODEL_REGISTRY_SERVER: 'network',
   MODEL_REGISTRY_INVALID_RESPONSE: 'network',
@@ -117,6 +120,8 @@ export const FAMILY_BY_CODE: Record<string, ErrorFamily> = {
   // gitops
   GITOPS_INVALID_NAME: 'input',
   GITOPS_INVALID_PATH: 'usage',
+  GITOPS_INVALID_BRANCH: 'usage',
+  GITOPS_REGISTRY_PENDING: 'failure',
   GITOPS_DIGEST_REQUIRED: 'input',
   GITOPS_NOT_REMOTE: 'usage',
   GITOPS_UNSUPPORTED: 'usage',

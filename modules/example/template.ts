@@ -4,7 +4,7 @@
  * described in a modelship.yaml that requires Class III.
  */
 import { execFile } from 'node:child_process';
-import { appendFile, cp, readdir, readFile, realpath, rename, writeFile } from 'node:fs/promises';
+import { appendFile, cp, lstat, readdir, readFile, readlink, realpath, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ModelshipError } from '../errors/index.js';
@@ -76,6 +76,7 @@ export function projectName(dir: string): string {
 
 export async function createFromTemplate(name: string, dir: string, opts: { repository?: string; ref?: string; git?: boolean; invocation?: readonly string[] } = {}): Promise<TemplateProject> {
   if (!isTemplateName(name)) throw new ModelshipError('USAGE', `unknown template "${name}": choose one of ${TEMPLATE_NAMES.join(', ')}`);
+  dir = await followFolderLink(dir);
   const root = templatesDir();
   const clone = await cloneOf(packageRoot());
   const repository = opts.repository ?? clone?.repository ?? UNKNOWN_REPOSITORY;
@@ -94,6 +95,17 @@ export async function createFromTemplate(name: string, dir: string, opts: { repo
   await writeFile(path.join(dir, MODELSHIP_FILE), renderModelshipYaml(spec, { schemaRef: publishedSchemaUrl(MODELSHIP_SCHEMA_FILE) }));
   if (opts.git !== false) await initGit(dir, opts.invocation);
   return { dir, template: name, repository, ref, files: (await listFiles(dir)).filter((f) => !f.startsWith('.git/')).sort() };
+}
+
+/** A link to a folder stands for that folder (every step then sees one real path); a dangling link is refused before anything is written. */
+async function followFolderLink(dir: string): Promise<string> {
+  const info = await lstat(dir).catch(() => undefined);
+  if (!info?.isSymbolicLink()) return dir;
+  const target = await readlink(dir);
+  const resolved = await realpath(dir).catch(() => undefined);
+  if (!resolved) throw new ModelshipError('USAGE', `${dir} is a link to ${target}, which does not exist: create that folder first, or give a folder that is not a link`);
+  if (!(await stat(resolved)).isDirectory()) throw new ModelshipError('USAGE', `${dir} is a link to ${resolved}, which is not a folder: give a new or empty folder`);
+  return resolved;
 }
 
 /**

@@ -6,7 +6,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { ModelshipError } from '../errors/index.js';
+import { describeError, hasCode, ModelshipError } from '../errors/index.js';
 import type { RegisterModelVersion, RegisterResult } from '../registry/contract.js';
 import { verifyArtifact } from '../sign/artifact/index.js';
 import type { VerificationPolicy } from '../sign/index.js';
@@ -18,7 +18,8 @@ import {
   assertDeploymentName, toDeploymentName, storageUri,
   type AdmissionPolicy, type Delivery, type Environment, type ModelDeployment, type Mount, type SignerIdentity,
 } from './model-ref.js';
-import { publishLayout, type PublishResult } from './publish.js';
+import { assertBranchName, assertNoGitComponent, prepareClone, publishLayout, type PublishResult } from './publish.js';
+import { publicRepositoryUrl } from './repository-url.js';
 import { registryLink } from './serving.js';
 import { openPullRequest, type PullRequestResult } from './pull-request.js';
 
@@ -95,6 +96,9 @@ export interface HandoffResult {
 export async function handoff(opts: HandoffOptions): Promise<HandoffResult> {
   if (opts.name !== undefined) assertDeploymentName(opts.name, '--name');
   assertDeploymentName(opts.namespace, '--namespace');
+  // Checked before any network or registry work: these only ever fail.
+  assertBranchName(opts.gitops.branch);
+  assertNoGitComponent(opts.gitops.root);
   const where = `${opts.registry}/${opts.repository}`;
   const facts = await readArtifactFacts(opts.target, opts.selector, opts.repository);
   const digest = facts.pulled.digest;
@@ -130,7 +134,8 @@ export async function handoff(opts: HandoffOptions): Promise<HandoffResult> {
   };
   const layoutInput = {
     deployment, env: opts.env, delivery: opts.delivery, policy: opts.policy, identity: opts.identity, root: opts.gitops.root,
-    repositoryUrl: opts.gitops.clusterUrl ?? opts.gitops.repository, branch: opts.gitops.branch,
+    // What the cluster clones is committed to the repository: never with the credentials the push uses.
+    repositoryUrl: publicRepositoryUrl(opts.gitops.clusterUrl ?? opts.gitops.repository), branch: opts.gitops.branch,
     ...(opts.insecureRegistry ? { insecureRegistry: true } : {}),
     ...(facts.probeLayerMediaType ? { probeLayerMediaType: facts.probeLayerMediaType } : {}),
     verifyDigest: facts.view.descriptor.digest,
@@ -144,38 +149,58 @@ export async function handoff(opts: HandoffOptions): Promise<HandoffResult> {
     return { ...base, files: layout.map((f) => f.path), layout };
   }
   // Validate once before the registry write, so a bad manifest records nothing.
-  buildLayout(layoutInput);
-
-  let registered: RegisterResult | undefined;
-  if (opts.register) {
-    registered = await opts.register({
-      name, version, uri, digest, modelFormatName: facts.format,
-      ...(facts.modelName ? { description: `${facts.modelName} handed off by modelship` } : {}),
-      properties: {
-        'modelship.signer': describeIdentity(opts.identity),
-        'modelship.verified': verification.skipped ? 'skipped' : 'true',
-        ...(mof ? { 'modelship.mof.class': String(mof.class) } : {}),
-        'modelship.environment': opts.env,
-      },
-    });
-    deployment.registry = { registeredModelId: registered.registeredModelId, modelVersionId: registered.modelVersionId, modelArtifactId: registered.modelArtifactId, url: registered.registry };
-  }
-  const layout = buildLayout(layoutInput);
+  for (const f of buildLayout(layoutInput)) assertNoGitComponent(f.path);
 
   const prBranch = opts.pullRequest ? `modelship/${name}-${opts.env}-${digest.slice(7, 19)}` : undefined;
   const owned = opts.gitops.workdir === undefined;
   const workdir = opts.gitops.workdir ?? (await mkdtemp(join(tmpdir(), 'modelship-gitops-')));
-  const publish = await publishLayout({
-    repository: opts.gitops.repository,
-    branch: prBranch ?? opts.gitops.branch,
-    baseBranch: opts.gitops.branch,
-    files: layout,
-    message: `handoff: ${name} ${version} (${digest}) to ${opts.env}\n\nstorageUri: ${base.storageUri}\n${registered ? `model registry: ${clusterRegistry(registered)} registered model ${registered.registeredModelId}, version ${registered.modelVersionId}\n` : ''}`,
-    workdir,
-    author: opts.gitops.author,
-  });
-  // The clone is kept only when the push failed (publishLayout threw): then it holds the commit.
-  if (owned) await rm(workdir, { recursive: true, force: true });
+  let keep = false;
+  let registered: RegisterResult | undefined;
+  let publish: PublishResult;
+  let layout: LayoutFile[];
+  try {
+    // The repository is reached before the registry is written: a hand-off that cannot clone records nothing.
+    await prepareClone(opts.gitops.repository, workdir);
+    const properties = {
+      'modelship.signer': describeIdentity(opts.identity),
+      'modelship.verified': verification.skipped ? 'skipped' : 'true',
+      ...(mof ? { 'modelship.mof.class': String(mof.class) } : {}),
+      'modelship.environment': opts.env,
+    };
+    const record = (handoffState: string) =>
+      opts.register!({
+        name, version, uri, digest, modelFormatName: facts.format,
+        ...(facts.modelName ? { description: `${facts.modelName} handed off by modelship` } : {}),
+        properties: { ...properties, [HANDOFF_STATE_PROPERTY]: handoffState },
+      });
+    if (opts.register) {
+      // Pending until the push lands: the ids label the manifests, so they are needed before the commit.
+      registered = await record('pending');
+      deployment.registry = { registeredModelId: registered.registeredModelId, modelVersionId: registered.modelVersionId, modelArtifactId: registered.modelArtifactId, url: registered.registry };
+    }
+    layout = buildLayout(layoutInput);
+    publish = await publishLayout({
+      repository: opts.gitops.repository,
+      branch: prBranch ?? opts.gitops.branch,
+      baseBranch: opts.gitops.branch,
+      files: layout,
+      message: `handoff: ${name} ${version} (${digest}) to ${opts.env}\n\nstorageUri: ${base.storageUri}\n${registered ? `model registry: ${clusterRegistry(registered)} registered model ${registered.registeredModelId}, version ${registered.modelVersionId}\n` : ''}`,
+      workdir,
+      author: opts.gitops.author,
+    });
+    if (opts.register) {
+      const landed = `${prBranch ? 'pull request branch' : 'pushed'} ${publish.branch}@${publish.commit.slice(0, 12)}`;
+      await record(landed).catch((err: unknown) => {
+        throw new ModelshipError('GITOPS_REGISTRY_PENDING', `the hand-off landed (${landed}) but the model registry still marks ${name} ${version} "pending": ${describeError(err)}; run the hand-off again to record it`, { details: { publish } });
+      });
+    }
+  } catch (err) {
+    // A refused push keeps its clone on purpose (the message says where); no other failure leaves one behind.
+    keep = hasCode(err, 'GITOPS_PUSH_REJECTED');
+    throw err;
+  } finally {
+    if (owned && !keep) await rm(workdir, { recursive: true, force: true });
+  }
 
   let pullRequest: PullRequestResult | undefined;
   if (opts.pullRequest && prBranch) {
@@ -197,6 +222,9 @@ function clusterRegistry(r: RegisterResult): string {
     ? r.registry
     : 'a registry the cluster cannot reach (no registry labels written)';
 }
+
+/** Registry property saying whether the hand-off's commit landed ("pending" until it has). */
+export const HANDOFF_STATE_PROPERTY = 'modelship.handoff';
 
 export function describeIdentity(identity: SignerIdentity): string {
   return identity.kind === 'key' ? 'key' : `keyless ${identity.subjectRegExp} from ${identity.issuer}`;

@@ -35,9 +35,15 @@ export function apiRoot(url: string): string {
   try {
     parsed = new URL(url);
   } catch {
-    throw new ModelshipError('USAGE', `model registry URL ${JSON.stringify(url)} is not a URL; give e.g. https://model-registry.example.com`);
+    throw new ModelshipError('USAGE', `model registry URL ${JSON.stringify(url.replace(/\/\/[^/?#]*@/, '//***@'))} is not a URL; give e.g. https://model-registry.example.com`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ModelshipError('USAGE', `model registry URL ${url} must start with http:// or https://`);
+  if (parsed.username || parsed.password) {
+    // Never echoed: the URL holds a secret. A token travels as a Bearer header instead.
+    parsed.username = '';
+    parsed.password = '';
+    throw new ModelshipError('USAGE', `model registry URL ${parsed.href} carries credentials (user:password@); remove them and pass a token with --token-env NAME or MODEL_REGISTRY_TOKEN`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ModelshipError('USAGE', `model registry URL ${parsed.href} must start with http:// or https://`);
   const base = parsed.href.replace(/\/+$/, '');
   return base.endsWith(API_BASE_PATH) ? base : base + API_BASE_PATH;
 }
@@ -178,6 +184,8 @@ function statusError(status: number, method: string, url: string, text: string):
       return new ModelshipError('MODEL_REGISTRY_NOT_FOUND', `${method} ${url}: 404 Not Found${said}; check the model registry URL (the API lives under ${API_BASE_PATH}) and the id`, { details });
     case 409:
       return new ModelshipError('MODEL_REGISTRY_CONFLICT', `${method} ${url}: 409 Conflict${said}`, { details });
+    case 413:
+      return new ModelshipError('MODEL_REGISTRY_TOO_LARGE', `${method} ${url}: 413 Request Entity Too Large${said}`, { details });
     case 400:
     case 422:
       return new ModelshipError('MODEL_REGISTRY_BAD_REQUEST', `${method} ${url}: ${status} rejected the request${said}`, { details });

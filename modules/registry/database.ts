@@ -10,7 +10,6 @@ import { ModelshipError, describeError } from '../errors/index.js';
 import {
   ORDER_BY_FIELDS,
   SORT_ORDERS,
-  type CustomProperties,
   type ListPage,
   type ListQuery,
   type ModelArtifact,
@@ -21,6 +20,8 @@ import {
   type RegisteredModel,
   type RegisteredModelCreate,
 } from './wire.js';
+import type { FilterCondition } from './filter-query.js';
+import { ARTIFACT_STATES, MODEL_VERSION_STATES, REGISTERED_MODEL_STATES, checkCustomProperties } from './request-body.js';
 
 export type EntityKind = 'registered-model' | 'model-version' | 'model-artifact';
 
@@ -59,14 +60,22 @@ export function embeddedDatabasePath(home: string): string {
 
 export const DEFAULT_PAGE_SIZE = 100;
 const MAX_PAGE_SIZE = 1000;
+/** Upstream keeps names in varchar(255) columns (internal/platform/db/mysql/migrations). */
+export const MAX_NAME_LENGTH = 255;
+/** One stored entity, all fields together: the request body limit, so no sequence of updates grows past it. */
+export const MAX_ENTITY_BYTES = 1024 * 1024;
+/** One list page's JSON: far below V8's longest string, so no page can crash the server. */
+export const MAX_PAGE_BYTES = 16 * 1024 * 1024;
 const BUSY_TIMEOUT_MS = 15_000;
 
 /** Fields each kind keeps in its JSON body, beside the columns. */
 const BODY_FIELDS: Record<EntityKind, string[]> = {
   'registered-model': ['description', 'owner', 'state', 'customProperties', 'readme', 'maturity', 'language', 'tasks', 'provider', 'logo', 'license', 'licenseLink', 'libraryName'],
   'model-version': ['description', 'author', 'state', 'customProperties'],
-  'model-artifact': ['description', 'uri', 'modelFormatName', 'modelFormatVersion', 'storageKey', 'storagePath', 'serviceAccountName', 'modelSourceKind', 'modelSourceClass', 'modelSourceGroup', 'modelSourceId', 'modelSourceName', 'state', 'customProperties'],
+  'model-artifact': ['description', 'uri', 'modelFormatName', 'modelFormatVersion', 'storageKey', 'storagePath', 'serviceAccountName', 'modelSourceKind', 'modelSourceClass', 'modelSourceGroup', 'modelSourceId', 'modelSourceName', 'experimentId', 'experimentRunId', 'state', 'customProperties'],
 };
+
+const STATES: Record<EntityKind, readonly string[]> = { 'registered-model': REGISTERED_MODEL_STATES, 'model-version': MODEL_VERSION_STATES, 'model-artifact': ARTIFACT_STATES };
 
 const KIND_NAMES: Record<EntityKind, string> = { 'registered-model': 'registered model', 'model-version': 'model version', 'model-artifact': 'model artifact' };
 
@@ -196,6 +205,11 @@ export class RegistryDatabase implements ModelRegistryApi {
       where.push('parent_id = ?');
       params.push(parentId);
     }
+    for (const condition of query.filter ?? []) {
+      const clause = filterClause(condition);
+      where.push(clause.sql);
+      params.push(...clause.params);
+    }
     if (query.nextPageToken) {
       const after = decodePageToken(query.nextPageToken, { kind, orderBy, sortOrder, parentId: parentId ?? 0 });
       where.push(`(${column}, id) ${direction === 'ASC' ? '>' : '<'} (?, ?)`);
@@ -204,9 +218,16 @@ export class RegistryDatabase implements ModelRegistryApi {
     const rows = this.db
       .prepare(`SELECT * FROM entities WHERE ${where.join(' AND ')} ORDER BY ${column} ${direction}, id ${direction} LIMIT ?`)
       .all(...params, pageSize + 1) as Row[];
-    const page = rows.slice(0, pageSize);
+    // A page stops early at MAX_PAGE_BYTES; the token carries on from its last item.
+    const page: Row[] = [];
+    let bytes = 0;
+    for (const row of rows.slice(0, pageSize)) {
+      bytes += row.body.length + row.name.length + 256;
+      if (page.length > 0 && bytes > MAX_PAGE_BYTES) break;
+      page.push(row);
+    }
     const last = page[page.length - 1];
-    const more = rows.length > pageSize && last !== undefined;
+    const more = rows.length > page.length && last !== undefined;
     const nextPageToken = more ? encodePageToken({ kind, orderBy, sortOrder, parentId: parentId ?? 0, value: last[column as keyof Row] as number, id: last.id }) : '';
     return { items: page.map(toEntity), nextPageToken, pageSize, size: page.length };
   }
@@ -239,8 +260,10 @@ export class RegistryDatabase implements ModelRegistryApi {
       const taken = this.db.prepare('SELECT id FROM entities WHERE kind = ? AND parent_id = ? AND name = ?').get(kind, parentId, name) as { id: number } | undefined;
       if (taken) throw conflict(`a ${KIND_NAMES[kind]} named "${name}" already exists${parentId ? ` under id ${parentId}` : ''} (id ${taken.id})`);
     }
+    if (typeof name === 'string' && name.length > MAX_NAME_LENGTH) throw badRequest(`a ${KIND_NAMES[kind]} name is at most ${MAX_NAME_LENGTH} characters; this one has ${name.length}`);
     const fields = pickBody(kind, body);
     if ((kind === 'registered-model' || kind === 'model-version') && fields['state'] === undefined) fields['state'] = 'LIVE';
+    checkEntitySize(kind, fields);
     const now = Date.now();
     const externalId = optionalString(body, 'externalId');
     // An artifact created without a name gets one, as upstream does, so (version, name) stays unique.
@@ -254,6 +277,7 @@ export class RegistryDatabase implements ModelRegistryApi {
   private updateRow(row: Row, body: Record<string, unknown>): Record<string, unknown> {
     if (body['name'] !== undefined && body['name'] !== row.name) throw badRequest(`the name of ${KIND_NAMES[row.kind]} ${row.id} is "${row.name}" and cannot be changed`);
     const fields = { ...(JSON.parse(row.body) as Record<string, unknown>), ...pickBody(row.kind, body) };
+    checkEntitySize(row.kind, fields);
     const externalId = optionalString(body, 'externalId') ?? row.external_id;
     // A later update always moves the time on, even within the same millisecond.
     const now = Math.max(Date.now(), row.update_time + 1);
@@ -268,28 +292,38 @@ function pickBody(kind: EntityKind, body: Record<string, unknown>): Record<strin
   for (const field of ['description', 'owner', 'author', 'uri', 'modelFormatName', 'modelFormatVersion', 'state']) {
     if (out[field] !== undefined && typeof out[field] !== 'string') throw badRequest(`"${field}" must be a string`);
   }
+  const state = out['state'];
+  if (state !== undefined && !STATES[kind].includes(state as string)) throw badRequest(`"state" ${JSON.stringify(state)} is not a valid ${KIND_NAMES[kind]} state: use one of ${STATES[kind].join(', ')}`);
   if (out['customProperties'] !== undefined) checkCustomProperties(out['customProperties']);
   return out;
 }
 
-const METADATA_VALUE_FIELDS: Record<string, string> = {
-  MetadataStringValue: 'string_value',
-  MetadataIntValue: 'int_value',
-  MetadataDoubleValue: 'double_value',
-  MetadataBoolValue: 'bool_value',
-  MetadataStructValue: 'struct_value',
-  MetadataProtoValue: 'proto_value',
-};
+function checkEntitySize(kind: EntityKind, fields: Record<string, unknown>): void {
+  const bytes = Buffer.byteLength(JSON.stringify(fields));
+  if (bytes > MAX_ENTITY_BYTES) throw new ModelshipError('MODEL_REGISTRY_TOO_LARGE', `a ${KIND_NAMES[kind]} holds at most ${MAX_ENTITY_BYTES} bytes of fields; this one would hold ${bytes}: keep long text (a README, say) outside the registry and link it`);
+}
 
-function checkCustomProperties(value: unknown): asserts value is CustomProperties {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badRequest('"customProperties" must be an object of metadata values');
-  for (const [key, v] of Object.entries(value)) {
-    const type = (v as { metadataType?: unknown } | null)?.metadataType;
-    const field = typeof type === 'string' ? METADATA_VALUE_FIELDS[type] : undefined;
-    if (!field || (v as Record<string, unknown>)[field] === undefined) {
-      throw badRequest(`customProperties.${key} must be {"metadataType": "MetadataStringValue", "string_value": "..."} or another metadata value`);
-    }
+/** One `filterQuery` condition as SQL over the columns and the JSON body. */
+function filterClause(c: FilterCondition): { sql: string; params: (string | number)[] } {
+  const scalar = (v: FilterCondition['value']): string | number => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
+  let sql: string;
+  let params: (string | number)[];
+  if (c.property === 'name') [sql, params] = ['name = ?', [String(c.value)]];
+  else if (c.property === 'id') [sql, params] = ['id = ?', [Number(c.value)]];
+  else if (c.property === 'externalId') [sql, params] = ['external_id = ?', [String(c.value)]];
+  else if (c.property === 'state') [sql, params] = ["json_extract(body, '$.state') = ?", [String(c.value)]];
+  else {
+    const key = c.property.slice('customProperties.'.length);
+    if (/["\\]/.test(key) || key.length === 0) throw badRequest(`filterQuery: custom property ${JSON.stringify(key)} cannot be queried (quotes and backslashes are not supported)`);
+    const path = `$.customProperties."${key}"`;
+    // int_value is a string on the wire; bool_value is stored as JSON true/false (1/0 in SQL).
+    const one = (field: string, v: FilterCondition['value']): [string, (string | number)[]] =>
+      field === 'int_value' || field === 'string_value' ? [`json_extract(body, ?) = ?`, [`${path}.${field}`, String(v)]] : [`json_extract(body, ?) = ?`, [`${path}.${field}`, scalar(v)]];
+    const fields = c.valueField ? [c.valueField] : ['string_value', 'int_value', 'double_value', 'bool_value'];
+    const parts = fields.map((f) => one(f, c.value));
+    [sql, params] = [`(${parts.map((p) => p[0]).join(' OR ')})`, parts.flatMap((p) => p[1])];
   }
+  return c.negate ? { sql: `NOT (${sql})`, params } : { sql, params };
 }
 
 function optionalString(body: Record<string, unknown>, field: string): string | undefined {

@@ -4,7 +4,7 @@
  */
 import { hasCode, ModelshipError } from '../errors/index.js';
 import type { RegisterInput, RegisterResult } from './contract.js';
-import { stringProperties, type CustomProperties, type ModelArtifact, type ModelArtifactUpsert, type ModelRegistryApi } from './wire.js';
+import { stringProperties, type CustomProperties, type ModelArtifact, type ModelArtifactUpsert, type ModelRegistryApi, type ModelVersion } from './wire.js';
 
 /** Custom property that carries the pinned manifest digest on the version and the artifact. */
 export const DIGEST_PROPERTY = 'oci.digest';
@@ -15,7 +15,7 @@ export async function registerModelVersion(api: ModelRegistryApi, input: Registe
     () => api.findRegisteredModel(input.name),
     () => api.createRegisteredModel({ name: input.name, ...(input.description ? { description: input.description } : {}), ...(input.author ? { owner: input.author } : {}) }),
   );
-  const version = await findOrCreate(
+  const version = await findOrCreate<ModelVersion>(
     () => api.findModelVersion(input.version, model.entity.id),
     () =>
       api.createModelVersion({
@@ -25,11 +25,15 @@ export async function registerModelVersion(api: ModelRegistryApi, input: Registe
         customProperties: stringProperties({ [DIGEST_PROPERTY]: input.digest }),
       }),
   );
+  if (!version.created) refuseAnotherDigest(input, version.entity.customProperties, undefined);
   const wanted = artifactBody(input);
+  // A new version has no artifact yet: the upstream client's five calls, no list in between.
+  let fresh = version.created;
   const found = await findOrCreate(
-    () => findModelArtifact(api, version.entity.id, wanted.name!),
+    async () => (fresh ? ((fresh = false), undefined) : findModelArtifact(api, version.entity.id, wanted.name!)),
     () => api.upsertModelVersionArtifact(version.entity.id, wanted),
   );
+  if (!found.created) refuseAnotherDigest(input, undefined, found.entity);
   let artifact = found.entity;
   // Properties others added to the artifact stay; the ones registering owns are rewritten.
   if (!found.created && !sameArtifact(artifact, wanted)) {
@@ -42,6 +46,29 @@ export async function registerModelVersion(api: ModelRegistryApi, input: Registe
     created: { registeredModel: model.created, modelVersion: version.created, modelArtifact: found.created },
     registry: api.location,
   };
+}
+
+/** What `modelFormatVersion` says when the caller gives none: KServe's runtimes list their formats as version "1". */
+export const DEFAULT_MODEL_FORMAT_VERSION = '1';
+
+/**
+ * A version names one artifact. The upstream python client refuses any existing version ("Version v1
+ * already exists"); re-running the same registration stays idempotent here, but another digest under
+ * the same version name is refused, so the registry never disagrees with itself.
+ */
+function refuseAnotherDigest(input: RegisterInput, versionProperties: CustomProperties | undefined, artifact: ModelArtifact | undefined): void {
+  const recorded = digestIn(versionProperties) ?? digestIn(artifact?.customProperties) ?? (artifact?.uri?.includes('@') ? artifact.uri.slice(artifact.uri.lastIndexOf('@') + 1) : undefined);
+  if (recorded === undefined || recorded === input.digest) return;
+  throw new ModelshipError(
+    'MODEL_REGISTRY_VERSION_EXISTS',
+    `model version "${input.version}" of "${input.name}" already exists for ${recorded}, not ${input.digest}; a version names one artifact, so it is left as it is: register this digest under a new version name (a new tag, or --version)`,
+    { details: { name: input.name, version: input.version, recorded, digest: input.digest } },
+  );
+}
+
+function digestIn(properties: CustomProperties | undefined): string | undefined {
+  const value = properties?.[DIGEST_PROPERTY];
+  return value?.metadataType === 'MetadataStringValue' ? value.string_value : undefined;
 }
 
 function checkInput(input: RegisterInput): void {
@@ -75,7 +102,8 @@ function artifactBody(input: RegisterInput): ModelArtifactUpsert {
     name: input.name,
     uri: input.uri,
     ...(input.modelFormatName ? { modelFormatName: input.modelFormatName } : {}),
-    ...(input.modelFormatVersion ? { modelFormatVersion: input.modelFormatVersion } : {}),
+    // The upstream client's register_model requires it; clients that read the artifact expect it.
+    modelFormatVersion: input.modelFormatVersion || DEFAULT_MODEL_FORMAT_VERSION,
     ...(input.description ? { description: input.description } : {}),
     customProperties: stringProperties(properties),
   };

@@ -3,6 +3,8 @@
  * query parameters of the part it uses (registered models, model versions, model artifacts).
  */
 
+import type { FilterCondition } from './filter-query.js';
+
 export const API_BASE_PATH = '/api/model_registry/v1alpha3';
 
 export type MetadataValue =
@@ -91,6 +93,8 @@ export type SortOrder = (typeof SORT_ORDERS)[number];
 
 export interface ListQuery {
   pageSize?: number;
+  /** Parsed `filterQuery` conditions, all of which must hold. */
+  filter?: FilterCondition[];
   nextPageToken?: string;
   orderBy?: OrderByField;
   sortOrder?: SortOrder;

@@ -99,7 +99,7 @@ describe('modelship handoff', () => {
     await signModelManifestOnly(model, keys);
     const bare = await bareRepository();
     const cwd = await tempDir('gitops-cli-');
-    const run = await runCli(['handoff', model.reference, '--gitops', bare, '--key', keys.publicFile, '--plain-http', '--json'], { cwd });
+    const run = await runCli(['handoff', model.reference, '--gitops', bare, '--key', keys.publicFile, '--plain-http', '--json'], { cwd, env: { MODELSHIP_HOME: `${cwd}/.modelship` } });
     expect(run.code).toBe(8);
     expect(run.json().error.code).toBe('VERIFY_FAILED');
     expect(run.json().error.message).toMatch(new RegExp(`no trusted signature refers to the index ${model.pulled.digest}`));
@@ -113,7 +113,7 @@ describe('modelship handoff', () => {
     const bare = await bareRepository();
     const cwd = await tempDir('gitops-cli-');
     for (const mount of ['modelcar', 'image-volume']) {
-      const run = await runCli(['handoff', model.reference, '--gitops', bare, '--key', keys.publicFile, '--mount', mount, '--plain-http', '--json'], { cwd });
+      const run = await runCli(['handoff', model.reference, '--gitops', bare, '--key', keys.publicFile, '--mount', mount, '--plain-http', '--json'], { cwd, env: { MODELSHIP_HOME: `${cwd}/.modelship` } });
       expect(run.code, run.stdout).toBe(2);
       expect(run.json().error.code).toBe('GITOPS_UNSUPPORTED');
       expect(run.json().error.message).toContain('modelship pack --modelcar');
@@ -126,22 +126,22 @@ describe('modelship handoff', () => {
     const model = await pushModel(registry, { format: 'safetensors', modelcar: true, repository: 'gitops/unsigned' });
     const bare = await bareRepository();
     const cwd = await tempDir('gitops-cli-');
-    const unsigned = await runCli(['handoff', model.reference, '--gitops', bare, '--key', keys.publicFile, '--plain-http', '--json'], { cwd });
+    const unsigned = await runCli(['handoff', model.reference, '--gitops', bare, '--key', keys.publicFile, '--plain-http', '--json'], { cwd, env: { MODELSHIP_HOME: `${cwd}/.modelship` } });
     expect(unsigned.code).toBe(8);
     expect(unsigned.json().error.code).toBe('VERIFY_FAILED');
 
     await signModel(model, keys);
-    const gated = await runCli(['handoff', model.reference, '--gitops', bare, '--key', keys.publicFile, '--require', '1', '--plain-http', '--json'], { cwd });
+    const gated = await runCli(['handoff', model.reference, '--gitops', bare, '--key', keys.publicFile, '--require', '1', '--plain-http', '--json'], { cwd, env: { MODELSHIP_HOME: `${cwd}/.modelship` } });
     expect(gated.code).toBe(9);
     expect(gated.json().error.code).toBe('GATE_FAILED');
     expect(await gitLog(bare).catch(() => [])).toEqual([]);
 
-    const badName = await runCli(['handoff', model.reference, '--gitops', bare, '--key', keys.publicFile, '--name', 'Tiny_Chat', '--plain-http', '--json'], { cwd });
+    const badName = await runCli(['handoff', model.reference, '--gitops', bare, '--key', keys.publicFile, '--name', 'Tiny_Chat', '--plain-http', '--json'], { cwd, env: { MODELSHIP_HOME: `${cwd}/.modelship` } });
     expect(badName.json().error.code).toBe('GITOPS_INVALID_NAME');
     expect(badName.code).toBe(3);
 
     // policy-controller never checks image volumes: refused with the option that works.
-    const volume = await runCli(['handoff', model.reference, '--gitops', bare, '--key', keys.publicFile, '--mount', 'image-volume', '--policy', 'policy-controller', '--plain-http', '--json'], { cwd });
+    const volume = await runCli(['handoff', model.reference, '--gitops', bare, '--key', keys.publicFile, '--mount', 'image-volume', '--policy', 'policy-controller', '--plain-http', '--json'], { cwd, env: { MODELSHIP_HOME: `${cwd}/.modelship` } });
     expect(volume.json().error.code).toBe('GITOPS_UNSUPPORTED');
     expect(volume.json().error.message).toContain('--policy kyverno');
 
@@ -169,10 +169,10 @@ describe('modelship handoff', () => {
     const model = await pushModel(registry, { format: 'gguf', modelcar: true, repository: 'gitops/check' });
     const bare = await bareRepository();
     const cwd = await tempDir('gitops-cli-');
-    const noUrl = await runCli(['handoff', model.reference, '--gitops', bare, '--key', keys.publicFile, '--skip-verify', '--check', '--plain-http', '--json'], { cwd });
+    const noUrl = await runCli(['handoff', model.reference, '--gitops', bare, '--key', keys.publicFile, '--skip-verify', '--check', '--plain-http', '--json'], { cwd, env: { MODELSHIP_HOME: `${cwd}/.modelship` } });
     expect(noUrl.json().error.code).toBe('GITOPS_MANIFEST_INVALID');
     expect(noUrl.json().error.message).toContain('--cluster-url');
-    const run = await runCli(['handoff', model.reference, '--gitops', bare, '--cluster-url', 'ssh://git@example.com/gitops.git', '--key', keys.publicFile, '--skip-verify', '--check', '--plain-http', '--json'], { cwd });
+    const run = await runCli(['handoff', model.reference, '--gitops', bare, '--cluster-url', 'ssh://git@example.com/gitops.git', '--key', keys.publicFile, '--skip-verify', '--check', '--plain-http', '--json'], { cwd, env: { MODELSHIP_HOME: `${cwd}/.modelship` } });
     expect(run.code, run.stderr).toBe(0);
     expect(run.json().manifests.map((m: { path: string }) => m.path)).toContain('models/tiny-chat/policy/dev/clusterpolicy.yaml');
     expect(run.json().versions).toEqual({ kserve: '0.20', kubernetes: '1.35', kyverno: '1.19', flux: '2.8' });
@@ -187,10 +187,10 @@ describe('modelship handoff', () => {
     expect(await gitLog(bare).catch(() => [])).toEqual([]);
     const checkout = await tempDir('gitops-checkout-');
     await execa('git', ['init', '-q', checkout]);
-    const workTree = await runCli(['handoff', model.reference, '--gitops', checkout, '--key', keys.publicFile, '--skip-verify', '--plain-http', '--json'], { cwd });
+    const workTree = await runCli(['handoff', model.reference, '--gitops', checkout, '--key', keys.publicFile, '--skip-verify', '--plain-http', '--json'], { cwd, env: { MODELSHIP_HOME: `${cwd}/.modelship` } });
     expect(workTree.code, workTree.stdout).toBe(2);
     expect(workTree.json().error.message).toContain('is a working tree');
-    const local = await runCli(['handoff', 'oci:./layout:v1', '--gitops', bare, '--key', keys.publicFile, '--json'], { cwd });
+    const local = await runCli(['handoff', 'oci:./layout:v1', '--gitops', bare, '--key', keys.publicFile, '--json'], { cwd, env: { MODELSHIP_HOME: `${cwd}/.modelship` } });
     expect(local.json().error.code).toBe('GITOPS_NOT_REMOTE');
     expect(local.code).toBe(2);
   });

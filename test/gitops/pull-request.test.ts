@@ -64,7 +64,8 @@ describe('pull request', () => {
     const bare = await bareRepository();
     const run = await runCli(
       ['handoff', model.reference, '--gitops', bare, '--cluster-url', 'https://github.com/acme/gitops.git', '--github-repo', 'acme/gitops', '--key', keys.publicFile, '--pr', '--plain-http', '--json'],
-      { cwd, env: { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: github.url } },
+      // Its own MODELSHIP_HOME: the embedded model registry of the user running the tests stays out of it.
+      { cwd, env: { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: github.url, MODELSHIP_HOME: `${cwd}/.modelship` } },
     );
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const branch = `modelship/tiny-chat-dev-${model.pulled.digest.slice(7, 19)}`;

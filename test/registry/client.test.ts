@@ -65,7 +65,7 @@ describe('model registry client against the embedded server', () => {
     const artifacts = await client.listModelVersionArtifacts(result.modelVersionId);
     expect(artifacts.items).toHaveLength(1);
     const artifact = artifacts.items[0]!;
-    expect(artifact).toMatchObject({ id: result.modelArtifactId, artifactType: 'model-artifact', uri: `oci://registry.example.com/team/tiny-chat@${DIGEST}`, modelFormatName: 'gguf' });
+    expect(artifact).toMatchObject({ id: result.modelArtifactId, artifactType: 'model-artifact', uri: `oci://registry.example.com/team/tiny-chat@${DIGEST}`, modelFormatName: 'gguf', modelFormatVersion: '1' });
     expect(artifact.customProperties).toMatchObject({
       'oci.digest': { metadataType: 'MetadataStringValue', string_value: DIGEST },
       signature: { metadataType: 'MetadataStringValue', string_value: 'sigstore key abc' },
@@ -82,14 +82,11 @@ describe('model registry client against the embedded server', () => {
     expect(exchanges.slice(before).filter((e) => e.method !== 'GET')).toEqual([]);
   });
 
-  it('updates the artifact in place when the version now points at another digest', async () => {
+  it('refuses to point an existing version at another digest, and leaves it as it was', async () => {
     const first = await registerModelVersion(client, input('moved'));
-    const second = await registerModelVersion(client, input('moved', 'v1', OTHER_DIGEST));
-    expect(second.modelArtifactId).toBe(first.modelArtifactId);
-    expect(second.created.modelArtifact).toBe(false);
-    const [artifact] = (await client.listModelVersionArtifacts(second.modelVersionId)).items;
-    expect(artifact?.uri).toBe(`oci://registry.example.com/team/moved@${OTHER_DIGEST}`);
-    expect(Number(artifact!.lastUpdateTimeSinceEpoch)).toBeGreaterThan(Number(artifact!.createTimeSinceEpoch) - 1);
+    await expect(registerModelVersion(client, input('moved', 'v1', OTHER_DIGEST))).rejects.toMatchObject({ code: 'MODEL_REGISTRY_VERSION_EXISTS' });
+    const [artifact] = (await client.listModelVersionArtifacts(first.modelVersionId)).items;
+    expect(artifact?.uri).toBe(`oci://registry.example.com/team/moved@${DIGEST}`);
   });
 
   it('concurrent registrations of the same version agree on one set of ids', async () => {

@@ -46,6 +46,9 @@ Examples:
     const tokenEnv = flagString(ctx, 'token-env');
     const token = tokenEnv === undefined ? undefined : ctx.env[tokenEnv];
     if (tokenEnv !== undefined && !token) throw new UsageError(`--token-env ${tokenEnv}: the environment variable ${tokenEnv} is not set or empty`);
+    if (!token && !isLoopbackHost(host)) {
+      ctx.stderr.write(`warning: --host ${host} without --token-env: anyone who can reach this address can read and write the model registry; set a token with --token-env NAME, or put an authenticating proxy in front\n`);
+    }
     const path = embeddedDatabasePath(modelshipHome(ctx.env, ctx.cwd));
     const database = await openRegistryDatabase(path);
     try {
@@ -66,3 +69,9 @@ Examples:
     }
   },
 };
+
+/** Addresses only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
