@@ -2,6 +2,7 @@
  * The real tools that judge our output (test/judges/judges.tsv), built by scripts/build-judges.sh into
  * a versioned cache. A missing judge fails the test with the command that builds it: never a skip.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -14,6 +15,7 @@ export interface Judge {
 }
 
 const tablePath = resolve(import.meta.dirname, '..', 'judges', 'judges.tsv');
+const requirementsPath = resolve(import.meta.dirname, '..', 'judges', 'requirements.txt');
 
 export function judges(): Judge[] {
   return readFileSync(tablePath, 'utf8')
@@ -29,12 +31,22 @@ export function peersDir(): string {
   return process.env.MODELSHIP_PEERS ?? join(homedir(), '.cache', 'modelship-peers');
 }
 
+/** The one virtual environment of the Python judges, named by the hash of their pinned requirements. */
+export function pythonJudgesDir(): string {
+  const sha = createHash('sha256').update(readFileSync(requirementsPath)).digest('hex').slice(0, 16);
+  return join(peersDir(), `python-${sha}`);
+}
+
 /** Absolute path of a judge's binary; throws with the build command when it is not built. */
 export function judgePath(name: string): string {
   const judge = judges().find((j) => j.name === name);
   if (!judge) throw new Error(`no judge named ${name} in test/judges/judges.tsv`);
-  const path = join(peersDir(), `${judge.name}-${judge.version}`, 'bin', judge.binary);
-  if (!existsSync(path)) {
+  const path =
+    judge.how === 'pip'
+      ? join(pythonJudgesDir(), 'bin', judge.binary)
+      : join(peersDir(), `${judge.name}-${judge.version}`, 'bin', judge.binary);
+  const complete = judge.how !== 'pip' || existsSync(join(pythonJudgesDir(), '.complete'));
+  if (!existsSync(path) || !complete) {
     throw new Error(`judge ${name} ${judge.version} is not built: run \`bash scripts/build-judges.sh ${name}\``);
   }
   return path;
