@@ -58,6 +58,7 @@ build_pip() { # one environment for every pip row; .complete marks a finished in
   python3 -m venv "$venv"
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -r "$requirements"
   "$venv/bin/python" -m pip check
+  "$venv/bin/model_signing" --help >/dev/null # imports every module it needs, so an undeclared dependency shows here
   touch "$venv/.complete"
 }
 

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { execa } from 'execa';
 
 export interface Judge {
   name: string;
@@ -50,4 +51,26 @@ export function judgePath(name: string): string {
     throw new Error(`judge ${name} ${judge.version} is not built: run \`bash scripts/build-judges.sh ${name}\``);
   }
   return path;
+}
+
+export interface JudgeRun {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** Both streams, for a failure message that shows what the judge said. */
+  output: string;
+}
+
+/** Runs a judge to completion; never throws on a non-zero exit, so a test reads both verdicts alike. */
+export async function runJudge(name: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<JudgeRun> {
+  const result = await execa(judgePath(name), args, {
+    reject: false,
+    all: true,
+    cwd: options.cwd,
+    env: { HOME: process.env.HOME, PATH: process.env.PATH, ...options.env },
+    extendEnv: false,
+    timeout: options.timeoutMs ?? 120_000,
+    ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
+  });
+  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr), output: String(result.all) };
 }
