@@ -43,13 +43,14 @@ build_go() { # name version package binary
 }
 
 build_go_module() { # name version package binary: inside a copy of the module, so its replace directives apply
-  local dir="$peers/$1-$2" module="${3%%/cmd/*}" src
+  local dir="$peers/$1-$2" module="${3%%/cmd/*}" src rel=.
+  [ "$module" != "$3" ] && rel="./${3#"$module"/}"
   src="$(go mod download -json "$module@$2" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
   [ -d "$src" ] || { echo "build-judges: go mod download $module@$2 gave no folder" >&2; exit 1; }
   rm -rf "$dir/src" "$dir/bin.partial"
   mkdir -p "$dir/bin.partial"
   cp -r "$src" "$dir/src" && chmod -R u+w "$dir/src"
-  (cd "$dir/src" && GOFLAGS=-mod=mod go build -trimpath -o "$dir/bin.partial/$4" "./${3#"$module"/}")
+  (cd "$dir/src" && GOFLAGS=-mod=mod go build -trimpath -o "$dir/bin.partial/$4" "$rel")
   rm -rf "$dir/src" "$dir/bin" && mv "$dir/bin.partial" "$dir/bin"
 }
 
