@@ -63,9 +63,11 @@ build_pip() { # one environment for every pip row; .complete marks a finished in
   touch "$venv/.complete"
 }
 
-while IFS=$'\t' read -r name version how package binary; do
+total=$SECONDS ready=0
+while IFS=$'\t' read -r name version how package binary <&3; do
   case "$name" in ''|'#'*) continue ;; esac
   wanted "$name" || continue
+  ready=$((ready + 1))
   built "$name" "$version" "$how" "$binary" && continue
   start=$SECONDS
   echo "build-judges: building $name $version ($how)" >&2
@@ -76,4 +78,5 @@ while IFS=$'\t' read -r name version how package binary; do
     *) echo "build-judges: $name: unknown build kind '$how' in test/judges/judges.tsv" >&2; exit 1 ;;
   esac
   echo "build-judges: $name $version built in $((SECONDS - start)) s" >&2
-done < test/judges/judges.tsv
+done 3< test/judges/judges.tsv
+echo "build-judges: $ready judges ready in $peers ($((SECONDS - total)) s)" >&2
