@@ -74,3 +74,6 @@ export async function runJudge(name: string, args: string[], options: { cwd?: st
   });
   return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr), output: String(result.all) };
 }
+
+/** Per-test limit for the judge tests: each runs real tools, several of them Python or Go processes, on a shared 2-core machine. */
+export const JUDGE_TEST_TIMEOUT = 300_000;

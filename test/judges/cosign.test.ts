@@ -12,7 +12,7 @@ import { PassThrough } from 'node:stream';
 import { attachBundle, findBundles } from '../../modules/sign/artifact/index.js';
 import { openReference } from '../../modules/oci/index.js';
 import { runCli } from '../helpers/cli.js';
-import { runJudge } from '../helpers/judges.js';
+import { JUDGE_TEST_TIMEOUT, runJudge } from '../helpers/judges.js';
 import { pushModel, signingKeys, signModel, signModelManifestOnly, type SigningKeys } from '../gitops/helpers.js';
 import { idToken, startMockSigstore, type MockSigstore } from '../sign/artifact-sigstore.js';
 
@@ -60,7 +60,7 @@ beforeAll(async () => {
   digest = (await must(['inspect', ref, '--plain-http', '--json'])).json().digest;
 }, 240_000);
 
-describe('cosign v3.1.3 verifies what modelship sign attaches (key)', () => {
+describe('cosign v3.1.3 verifies what modelship sign attaches (key)', { timeout: JUDGE_TEST_TIMEOUT }, () => {
   it('accepts the image signature on the ModelPack manifest, and refuses another key', async () => {
     const good = await verifyKey(ref, join(work, 'dev.pub'));
     expect(good.exitCode, good.output).toBe(0);
@@ -105,7 +105,7 @@ describe('cosign v3.1.3 verifies what modelship sign attaches (key)', () => {
   });
 });
 
-describe('cosign v3.1.3 verifies a signed ModelCar index (what KServe pulls)', () => {
+describe('cosign v3.1.3 verifies a signed ModelCar index (what KServe pulls)', { timeout: JUDGE_TEST_TIMEOUT }, () => {
   let keys: SigningKeys;
   beforeAll(async () => {
     keys = await signingKeys();
@@ -127,7 +127,7 @@ describe('cosign v3.1.3 verifies a signed ModelCar index (what KServe pulls)', (
   });
 });
 
-describe('cosign v3.1.3 verifies keyless signatures from the loopback Sigstore mock', () => {
+describe('cosign v3.1.3 verifies keyless signatures from the loopback Sigstore mock', { timeout: JUDGE_TEST_TIMEOUT }, () => {
   let sigstore: MockSigstore;
   beforeAll(async () => {
     sigstore = await startMockSigstore();

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { runJudge } from '../helpers/judges.js';
+import { JUDGE_TEST_TIMEOUT, runJudge } from '../helpers/judges.js';
 import { handoffTree, type HandoffTree } from './handoff-tree.js';
 
 const registry = inject('registry');
@@ -24,7 +24,7 @@ const fluxBuild = (name: string, path: string) =>
     env: { HOME: tree.dir, KUBECONFIG: join(tree.dir, 'no-kubeconfig') },
   });
 
-describe('flux 2.8.3 build kustomization of the hand-off', () => {
+describe('flux 2.8.3 build kustomization of the hand-off', { timeout: JUDGE_TEST_TIMEOUT }, () => {
   it('builds the model overlay into the target namespace, pinned to the digest', async () => {
     const run = await fluxBuild(`tiny-chat-${tree.env}`, `overlays/${tree.env}`);
     expect(run.exitCode, run.output).toBe(0);

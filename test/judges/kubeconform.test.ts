@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { parseAllDocuments, stringify } from 'yaml';
 import { crdSchemas } from '../../scripts/extract-crd-schemas.mjs';
-import { runJudge } from '../helpers/judges.js';
+import { JUDGE_TEST_TIMEOUT, runJudge } from '../helpers/judges.js';
 import { tempDir } from '../modelpack/helpers.js';
 import { handoffTree, type HandoffTree } from './handoff-tree.js';
 
@@ -74,7 +74,7 @@ interface Summary {
   summary: { valid: number; invalid: number; errors: number; skipped: number };
 }
 
-describe('kubeconform 0.7.0 -strict with the vendored CRDs judges the hand-off', () => {
+describe('kubeconform 0.7.0 -strict with the vendored CRDs judges the hand-off', { timeout: JUDGE_TEST_TIMEOUT }, () => {
   for (const [label, args] of [
     ['Flux delivery, Kyverno policy', []],
     ['Argo CD delivery, policy-controller policy, image volume', ['--argocd', '--policy', 'policy-controller', '--mount', 'image-volume']],
@@ -90,7 +90,7 @@ describe('kubeconform 0.7.0 -strict with the vendored CRDs judges the hand-off',
       expect(result.summary.valid).toBeGreaterThanOrEqual(5);
       // Only the core Secret (Flux's cosign.pub) is skipped: every CRD kind was checked.
       expect(result.summary.skipped).toBe(args.length ? 0 : 1);
-    }, 120_000);
+    });
   }
 
   it('refuses an InferenceService with a field KServe does not define, and a replica count that is not a number', async () => {
@@ -111,5 +111,5 @@ describe('kubeconform 0.7.0 -strict with the vendored CRDs judges the hand-off',
     const missing = await kubeconform(unknownField, await tempDir('judge-kubeconform-none-'));
     expect(missing.exitCode).not.toBe(0);
     expect(missing.output).toMatch(/could not find schema for InferenceService/);
-  }, 120_000);
+  });
 });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { runCli } from '../helpers/cli.js';
-import { runJudge } from '../helpers/judges.js';
+import { JUDGE_TEST_TIMEOUT, runJudge } from '../helpers/judges.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
 
 let work: string;
@@ -53,7 +53,7 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-describe('modctl v0.2.2 reads what modelship pushes', () => {
+describe('modctl v0.2.2 reads what modelship pushes', { timeout: JUDGE_TEST_TIMEOUT }, () => {
   it('pulls, extracts our files byte for byte, and inspects the digest and layers we wrote', async () => {
     const ref = `${registry.host}/judges/modctl-read:v1`;
     await must(['pack', project, '-t', ref]);
@@ -77,7 +77,7 @@ describe('modctl v0.2.2 reads what modelship pushes', () => {
   });
 });
 
-describe('modelship reads what modctl v0.2.2 builds and pushes', () => {
+describe('modelship reads what modctl v0.2.2 builds and pushes', { timeout: JUDGE_TEST_TIMEOUT }, () => {
   it('pulls, inspects, unpacks byte for byte, signs and verifies it; another key is refused', async () => {
     const ref = `${registry.host}/judges/modctl-built:v1`;
     const context = join(work, 'modctl-context');
@@ -107,7 +107,7 @@ describe('modelship reads what modctl v0.2.2 builds and pushes', () => {
   });
 });
 
-describe('modctl v0.2.2 and modelship refuse a changed blob', () => {
+describe('modctl v0.2.2 and modelship refuse a changed blob', { timeout: JUDGE_TEST_TIMEOUT }, () => {
   it('refuses, as modelship does, a blob changed on the registry disk (after six tries: pkg/backend/retry.go)', async () => {
     const ref = `${registry.host}/judges/modctl-tampered:v1`;
     await writeFile(join(project, 'config.json'), '{"tampered":true}\n');
@@ -125,5 +125,5 @@ describe('modctl v0.2.2 and modelship refuse a changed blob', () => {
     expect(pull.exitCode).not.toBe(0);
     expect(pull.output).toMatch(/digest|mismatch|verif/i);
     expect((await ours(['pull', ref, '--plain-http'], 'other-home')).code).toBe(7);
-  }, 240_000);
+  });
 });

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ModelRegistryClient } from '../../modules/registry/index.js';
 import { CLI_PROCESS, runCli } from '../helpers/cli.js';
-import { runJudge } from '../helpers/judges.js';
+import { JUDGE_TEST_TIMEOUT, runJudge } from '../helpers/judges.js';
 
 const TOKEN = 'judge-token';
 const clientScript = path.join(import.meta.dirname, 'model-registry-client.py');
@@ -55,7 +55,7 @@ afterAll(async () => {
 
 const client = (token: string, registerName: string) => runJudge('model-registry', [clientScript, url, token, registerName, 'registry-chat', 'v1']);
 
-describe('the Kubeflow Model Registry client 0.3.18 against modelship registry serve', () => {
+describe('the Kubeflow Model Registry client 0.3.18 against modelship registry serve', { timeout: JUDGE_TEST_TIMEOUT }, () => {
   it('registers a model and reads it back, reads what modelship register wrote, and we read what it wrote', async () => {
     const run = await client(TOKEN, 'kubeflow-registered');
     expect(run.exitCode, run.output).toBe(0);

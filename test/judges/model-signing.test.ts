@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { runCli } from '../helpers/cli.js';
-import { runJudge } from '../helpers/judges.js';
+import { JUDGE_TEST_TIMEOUT, runJudge } from '../helpers/judges.js';
 import { makeModel } from '../sign/helpers.js';
 import { caExtensions, issue, makeRoot, type TestCert } from '../sign/hostile-pki.js';
 
@@ -33,12 +33,12 @@ beforeAll(async () => {
   await writeFile(join(work, 'leaf.pem'), leaf.pem);
   await writeFile(join(work, 'leaf.key'), leaf.keyPem);
   await writeFile(join(work, 'chain.pem'), intermediate.pem);
-}, 60_000);
+}, 120_000);
 
 const verifyKey = (dir: string, pub: string) => runJudge('model-signing', ['verify', 'key', dir, '--signature', join(dir, 'model.sig'), '--public_key', pub]);
 const verifyCert = (dir: string, roots: string) => runJudge('model-signing', ['verify', 'certificate', dir, '--signature', join(dir, 'model.sig'), '--certificate_chain', roots]);
 
-describe('model_signing 1.1.1 verifies what modelship signs', () => {
+describe('model_signing 1.1.1 verifies what modelship signs', { timeout: JUDGE_TEST_TIMEOUT }, () => {
   it('accepts our key signature, and refuses it under another key or after a file changes', async () => {
     const dir = await makeModel('judged-by-oms');
     expect((await ours(['sign', dir, '--key', join(work, 'dev.key')])).code).toBe(0);
@@ -63,7 +63,7 @@ describe('model_signing 1.1.1 verifies what modelship signs', () => {
   });
 });
 
-describe('modelship verifies what model_signing 1.1.1 signs', () => {
+describe('modelship verifies what model_signing 1.1.1 signs', { timeout: JUDGE_TEST_TIMEOUT }, () => {
   it('accepts its key signature, and refuses it under another key or after a file changes', async () => {
     const dir = await makeModel('signed-by-oms');
     const sign = await runJudge('model-signing', ['sign', 'key', dir, '--private_key', join(work, 'dev.key'), '--signature', join(dir, 'model.sig')]);

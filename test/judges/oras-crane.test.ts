@@ -9,7 +9,7 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { runCli } from '../helpers/cli.js';
-import { runJudge } from '../helpers/judges.js';
+import { JUDGE_TEST_TIMEOUT, runJudge } from '../helpers/judges.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
 
 let work: string;
@@ -47,7 +47,7 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-describe('oras 1.3.6 and crane 0.22.1 read what modelship pushes', () => {
+describe('oras 1.3.6 and crane 0.22.1 read what modelship pushes', { timeout: JUDGE_TEST_TIMEOUT }, () => {
   it('compute the digest we report, from the manifest bytes the registry serves', async () => {
     const craneDigest = await judge('crane', ['digest', '--insecure', ref]);
     expect(craneDigest.exitCode, craneDigest.output).toBe(0);
