@@ -10,6 +10,7 @@ command -v openssl >/dev/null || need+=(openssl)
 command -v htpasswd >/dev/null || need+=(apache2-utils)
 command -v zstd >/dev/null || need+=(zstd)
 command -v git >/dev/null || need+=(git)
+python3 -c "import venv, ensurepip" 2>/dev/null || need+=(python3 python3-venv)
 command -v podman >/dev/null || need+=(podman)
 [ -x /usr/sbin/runc ] || need+=(runc)
 [ ${#need[@]} -eq 0 ] && exit 0

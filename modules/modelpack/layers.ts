@@ -77,7 +77,15 @@ export function layerDescriptor(file: Pick<ResolvedFile, 'path' | 'size' | 'mode
     [ANNOTATION_TITLE]: path,
   };
   if (format !== 'raw') annotations[ANNOTATION_FILE_DIGEST] = fileDigest;
-  return { mediaType: layerMediaType(file.kind, format), digest: blob.digest, size: blob.size, annotations };
+  return { mediaType: layerMediaType(file.kind, format), digest: blob.digest, size: blob.size, annotations: inGoMapOrder(annotations) };
+}
+
+/**
+ * Annotations with their keys sorted, as Go's encoding/json writes a map: modctl v0.2.2 inspect
+ * (pkg/backend/inspect.go) reports the digest of its own re-encoding of the manifest, which is then ours.
+ */
+export function inGoMapOrder(annotations: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(annotations).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 async function writeLayer(file: ResolvedFile, format: LayerFormat, name: string, store: Target, reporter: Reporter): Promise<CachedLayer> {

@@ -10,7 +10,7 @@ import type { ModelSpec } from '../project/model-spec.js';
 import { PackCache, type PackCacheStats } from './cache.js';
 import { buildModelConfig, serializeConfig, validateModelConfig, type ModelPackConfig } from './config.js';
 import { resolveSpecFiles } from './files.js';
-import { packLayers, type PackedFile } from './layers.js';
+import { inGoMapOrder, packLayers, type PackedFile } from './layers.js';
 import { buildModelCar, type ModelCarBase, type ModelCarResult } from './modelcar.js';
 import { packModelKit, type ModelKitResult } from './modelkit.js';
 import { ANNOTATION_MODCTL_MODELFILE, LAYER_FORMATS, MODEL_ARTIFACT_TYPE, MODEL_CONFIG_MEDIA_TYPE, type LayerFormat } from './mediatypes.js';
@@ -93,7 +93,7 @@ async function packUnderLease(spec: ModelSpec, store: Target, opts: PackOptions)
     artifactType: MODEL_ARTIFACT_TYPE,
     config: configDesc,
     layers,
-    ...(Object.keys(annotations).length ? { annotations } : {}),
+    ...(Object.keys(annotations).length ? { annotations: inGoMapOrder(annotations) } : {}),
   };
   const descriptor = await pushManifest(store, manifest);
   let tagged: Descriptor = descriptor;

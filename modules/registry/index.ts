@@ -17,7 +17,7 @@ export { openRegistryDatabase, embeddedDatabasePath, RegistryDatabase, DEFAULT_P
 export type { EntityKind } from './database.js';
 export { startRegistryServer } from './server.js';
 export type { RegistryServerOptions, RunningRegistryServer, RegistryExchange } from './server.js';
-export { API_BASE_PATH, stringProperties } from './wire.js';
+export { API_BASE_PATH, API_V1_PATH, stringProperties } from './wire.js';
 export type * from './wire.js';
 
 export interface RegisterModelVersionOptions {

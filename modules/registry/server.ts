@@ -9,7 +9,7 @@ import { ModelshipError, describeError, isModelshipError } from '../errors/index
 import { parseId, type EntityKind, type RegistryDatabase } from './database.js';
 import { parseFilterQuery } from './filter-query.js';
 import { checkRequestBody, type RequestBodySchema } from './request-body.js';
-import { API_BASE_PATH, ORDER_BY_FIELDS, SORT_ORDERS, type ListQuery, type OrderByField, type SortOrder } from './wire.js';
+import { API_BASE_PATH, API_V1_PATH, ORDER_BY_FIELDS, SORT_ORDERS, type ListQuery, type OrderByField, type SortOrder } from './wire.js';
 
 /** One request and the answer it got, for logs and for tests that check both against the spec. */
 export interface RegistryExchange {
@@ -95,7 +95,7 @@ function routes(db: RegistryDatabase): Route[] {
   };
   const byId = (kind: EntityKind): Handler => ({ params }) => ok(db.get(kind, parseId(params[0], 'id')));
   const patch = (kind: EntityKind, schema: RequestBodySchema): Handler => async ({ params, body }) => ok(db.update(kind, parseId(params[0], 'id'), await body(schema)));
-  const route = (method: string, path: string, handler: Handler): Route => ({ method, pattern: new RegExp(`^${API_BASE_PATH}${path}$`), handler });
+  const route = (method: string, path: string, handler: Handler): Route => ({ method, pattern: new RegExp(`^(?:${API_BASE_PATH}|${API_V1_PATH})${path}$`), handler });
   return [
     route('GET', '/registered_models', list('registered-model')),
     route('POST', '/registered_models', async ({ body }) => created(db.create('registered-model', await body('RegisteredModelCreate'), 0))),

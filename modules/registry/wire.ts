@@ -6,6 +6,8 @@
 import type { FilterCondition } from './filter-query.js';
 
 export const API_BASE_PATH = '/api/model_registry/v1alpha3';
+/** The same API under the path Kubeflow's Python client 0.3.18 (PyPI model-registry) calls. */
+export const API_V1_PATH = '/api/model_registry/v1';
 
 export type MetadataValue =
   | { metadataType: 'MetadataStringValue'; string_value: string }

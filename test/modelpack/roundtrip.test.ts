@@ -112,6 +112,17 @@ describe('pack and unpack round trips', () => {
     expect(created.config.descriptor.createdAt).toBe('2025-01-31T12:00:00Z');
   });
 
+  it("writes annotation keys in Go's map order, so modctl's re-encoding of the manifest keeps its digest", async () => {
+    // modctl v0.2.2 pkg/backend/inspect.go: Digest = godigest.FromBytes(json.Marshal(manifest)); Go sorts map keys.
+    const src = await tempDir();
+    const store = new LayoutTarget(join(await tempDir(), 'layout'));
+    const packed = await packModel(await sampleModel(src), store, { layerFormat: 'tar+gzip', created: '2025-01-31T12:00:00Z' });
+    const sorted = (keys: string[]) => [...keys].sort();
+    for (const layer of packed.manifest.layers) expect(Object.keys(layer.annotations!)).toEqual(sorted(Object.keys(layer.annotations!)));
+    expect(Object.keys(packed.manifest.layers[0]!.annotations!)).toHaveLength(4);
+    expect(Object.keys(packed.manifest.annotations!)).toEqual(sorted(Object.keys(packed.manifest.annotations!)));
+  });
+
   it('writes a layout skopeo reads and copies', async () => {
     const src = await tempDir();
     const spec = await sampleModel(src);

@@ -3,7 +3,7 @@
  * Registry REST API (v1alpha3) from the database under $MODELSHIP_HOME.
  */
 import { ModelshipError, UsageError } from '../../errors/index.js';
-import { embeddedDatabasePath, openRegistryDatabase, startRegistryServer, API_BASE_PATH } from '../../registry/index.js';
+import { embeddedDatabasePath, openRegistryDatabase, startRegistryServer, API_BASE_PATH, API_V1_PATH } from '../../registry/index.js';
 import { modelshipHome } from '../../store/index.js';
 import { flagString, type Command } from '../command.js';
 import { stopSignal } from '../stop-signal.js';
@@ -23,9 +23,9 @@ export const command: Command = {
   usage: USAGE,
   help: `Serves the embedded model registry, the one "modelship register" writes when no registry
 URL is configured, over the Kubeflow Model Registry REST API (v1alpha3, under
-${API_BASE_PATH}): registered models, model versions and model artifacts, find by name,
-and lists with pageSize, nextPageToken, orderBy (ID, CREATE_TIME, LAST_UPDATE_TIME) and
-sortOrder (ASC, DESC). Point the Kubeflow client, the dashboard or another modelship at it.
+${API_BASE_PATH}, and under ${API_V1_PATH} where Kubeflow's Python client 0.3.18 calls
+it): registered models, model versions and model artifacts, find by name, and lists with
+pageSize, nextPageToken, orderBy (ID, CREATE_TIME, LAST_UPDATE_TIME) and sortOrder (ASC, DESC). Point the Kubeflow client, the dashboard or another modelship at it.
 
 The data is a SQLite database at $MODELSHIP_HOME/model-registry/registry.sqlite (WAL mode):
 "modelship register" may write while the server runs. --port defaults to 8080 (0 picks a free
