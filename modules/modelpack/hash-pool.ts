@@ -86,7 +86,7 @@ function cloned(source, target) {
     return false;
   }
 }
-// Blocks until the writer has taken every slot but \`ahead\`; then rethrows its failure, if any.
+// Blocks until no more than \`ahead\` filled slots wait for the writer.
 function drain(w, ahead) {
   for (;;) {
     const written = Atomics.load(w.control, WRITTEN);
@@ -94,8 +94,8 @@ function drain(w, ahead) {
     Atomics.wait(w.control, WRITTEN, written);
   }
 }
+// Gives the slot just filled (free since the drain before it was filled) to the writer.
 function hand(w, length, position) {
-  drain(w, SLOTS - 1);
   const slot = Atomics.load(w.control, FILLED) % SLOTS;
   w.lengths[slot] = length;
   w.positions[slot] = position;
