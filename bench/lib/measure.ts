@@ -1,7 +1,7 @@
 /** What the benchmarks share: random input files kept between runs, and wall-clock timing. */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 
 const CHUNK = 1024 * 1024;
@@ -15,6 +15,25 @@ export async function randomFile(path: string, bytes: number): Promise<void> {
     if (!out.write(randomBytes(Math.min(CHUNK, bytes - written)))) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
   }
   await new Promise<void>((resolve, reject) => out.end(() => resolve()).once('error', reject));
+}
+
+/**
+ * A file of `bytes` made of one random 16 MiB block repeated, flushed to disk: as costly to hash and
+ * copy as random data but quick to make, and each call draws a new block, so no two files share a digest.
+ */
+export async function blockRandomFile(path: string, bytes: number): Promise<void> {
+  const block = randomBytes(16 * CHUNK);
+  const file = await open(path, 'w');
+  try {
+    for (let written = 0; written < bytes; ) {
+      const { bytesWritten } = await file.write(block, 0, Math.min(block.length, bytes - written), written);
+      written += bytesWritten;
+    }
+    // Written back now, so its write-back does not run under the measurements.
+    await file.sync();
+  } finally {
+    await file.close();
+  }
 }
 
 /** The result of `work` and the seconds it took. */

@@ -1,6 +1,7 @@
 /**
  * Writes a tiny but valid GGUF v3 llama model (F32, 64 wide, 2 layers, byte-fallback SPM vocab),
- * so tests, templates and the quickstart can serve a real model without downloading weights.
+ * so tests, templates and the quickstart can serve a real model without downloading weights; a
+ * larger `shape` makes a model that costs as much per token as a real one (benchmarks).
  *
  * Two modes:
  * - `random`: seeded weights; loads and generates like any model, answers are noise.
@@ -28,7 +29,19 @@ export interface TinyModelOptions {
   name?: string;
   /** llama.context_length; default 512. */
   contextLength?: number;
+  /** Width, depth and heads; default the tiny 64 wide, 2 layers. Compute per token grows with layers * width^2. */
+  shape?: Partial<ModelShape>;
 }
+
+export interface ModelShape {
+  /** llama.embedding_length: a multiple of `heads`. */
+  embedding: number;
+  layers: number;
+  feedForward: number;
+  heads: number;
+}
+
+const TINY: ModelShape = { embedding: 64, layers: 2, feedForward: 128, heads: 4 };
 
 export interface TinyModelInfo {
   path: string;
@@ -39,10 +52,6 @@ export interface TinyModelInfo {
   sentence?: string;
 }
 
-const EMBED = 64;
-const LAYERS = 2;
-const FEED_FORWARD = 128;
-const HEADS = 4;
 const ALIGNMENT = 32;
 const RMS_EPS = 1e-5;
 /** How strongly the output matrix prefers the chain's next token (logit margin). */
@@ -82,14 +91,15 @@ interface TensorSpec {
 
 export async function writeTinyModel(path: string, options: TinyModelOptions): Promise<TinyModelInfo> {
   const seed = options.seed ?? 42;
+  const shape = shapeOf(options.shape);
   const sentence = options.mode === 'canned' ? (options.sentence ?? CANNED_SENTENCE) : undefined;
-  const pieces = sentence === undefined ? [] : sentencePieces(sentence);
+  const pieces = sentence === undefined ? [] : sentencePieces(sentence, shape);
   const vocab = buildVocab(pieces);
-  const metadata = buildMetadata(options, vocab);
+  const metadata = buildMetadata(options, vocab, shape);
   const tensors =
     options.mode === 'canned'
-      ? cannedTensors(vocab.tokens.length, pieces.length, seed, options.loop === true)
-      : randomTensors(vocab.tokens.length, seed);
+      ? cannedTensors(vocab.tokens.length, pieces.length, seed, options.loop === true, shape)
+      : randomTensors(vocab.tokens.length, seed, shape);
   const bytes = await writeGguf(path, metadata, tensors);
   return {
     path,
@@ -100,13 +110,24 @@ export async function writeTinyModel(path: string, options: TinyModelOptions): P
   };
 }
 
+function shapeOf(given: Partial<ModelShape> | undefined): ModelShape {
+  const shape = { ...TINY, ...given };
+  for (const [key, value] of Object.entries(shape)) {
+    if (!Number.isInteger(value) || value < 1) throw new ModelshipError('INPUT_INVALID', `model shape ${key} is ${value}: give a positive whole number.`);
+  }
+  if (shape.embedding % shape.heads !== 0) {
+    throw new ModelshipError('INPUT_INVALID', `model shape embedding ${shape.embedding} is not a multiple of heads ${shape.heads}: each head takes an equal share.`);
+  }
+  return shape;
+}
+
 /** Split the answer into word pieces, SentencePiece style ("▁" marks a leading space). */
-function sentencePieces(sentence: string): string[] {
+function sentencePieces(sentence: string, shape: ModelShape): string[] {
   const words = sentence.split(' ').filter((w) => w.length > 0);
   if (words.length === 0) throw new ModelshipError('INPUT_INVALID', 'the canned sentence is empty: give a few words.');
   const pieces = words.map((w, i) => (i === 0 ? w : SPACE_MARK + w));
-  if (pieces.length > EMBED - 2) {
-    throw new ModelshipError('INPUT_INVALID', `the canned sentence has ${pieces.length} words; at most ${EMBED - 2} fit the tiny model.`);
+  if (pieces.length > shape.embedding - 2) {
+    throw new ModelshipError('INPUT_INVALID', `the canned sentence has ${pieces.length} words; at most ${shape.embedding - 2} fit the model.`);
   }
   const seen = new Set<string>();
   for (const p of pieces) {
@@ -135,7 +156,7 @@ function buildVocab(pieces: string[]): { tokens: string[]; types: number[]; scor
   return { tokens, types, scores: tokens.map(() => 0) };
 }
 
-function buildMetadata(options: TinyModelOptions, vocab: { tokens: string[]; types: number[]; scores: number[] }): [string, MetaValue][] {
+function buildMetadata(options: TinyModelOptions, vocab: { tokens: string[]; types: number[]; scores: number[] }, shape: ModelShape): [string, MetaValue][] {
   const u32 = (value: number): MetaValue => ({ type: T.UINT32, value });
   return [
     ['general.architecture', { type: T.STRING, value: 'llama' }],
@@ -143,13 +164,13 @@ function buildMetadata(options: TinyModelOptions, vocab: { tokens: string[]; typ
     ['general.alignment', u32(ALIGNMENT)],
     ['general.file_type', u32(0)],
     ['llama.context_length', u32(options.contextLength ?? 512)],
-    ['llama.embedding_length', u32(EMBED)],
-    ['llama.block_count', u32(LAYERS)],
-    ['llama.feed_forward_length', u32(FEED_FORWARD)],
-    ['llama.attention.head_count', u32(HEADS)],
-    ['llama.attention.head_count_kv', u32(HEADS)],
+    ['llama.embedding_length', u32(shape.embedding)],
+    ['llama.block_count', u32(shape.layers)],
+    ['llama.feed_forward_length', u32(shape.feedForward)],
+    ['llama.attention.head_count', u32(shape.heads)],
+    ['llama.attention.head_count_kv', u32(shape.heads)],
     ['llama.attention.layer_norm_rms_epsilon', { type: T.FLOAT32, value: RMS_EPS }],
-    ['llama.rope.dimension_count', u32(EMBED / HEADS)],
+    ['llama.rope.dimension_count', u32(shape.embedding / shape.heads)],
     // Mean pooling makes an embedding depend on every token of the input, not just the last.
     ['llama.pooling_type', u32(1)],
     ['tokenizer.ggml.model', { type: T.STRING, value: 'llama' }],
@@ -165,7 +186,7 @@ function buildMetadata(options: TinyModelOptions, vocab: { tokens: string[]; typ
 }
 
 /** The tensors every llama block needs; `weights` says how to fill each kind. */
-function llamaTensors(vocabSize: number, weights: {
+function llamaTensors(vocabSize: number, shape: ModelShape, weights: {
   embedding: (data: Float32Array) => void;
   output: (data: Float32Array) => void;
   projection: (data: Float32Array) => void;
@@ -173,66 +194,68 @@ function llamaTensors(vocabSize: number, weights: {
   residualWrite: (data: Float32Array) => void;
 }): TensorSpec[] {
   const ones = (d: Float32Array) => d.fill(1);
-  const list: TensorSpec[] = [{ name: 'token_embd.weight', dims: [EMBED, vocabSize], fill: weights.embedding }];
-  for (let l = 0; l < LAYERS; l++) {
+  const { embedding: width, layers, feedForward } = shape;
+  const list: TensorSpec[] = [{ name: 'token_embd.weight', dims: [width, vocabSize], fill: weights.embedding }];
+  for (let l = 0; l < layers; l++) {
     const b = `blk.${l}.`;
     list.push(
-      { name: `${b}attn_norm.weight`, dims: [EMBED], fill: ones },
-      { name: `${b}attn_q.weight`, dims: [EMBED, EMBED], fill: weights.projection },
-      { name: `${b}attn_k.weight`, dims: [EMBED, EMBED], fill: weights.projection },
-      { name: `${b}attn_v.weight`, dims: [EMBED, EMBED], fill: weights.projection },
-      { name: `${b}attn_output.weight`, dims: [EMBED, EMBED], fill: weights.residualWrite },
-      { name: `${b}ffn_norm.weight`, dims: [EMBED], fill: ones },
-      { name: `${b}ffn_gate.weight`, dims: [EMBED, FEED_FORWARD], fill: weights.projection },
-      { name: `${b}ffn_up.weight`, dims: [EMBED, FEED_FORWARD], fill: weights.projection },
-      { name: `${b}ffn_down.weight`, dims: [FEED_FORWARD, EMBED], fill: weights.residualWrite },
+      { name: `${b}attn_norm.weight`, dims: [width], fill: ones },
+      { name: `${b}attn_q.weight`, dims: [width, width], fill: weights.projection },
+      { name: `${b}attn_k.weight`, dims: [width, width], fill: weights.projection },
+      { name: `${b}attn_v.weight`, dims: [width, width], fill: weights.projection },
+      { name: `${b}attn_output.weight`, dims: [width, width], fill: weights.residualWrite },
+      { name: `${b}ffn_norm.weight`, dims: [width], fill: ones },
+      { name: `${b}ffn_gate.weight`, dims: [width, feedForward], fill: weights.projection },
+      { name: `${b}ffn_up.weight`, dims: [width, feedForward], fill: weights.projection },
+      { name: `${b}ffn_down.weight`, dims: [feedForward, width], fill: weights.residualWrite },
     );
   }
   list.push(
-    { name: 'output_norm.weight', dims: [EMBED], fill: ones },
-    { name: 'output.weight', dims: [EMBED, vocabSize], fill: weights.output },
+    { name: 'output_norm.weight', dims: [width], fill: ones },
+    { name: 'output.weight', dims: [width, vocabSize], fill: weights.output },
   );
   return list;
 }
 
-function randomTensors(vocabSize: number, seed: number): TensorSpec[] {
+function randomTensors(vocabSize: number, seed: number, shape: ModelShape): TensorSpec[] {
   const rng = gaussian(seed);
   const random = (scale: number) => (d: Float32Array) => {
     for (let i = 0; i < d.length; i++) d[i] = rng() * scale;
   };
-  return llamaTensors(vocabSize, { embedding: random(1), output: random(0.5), projection: random(0.1), residualWrite: random(0.1) });
+  return llamaTensors(vocabSize, shape, { embedding: random(1), output: random(0.5), projection: random(0.1), residualWrite: random(0.1) });
 }
 
 /**
  * Embedding dimension 0 marks "any ordinary token", dimension 1+i marks sentence piece i; the spare
  * dimensions carry seeded features for ordinary tokens so embeddings still tell texts apart.
  */
-function cannedTensors(vocabSize: number, pieceCount: number, seed: number, loop: boolean): TensorSpec[] {
+function cannedTensors(vocabSize: number, pieceCount: number, seed: number, loop: boolean, shape: ModelShape): TensorSpec[] {
   const rng = gaussian(seed);
+  const width = shape.embedding;
   const firstSpare = 1 + pieceCount;
   const embedding = (d: Float32Array) => {
     for (let t = 0; t < vocabSize; t++) {
-      const row = t * EMBED;
+      const row = t * width;
       const piece = t - FIRST_PIECE_ID;
       if (piece >= 0) {
         d[row + 1 + piece] = 1;
         continue;
       }
       d[row] = 1;
-      for (let j = firstSpare; j < EMBED; j++) d[row + j] = rng() * 0.5;
+      for (let j = firstSpare; j < width; j++) d[row + j] = rng() * 0.5;
     }
   };
   const output = (d: Float32Array) => {
-    d[FIRST_PIECE_ID * EMBED] = CHAIN_WEIGHT;
-    for (let i = 1; i < pieceCount; i++) d[(FIRST_PIECE_ID + i) * EMBED + i] = CHAIN_WEIGHT;
+    d[FIRST_PIECE_ID * width] = CHAIN_WEIGHT;
+    for (let i = 1; i < pieceCount; i++) d[(FIRST_PIECE_ID + i) * width + i] = CHAIN_WEIGHT;
     const after = loop ? FIRST_PIECE_ID : EOS_ID;
-    d[after * EMBED + pieceCount] = CHAIN_WEIGHT;
+    d[after * width + pieceCount] = CHAIN_WEIGHT;
   };
   const projection = (d: Float32Array) => {
     for (let i = 0; i < d.length; i++) d[i] = rng() * 0.1;
   };
   // Zero writes keep the residual stream equal to the token embedding through both blocks.
-  return llamaTensors(vocabSize, { embedding, output, projection, residualWrite: () => {} });
+  return llamaTensors(vocabSize, shape, { embedding, output, projection, residualWrite: () => {} });
 }
 
 /** Seeded standard normal numbers (mulberry32 + Box-Muller): same seed, same file. */

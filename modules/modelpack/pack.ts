@@ -10,6 +10,7 @@ import type { ModelSpec } from '../project/model-spec.js';
 import { PackCache, type PackCacheStats } from './cache.js';
 import { buildModelConfig, serializeConfig, validateModelConfig, type ModelPackConfig } from './config.js';
 import { resolveSpecFiles } from './files.js';
+import { warmHashPool } from './hash-pool.js';
 import { inGoMapOrder, packLayers, type PackedFile } from './layers.js';
 import { buildModelCar, type ModelCarBase, type ModelCarResult } from './modelcar.js';
 import { packModelKit, type ModelKitResult } from './modelkit.js';
@@ -74,6 +75,8 @@ async function packUnderLease(spec: ModelSpec, store: Target, opts: PackOptions)
   const cache = opts.cache ?? new PackCache();
   // A ModelCar image needs tar layers whose entries sit under models/, so the same blobs serve both.
   const layerFormat: LayerFormat = opts.modelcar && requested === 'raw' ? 'tar' : requested;
+  // Raw layers hash on worker threads: they start while the pack cache is read.
+  if (layerFormat === 'raw') warmHashPool(files.map((f) => f.size));
   const packed = await packLayers(files, store, { format: layerFormat, prefix: opts.modelcar ? MODELCAR_PREFIX : '', cache, reporter });
   const config = buildModelConfig(
     spec,

@@ -89,4 +89,23 @@ describe('writeTinyModel', () => {
     const header = await readGgufHeader(path.join(dir, 'canned.gguf'));
     expect(header.tensorCount).toBe(21);
   });
+
+  it('writes a larger shape that llama.cpp loads and that still answers the sentence', async () => {
+    const shape = { embedding: 96, layers: 3, feedForward: 256, heads: 6 };
+    const info = await writeTinyModel(path.join(dir, 'wide.gguf'), { mode: 'canned', sentence: 'one two three', loop: true, shape });
+    const header = await validateGguf(info.path);
+    expect(header.metadata['llama.embedding_length']).toBe(96);
+    expect(header.metadata['llama.block_count']).toBe(3);
+    expect(header.metadata['llama.feed_forward_length']).toBe(256);
+    expect(header.metadata['llama.attention.head_count']).toBe(6);
+    expect(header.metadata['llama.rope.dimension_count']).toBe(16);
+    expect(header.tensorCount).toBe(3 + 3 * 9);
+    expect(header.tensors!.find((t) => t.name === 'blk.2.ffn_down.weight')!.dims).toEqual([256, 96]);
+    expect(await complete(info.path, 'count', 6)).toEqual({ text: 'one two threeone two three', stop: 'maxTokens' });
+  });
+
+  it('refuses a shape whose width the heads cannot share', async () => {
+    await expect(writeTinyModel(path.join(dir, 'x.gguf'), { mode: 'random', shape: { embedding: 100, heads: 6 } })).rejects.toMatchObject({ code: 'INPUT_INVALID', message: expect.stringContaining('embedding 100 is not a multiple of heads 6') });
+    await expect(writeTinyModel(path.join(dir, 'x.gguf'), { mode: 'random', shape: { layers: 0 } })).rejects.toMatchObject({ code: 'INPUT_INVALID', message: expect.stringContaining('layers is 0') });
+  });
 });
