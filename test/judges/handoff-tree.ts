@@ -11,7 +11,7 @@ import { bareRepository, pushModel, signingKeys, signModel } from '../gitops/hel
 export interface HandoffTree {
   /** The checked-out GitOps repository. */
   dir: string;
-  /** The model's folder in it: base/, overlays/ENV/, policy/, delivery/ENV/. */
+  /** The model's folder in it: base/, overlays/ENV/, policy/ENV/, delivery/ENV/. */
   modelDir: string;
   env: string;
   digest: string;

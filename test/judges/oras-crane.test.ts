@@ -17,7 +17,7 @@ let env: NodeJS.ProcessEnv;
 let registry: RunningRegistry;
 let project: string;
 let ref: string;
-let ours: { digest: string; referrers: { digest: string; artifactType?: string }[] };
+let ours: { digest: string; referrers: { digest: string; artifactType?: string; tag?: string }[] };
 
 async function must(args: string[]) {
   const res = await runCli(args, { env, cwd: work });
@@ -64,7 +64,13 @@ describe('oras 1.3.6 and crane 0.22.1 read what modelship pushes', { timeout: JU
     const listed = JSON.parse(run.stdout) as { digest: string; referrers: { digest: string; artifactType: string }[] };
     expect(listed.digest).toBe(ours.digest);
     expect(ours.referrers.length).toBeGreaterThanOrEqual(3);
-    expect(listed.referrers.map((r) => [r.digest, r.artifactType]).sort()).toEqual(ours.referrers.map((r) => [r.digest, r.artifactType]).sort());
+    // cosign's tag signature (`sha256-<hex>.sig`) is a tag, not an OCI referrer: oras lists referrers only.
+    const ociReferrers = ours.referrers.filter((r) => r.tag === undefined);
+    expect(listed.referrers.map((r) => [r.digest, r.artifactType]).sort()).toEqual(ociReferrers.map((r) => [r.digest, r.artifactType]).sort());
+    const signatureTag = ours.referrers.find((r) => r.tag !== undefined);
+    expect(signatureTag?.tag).toBe(`sha256-${ours.digest.slice(7)}.sig`);
+    const tagged = await judge('crane', ['digest', '--insecure', `${ref.replace(/:[^:/]+$/, '')}:${signatureTag!.tag}`]);
+    expect(tagged.stdout.trim(), tagged.output).toBe(signatureTag!.digest);
 
     const unsigned = `${registry.host}/judges/oras-unsigned:v1`;
     await writeFile(join(project, 'config.json'), '{"unsigned":true}\n');

@@ -7,6 +7,7 @@ import { embeddedDatabasePath, openRegistryDatabase, startRegistryServer, API_BA
 import { modelshipHome } from '../../store/index.js';
 import { flagString, type Command } from '../command.js';
 import { stopSignal } from '../stop-signal.js';
+import { isLoopbackHost } from '../../text/loopback.js';
 
 const USAGE = 'registry serve [--port N] [--host ADDR] [--token-env NAME]';
 
@@ -69,9 +70,3 @@ Examples:
     }
   },
 };
-
-/** Addresses only this machine can reach. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
-}

@@ -108,7 +108,10 @@ async function planPod(ctx: CommandContext, dir: string): Promise<PodPlan> {
   });
 }
 
-/** An app is a package.json with a "start" script (rag, agents); chat's client runs on the host. */
+/**
+ * An app is a package.json with a "start" script (rag, agents). A start script that only serves the
+ * model (chat's `modelship serve`) is the model server the pod already runs, not an app beside it.
+ */
 async function hasStartScript(dir: string): Promise<boolean> {
   const file = path.join(dir, 'package.json');
   const text = await readFile(file, 'utf8').catch(() => undefined);
@@ -120,7 +123,8 @@ async function hasStartScript(dir: string): Promise<boolean> {
     throw new ModelshipError('INPUT_INVALID', `${file} is not valid JSON (${(error as Error).message}): fix it or remove it.`);
   }
   const scripts = (pkg as { scripts?: Record<string, unknown> } | null)?.scripts;
-  return typeof scripts?.['start'] === 'string';
+  const start = scripts?.['start'];
+  return typeof start === 'string' && !/^\s*modelship\s+serve\b/.test(start);
 }
 
 function summary(plan: PodPlan, dir: string) {
