@@ -240,7 +240,7 @@ function pullRequestBody(r: HandoffResult, identity: SignerIdentity, sbom: strin
     `- Artifact: \`${r.storageUri}\``,
     `- Format: ${r.format}, mounted as ${r.mount === 'modelcar' ? 'a ModelCar' : 'an image volume'}`,
     `- MOF class: ${r.mof ? `${r.mof.label}${r.mof.require ? ` (project requires Class ${r.mof.require}: ${r.mof.passed ? 'met' : 'not met'})` : ''}` : 'not evaluated (--skip-gate)'}`,
-    `- Signature check: ${v.skipped ? 'skipped (--skip-verify)' : `verified against ${describeIdentity(identity)}; the image signature on ${v.admission?.digest} is in referrer ${v.admission?.referrer}`}`,
+    `- Signature check: ${v.skipped ? 'skipped (--skip-verify)' : `verified against ${describeIdentity(identity)}; ${(v.admission?.consumers ?? []).map((c) => `${c.consumer} finds its ${c.form} signature on ${c.digest} in ${c.referrer}`).join('; ')}`}`,
     `- SBOM: ${sbom.length ? sbom.join('; ') : 'none attached'}`,
     r.registered ? `- Model registry: ${clusterRegistry(r.registered)}, registered model ${r.registered.registeredModelId}, version ${r.registered.modelVersionId}, artifact ${r.registered.modelArtifactId}` : '- Model registry: not recorded',
     '',
