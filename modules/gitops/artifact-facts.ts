@@ -4,9 +4,8 @@
  * documents attached to it (SBOM, MOF report) for the pull request.
  */
 import { modelNameOf } from '../sign/artifact/index.js';
-import { findBundles, readReferrerDocument } from '../sign/artifact/index.js';
+import { readReferrerDocument, type ArtifactVerification } from '../sign/artifact/index.js';
 import { COSIGN_SIGN_PREDICATE_TYPE } from '../sign/artifact/index.js';
-import { verifyBundle, type VerificationPolicy } from '../sign/index.js';
 import { ANNOTATION_FILEPATH } from '../modelpack/mediatypes.js';
 import { readArtifact, type ModelArtifactView } from '../modelpack/read.js';
 import { fetchManifest } from '../oci/manifest.js';
@@ -14,6 +13,8 @@ import { referrers } from '../oci/referrers.js';
 import type { Descriptor, ReadOnlyTarget } from '../oci/types.js';
 import { weightFormat } from '../project/index.js';
 import { SBOM_ARTIFACT_TYPES } from '../sbom/index.js';
+import { formatRelease, type CompatPlan } from './compat.js';
+import type { AdmissionPolicy, Delivery } from './model-ref.js';
 
 export interface ArtifactFacts {
   /** What the tag or digest resolves to: the index for a ModelCar. */
@@ -63,43 +64,86 @@ function probeLayer(view: ModelArtifactView): { probeLayerMediaType?: string } {
   return smallest ? { probeLayerMediaType: smallest[0] } : {};
 }
 
+/** The signature forms cosign-style verifiers read: the cosign v3 bundle referrer, or the `sha256-<hex>.sig` simple signature. */
+export type SignatureForm = 'sigstore-bundle' | 'simple-signing';
+
+/** A controller the hand-off writes for that verifies a signature: the digest it looks at and the form it reads. */
+export interface SignatureConsumer {
+  /** e.g. "policy-controller", "Kyverno 1.18 (type: Cosign)", "Flux 2.7 OCIRepository". */
+  consumer: string;
+  digest: string;
+  form: SignatureForm;
+}
+
+/**
+ * Who verifies what, per the compatibility plan: the admission policy checks the digest the Pod
+ * names (storageUri's, the ModelCar index), Flux the digest its OCIRepository pins.
+ */
+export function signatureConsumers(input: { plan: CompatPlan; policy: AdmissionPolicy; delivery: Delivery; podDigest: string; fluxDigest: string }): SignatureConsumer[] {
+  const { plan, podDigest } = input;
+  const kyverno = formatRelease(plan.versions.kyverno);
+  const flux = formatRelease(plan.versions.flux);
+  const out: SignatureConsumer[] = [
+    input.policy === 'policy-controller'
+      // policy-controller v0.15.1 pkg/webhook/validator.go: a key authority reads only cosign's simple signature.
+      ? { consumer: 'policy-controller ClusterImagePolicy', digest: podDigest, form: 'simple-signing' }
+      // Kyverno: SigstoreBundle with keys from 1.19 (pkg/image/verifiers/cpol/cosign/sigstore.go), type: Cosign before.
+      : { consumer: `Kyverno ${kyverno} (type: ${plan.kyvernoType})`, digest: podDigest, form: plan.kyvernoType === 'SigstoreBundle' ? 'sigstore-bundle' : 'simple-signing' },
+  ];
+  // source-controller reads the bundle from v1.8.0 (Flux 2.8, internal/oci/cosign/cosign.go); older ones only the .sig tag.
+  if (input.delivery === 'flux') out.push({ consumer: `Flux ${flux} OCIRepository`, digest: input.fluxDigest, form: plan.fluxReadsBundles ? 'sigstore-bundle' : 'simple-signing' });
+  return out;
+}
+
+export interface ConsumerCheck extends SignatureConsumer {
+  ok: boolean;
+  /** The referrer (bundle) or signature image (`.sig`) that verified. */
+  referrer?: string;
+}
+
 export interface AdmissionCheck {
   /** The digest the admission controller sees on the Pod. */
   digest: string;
   ok: boolean;
   /** The referrer whose image signature the policy's identity verifies. */
   referrer?: string;
+  /** Each verifier the hand-off writes for, and the signature it found. */
+  consumers: ConsumerCheck[];
   reason?: string;
 }
 
+const FORM_NAMES: Record<SignatureForm, string> = {
+  'sigstore-bundle': `the cosign v3 Sigstore bundle referrer (${COSIGN_SIGN_PREDICATE_TYPE})`,
+  'simple-signing': "cosign's simple-signing signature (tag sha256-<hex>.sig or its OCI 1.1 referrer)",
+};
+
 /**
- * What Kyverno or policy-controller will do at admission: find a cosign image signature among the
- * pulled digest's bundle referrers that the signer's identity verifies and whose subject is that digest.
+ * What each consumer will do: among the signatures verifyArtifact checked under the signer's
+ * identity, an image signature over the consumer's digest in the form that consumer reads.
  */
-export async function checkAdmission(target: ReadOnlyTarget, pulled: Descriptor, policy: VerificationPolicy): Promise<AdmissionCheck> {
-  const hex = pulled.digest.slice(pulled.digest.indexOf(':') + 1);
-  const reasons: string[] = [];
-  for (const found of await findBundles(target, pulled)) {
-    if (!found.bytes) {
-      reasons.push(found.problem ?? `referrer ${found.referrer.digest} holds no bundle`);
-      continue;
-    }
-    const verified = verifyBundle(found.bytes, policy, `the bundle in referrer ${found.referrer.digest}`);
-    const statement = verified.statement;
-    const signer = verified.checks.filter((c) => c.name !== 'predicate' && c.name !== 'subject-digest');
-    if (!statement || !signer.every((c) => c.ok)) {
-      reasons.push(signer.find((c) => !c.ok)?.detail ?? `referrer ${found.referrer.digest} does not verify`);
-      continue;
-    }
-    if (statement.predicateType !== COSIGN_SIGN_PREDICATE_TYPE) continue;
-    if (statement.subject.some((s) => s.digest['sha256'] === hex)) return { digest: pulled.digest, ok: true, referrer: found.referrer.digest };
-    reasons.push(`the image signature in ${found.referrer.digest} is about another digest`);
-  }
+export function checkAdmission(verified: ArtifactVerification, consumers: SignatureConsumer[]): AdmissionCheck {
+  const checks: ConsumerCheck[] = consumers.map((c) => {
+    const found = verified.bundles.find((b) => b.subject === c.digest && b.role === 'image-signature' && (b.form ?? 'sigstore-bundle') === c.form && b.trusted && b.ok);
+    return { ...c, ok: found !== undefined, ...(found ? { referrer: found.referrer } : {}) };
+  });
+  const admission = checks[0]!;
+  const failed = checks.find((c) => !c.ok);
   return {
-    digest: pulled.digest,
-    ok: false,
-    reason: `no cosign image signature (${COSIGN_SIGN_PREDICATE_TYPE}) by this signer is attached to ${pulled.digest}, the digest the cluster pulls${pulled.mediaType.includes('index') ? ' (the ModelCar index)' : ''}, so the admission policy would refuse the Pod${reasons.length ? `: ${reasons[0]}` : ''}; sign that digest with "modelship sign"`,
+    digest: admission.digest,
+    ok: failed === undefined,
+    ...(admission.referrer ? { referrer: admission.referrer } : {}),
+    consumers: checks,
+    ...(failed ? { reason: missingReason(failed, verified) } : {}),
   };
+}
+
+function missingReason(c: SignatureConsumer, verified: ArtifactVerification): string {
+  const other = verified.bundles.find((b) => b.subject === c.digest && b.role === 'image-signature' && b.trusted && b.ok);
+  const has = other ? `; it has only ${FORM_NAMES[other.form ?? 'sigstore-bundle']}` : '';
+  const what = c.form === 'simple-signing'
+    ? 'sign it again with "modelship sign REF --key …" (or keyless) without --no-simple-signing'
+    : 'sign it again with "modelship sign REF --key …" (or keyless), which attaches the bundle';
+  return `${c.consumer} verifies ${c.digest} and reads ${FORM_NAMES[c.form]}, which no signature by this signer provides${has}, so it would refuse the model; ${what}`;
 }
 
 /** One line per SBOM referrer: its format, digest and component count. */

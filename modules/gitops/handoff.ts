@@ -11,7 +11,7 @@ import type { RegisterModelVersion, RegisterResult } from '../registry/contract.
 import { verifyArtifact } from '../sign/artifact/index.js';
 import type { VerificationPolicy } from '../sign/index.js';
 import type { ReadOnlyTarget } from '../oci/types.js';
-import { checkAdmission, readArtifactFacts, sbomSummary, type AdmissionCheck } from './artifact-facts.js';
+import { checkAdmission, readArtifactFacts, sbomSummary, signatureConsumers, type AdmissionCheck } from './artifact-facts.js';
 import { clusterVersions, compatPlan, formatRelease, type ClusterVersions } from './compat.js';
 import { buildLayout, type LayoutFile } from './layout.js';
 import {
@@ -114,9 +114,11 @@ export async function handoff(opts: HandoffOptions): Promise<HandoffResult> {
     const verified = await verifyArtifact(opts.target, digest, opts.verification);
     verification.ok = verified.ok;
     if (!verified.ok) throw new ModelshipError('VERIFY_FAILED', `${where}@${digest} does not verify: ${verified.reason}; hand-off refuses it (--skip-verify to override)`, { details: { bundles: verified.bundles } });
-    const admission = await checkAdmission(opts.target, facts.pulled, opts.verification);
+    // Each verifier written for must find the signature form it reads on the digest it looks at.
+    const consumers = signatureConsumers({ plan, policy: opts.policy, delivery: opts.delivery, podDigest: digest, fluxDigest: facts.view.descriptor.digest });
+    const admission = checkAdmission(verified, consumers);
     verification.admission = admission;
-    if (!admission.ok) throw new ModelshipError('VERIFY_FAILED', `${admission.reason} (--skip-verify to override)`, { details: { admission } });
+    if (!admission.ok) throw new ModelshipError('VERIFY_FAILED', `${where}@${digest}: ${admission.reason} (--skip-verify to override)`, { details: { admission } });
   }
   const mof = opts.mofGate ? await opts.mofGate(digest) : undefined;
   if (mof?.passed === false) {
@@ -238,7 +240,7 @@ function pullRequestBody(r: HandoffResult, identity: SignerIdentity, sbom: strin
     `- Artifact: \`${r.storageUri}\``,
     `- Format: ${r.format}, mounted as ${r.mount === 'modelcar' ? 'a ModelCar' : 'an image volume'}`,
     `- MOF class: ${r.mof ? `${r.mof.label}${r.mof.require ? ` (project requires Class ${r.mof.require}: ${r.mof.passed ? 'met' : 'not met'})` : ''}` : 'not evaluated (--skip-gate)'}`,
-    `- Signature check: ${v.skipped ? 'skipped (--skip-verify)' : `verified against ${describeIdentity(identity)}; the image signature on ${v.admission?.digest} is in referrer ${v.admission?.referrer}`}`,
+    `- Signature check: ${v.skipped ? 'skipped (--skip-verify)' : `verified against ${describeIdentity(identity)}; ${(v.admission?.consumers ?? []).map((c) => `${c.consumer} finds its ${c.form} signature on ${c.digest} in ${c.referrer}`).join('; ')}`}`,
     `- SBOM: ${sbom.length ? sbom.join('; ') : 'none attached'}`,
     r.registered ? `- Model registry: ${clusterRegistry(r.registered)}, registered model ${r.registered.registeredModelId}, version ${r.registered.modelVersionId}, artifact ${r.registered.modelArtifactId}` : '- Model registry: not recorded',
     '',

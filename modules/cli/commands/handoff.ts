@@ -184,7 +184,7 @@ function render(r: HandoffResult, check: boolean): string {
   const lines = [
     `${r.name} ${r.version}: ${r.storageUri} (${r.format}, ${r.mount}) to ${r.env}`,
     `for: KServe ${r.versions.kserve}, Kubernetes ${r.versions.kubernetes}, Kyverno ${r.versions.kyverno}, Flux ${r.versions.flux}`,
-    `verify: ${r.verification.skipped ? 'skipped' : `ok; the cluster's digest ${r.verification.admission?.digest} carries the image signature`}`,
+    `verify: ${r.verification.skipped ? 'skipped' : `ok; ${(r.verification.admission?.consumers ?? []).map((c) => `${c.consumer}: ${c.form} on ${c.digest}`).join('; ')}`}`,
     `mof: ${r.mof ? `${r.mof.label}${r.mof.require ? ` (requires Class ${r.mof.require}: passed)` : ''}` : 'skipped'}`,
   ];
   if (r.registered) lines.push(`model registry: ${r.registered.registry} registered model ${r.registered.registeredModelId}, version ${r.registered.modelVersionId}${r.registered.created.modelVersion ? ' (new)' : ''}`);
