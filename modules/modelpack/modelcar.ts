@@ -58,6 +58,31 @@ const DOCKER_TO_OCI_LAYER: Record<string, string> = {
   'application/vnd.docker.image.rootfs.diff.tar': MEDIA_TYPE.ociLayer,
 };
 
+/**
+ * The most layers a ModelCar image may have: overlayfs stacks at most 500 lower layers (Linux
+ * fs/overlayfs/params.h OVL_MAX_STACK), and a node that cannot mount the image cannot start it; the
+ * margin leaves room for what a runtime stacks on top.
+ */
+export const MODELCAR_MAX_LAYERS = 450;
+export const OVERLAYFS_MAX_STACK = 500;
+
+/**
+ * Refuses an image that would have more than MODELCAR_MAX_LAYERS layers: each packed file is one
+ * layer, so a project of many small files must be bundled before it can run as a ModelCar.
+ */
+export function assertModelCarLayerCount(modelFiles: number, baseLayers: number | undefined, base: string): void {
+  const total = modelFiles + (baseLayers ?? 0);
+  if (total <= MODELCAR_MAX_LAYERS) return;
+  const parts = baseLayers === undefined ? `${modelFiles} packed files, one layer each, before the base ${base}'s own` : `${modelFiles} packed files, one layer each, on ${baseLayers} from the base ${base}`;
+  throw new ModelshipError(
+    'MODEL_INVALID',
+    `the ModelCar image would have ${baseLayers === undefined ? 'at least ' : ''}${total} layers (${parts}); ` +
+      `overlayfs mounts at most ${OVERLAYFS_MAX_STACK} (OVL_MAX_STACK), so no node could start it, and modelship keeps ModelCar images at or under ${MODELCAR_MAX_LAYERS}. ` +
+      `Bundle small dataset, code or doc files into one archive (e.g. data.tar) and list that file in the spec, or pack without --modelcar`,
+    { details: { layers: total, modelFiles, ...(baseLayers === undefined ? {} : { baseLayers }), limit: MODELCAR_MAX_LAYERS, overlayfsMaxStack: OVERLAYFS_MAX_STACK } },
+  );
+}
+
 const IMAGE_LAYER_BY_FORMAT = { tar: MEDIA_TYPE.ociLayer, 'tar+gzip': MEDIA_TYPE.ociLayerGzip, 'tar+zstd': MEDIA_TYPE.ociLayerZstd } as const;
 
 /** The base's single-platform images to build on: the one asked for, else each of MODELCAR_PLATFORMS an index offers. */
@@ -121,6 +146,7 @@ async function platformImage(
   model: { files: PackedFile[]; created?: string },
 ): Promise<ModelCarImage> {
   const baseManifest = await baseImage(base, baseDesc);
+  assertModelCarLayerCount(modelLayers.length, baseManifest.layers.length, `${base.target.location} (${base.reference})`);
   // The base's blobs join the store so the image is complete there.
   await copyGraph(base.target, store, baseDesc);
   const configBytes = await fetchManifestBytes(base.target, baseManifest.config, `${base.target.location} (base config)`);

@@ -12,7 +12,7 @@ import { buildModelConfig, serializeConfig, validateModelConfig, type ModelPackC
 import { resolveSpecFiles } from './files.js';
 import { warmHashPool } from './hash-pool.js';
 import { inGoMapOrder, packLayers, type PackedFile } from './layers.js';
-import { buildModelCar, type ModelCarBase, type ModelCarResult } from './modelcar.js';
+import { assertModelCarLayerCount, buildModelCar, type ModelCarBase, type ModelCarResult } from './modelcar.js';
 import { packModelKit, type ModelKitResult } from './modelkit.js';
 import { ANNOTATION_MODCTL_MODELFILE, LAYER_FORMATS, MODEL_ARTIFACT_TYPE, MODEL_CONFIG_MEDIA_TYPE, type LayerFormat } from './mediatypes.js';
 
@@ -72,6 +72,8 @@ async function packUnderLease(spec: ModelSpec, store: Target, opts: PackOptions)
   if (files.length === 0) {
     throw new ModelshipError('SPEC_INVALID', `${spec.source.file ?? spec.contextDir} names no files to pack under ${spec.contextDir}; add weights, docs or code to the spec`);
   }
+  // Before any file is read: the files alone may already be too many layers to mount; the base's count is checked once it is read.
+  if (opts.modelcar) assertModelCarLayerCount(files.length, undefined, `${opts.modelcar.target.location} (${opts.modelcar.reference})`);
   const cache = opts.cache ?? new PackCache();
   // A ModelCar image needs tar layers whose entries sit under models/, so the same blobs serve both.
   const layerFormat: LayerFormat = opts.modelcar && requested === 'raw' ? 'tar' : requested;
