@@ -9,7 +9,8 @@ import { execa } from 'execa';
 import { describe, expect, inject, it } from 'vitest';
 import { BUNDLE_V03_MEDIA_TYPE, generateSigningKeyPair, parseBundle } from '../../modules/sign/index.js';
 import { COSIGN_SIGN_PREDICATE_TYPE } from '../../modules/sign/artifact/statements.js';
-import { openReference, fetchManifest, referrers, type Descriptor, type ImageIndex, type ImageManifest } from '../../modules/oci/index.js';
+import { SIMPLE_SIGNING_MEDIA_TYPE } from '../../modules/sign/simple-signing.js';
+import { openReference, fetchManifest, readSignatureImage, referrers, signatureTagOf, type Descriptor, type ImageIndex, type ImageManifest } from '../../modules/oci/index.js';
 import { openStore } from '../../modules/store/index.js';
 import { runCli } from '../helpers/cli.js';
 import { makeProject } from '../card/projects.js';
@@ -138,9 +139,22 @@ describe('a ModelCar tag as clusters see it', () => {
     const tree = discovered.json();
     expect(tree.referrers.length).toBeGreaterThan(0);
     const model = tree.manifests.find((m: any) => m.digest === modelDigest);
-    const storeRefs = await referrers(openStore(env).layout, { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: modelDigest, size: 0 });
-    expect(model.referrers.map((r: any) => r.digest).sort()).toEqual(storeRefs.map((r) => r.digest).sort());
-    expect(tree.manifests.find((m: any) => m.digest === imageDigest).referrers).toHaveLength(1);
+    // OCI referrers as the store has them, then cosign's tag signature (`sha256-<hex>.sig`) as the store has it: push carries both.
+    const store = openStore(env).layout;
+    const tagged = (node: any) => node.tag !== undefined;
+    const tagSignatureOf = async (digest: string) => {
+      const sig = (await readSignatureImage(store, { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: 0 }))!;
+      expect(sig).toBeDefined();
+      const { digest: d, mediaType, size } = sig.descriptor;
+      return { digest: d, mediaType, size, artifactType: SIMPLE_SIGNING_MEDIA_TYPE, tag: signatureTagOf(digest), signatures: sig.manifest.layers.length, referrers: [] };
+    };
+    const storeRefs = await referrers(store, { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: modelDigest, size: 0 });
+    expect(model.referrers.filter((r: any) => !tagged(r)).map((r: any) => r.digest).sort()).toEqual(storeRefs.map((r) => r.digest).sort());
+    expect(model.referrers.filter(tagged)).toEqual([await tagSignatureOf(modelDigest)]);
+    const imageNode = tree.manifests.find((m: any) => m.digest === imageDigest);
+    expect(imageNode.referrers.filter((r: any) => !tagged(r)).map((r: any) => r.artifactType)).toEqual([BUNDLE_V03_MEDIA_TYPE]);
+    expect(imageNode.referrers.filter(tagged)).toEqual([await tagSignatureOf(imageDigest)]);
+    expect(tree.referrers.filter(tagged)).toEqual([await tagSignatureOf(indexDigest)]);
     const text = await cli(['discover', `${registry}/cluster/car@${indexDigest}`, '--plain-http']);
     expect(text.stdout.split('\n')[0]).toBe(`${registry}/cluster/car@${indexDigest}`);
     expect(text.stdout).toContain('in the index: linux/amd64 image');
