@@ -23,6 +23,11 @@ export const SIGNING_KEY_PATH = '/run/secrets/modelship/signing.key';
 export const PUBLIC_KEY_PATH = '/run/secrets/modelship/signing.pub';
 export const TRUSTED_ROOT_PATH = '/run/secrets/modelship/trusted_root.json';
 export const DOCKER_CONFIG_PATH = '/root/.docker/config.json';
+/**
+ * Where a ModelCar base given as a Directory (an OCI image layout, as `skopeo copy
+ * docker://busybox:1.37 oci:./busybox:latest` writes it) is mounted; its tag `latest` is the base.
+ */
+export const MODELCAR_BASE_LAYOUT = '/opt/modelcar-base';
 /** Left out of the build context: what npm ci and the build recreate, and what never belongs in it. */
 export const SOURCE_IGNORE = ['node_modules', 'dist', '.git', '.quickstart', 'bench/.work', 'coverage', '.vitest-report.json', '**/*.log'];
 
@@ -112,6 +117,22 @@ export class Modelship {
     return {};
   }
 
+  /**
+   * The ModelCar flags for `ship`: the hand-off needs the runnable ModelCar image KServe starts, so
+   * every pipeline that pushes packs one. Its base: `modelcarBase` (a reference the container can
+   * reach, such as a mirror HOST/library/busybox:1.37, or an `oci:` layout path in the container),
+   * else the layout given as a Directory (its tag `latest`), else the CLI's default (Docker Hub's busybox).
+   */
+  private modelcarFlags(modelcarBase: string, modelcarBaseLayout?: Directory): FlagsOf<'ship'> {
+    const base = modelcarBase || (modelcarBaseLayout ? `oci:${MODELCAR_BASE_LAYOUT}:latest` : '');
+    return { modelcar: true, ...(base ? { 'modelcar-base': base } : {}) };
+  }
+
+  /** The container with the ModelCar base layout mounted, when one is given. */
+  private withModelcarBase(c: Container, modelcarBaseLayout?: Directory): Container {
+    return modelcarBaseLayout ? c.withMountedDirectory(MODELCAR_BASE_LAYOUT, modelcarBaseLayout) : c;
+  }
+
   /** Pack the project as a ModelPack artifact into the store (modelship pack). */
   @func()
   pack(project: Directory, tag: string): Container {
@@ -155,6 +176,8 @@ export class Modelship {
   /**
    * Pack, document, gate, sign, verify and push to `reference` (HOST/REPO:TAG). It signs with `key`,
    * or keylessly with an OIDC token; with neither (and no `unsigned`), it refuses before pushing.
+   * It packs the ModelCar too (on `modelcarBase`, or the layout `modelcarBaseLayout`), so what it
+   * pushes is what `handoff` can hand to KServe.
    */
   @func()
   publish(
@@ -170,10 +193,20 @@ export class Modelship {
     actionsIdTokenRequestToken?: Secret,
     require = '',
     unsigned = false,
+    modelcarBase = '',
+    modelcarBaseLayout?: Directory,
   ): PipelineRun {
     const signer: Signer = { key, keyPassword, oidcToken, actionsIdTokenRequestUrl, actionsIdTokenRequestToken };
-    const flags: FlagsOf<'ship'> = { tag: reference, 'no-handoff': true, json: true, 'plain-http': plainHttp, ...this.signingFlags(signer, keyless, unsigned), ...(require ? { require } : {}) };
-    return new PipelineRun(this.withProject(project, signer, dockerConfig).withExec(cliArgs('ship', [PROJECT_DIR], flags), { redirectStdout: RECORD_PATH }));
+    const flags: FlagsOf<'ship'> = {
+      tag: reference,
+      'no-handoff': true,
+      json: true,
+      'plain-http': plainHttp,
+      ...this.signingFlags(signer, keyless, unsigned),
+      ...(require ? { require } : {}),
+      ...this.modelcarFlags(modelcarBase, modelcarBaseLayout),
+    };
+    return new PipelineRun(this.withModelcarBase(this.withProject(project, signer, dockerConfig), modelcarBaseLayout).withExec(cliArgs('ship', [PROJECT_DIR], flags), { redirectStdout: RECORD_PATH }));
   }
 
   /**
@@ -223,7 +256,8 @@ export class Modelship {
   /**
    * The whole pipeline, as CI runs it: pack to hand-off (modelship ship), with the options the other
    * doors have. It signs with `key` or keylessly (an OIDC token, or GitHub's token endpoint); with
-   * neither (and no `unsigned`), it refuses before pushing.
+   * neither (and no `unsigned`), it refuses before pushing. It packs the ModelCar the hand-off
+   * needs, on `modelcarBase` or the layout `modelcarBaseLayout` (else Docker Hub's busybox).
    */
   @func()
   ci(
@@ -244,9 +278,11 @@ export class Modelship {
     actionsIdTokenRequestUrl = '',
     actionsIdTokenRequestToken?: Secret,
     unsigned = false,
+    modelcarBase = '',
+    modelcarBaseLayout?: Directory,
   ): PipelineRun {
     const signer: Signer = { key, keyPassword, oidcToken, actionsIdTokenRequestUrl, actionsIdTokenRequestToken };
-    let c = this.withProject(project, signer, dockerConfig);
+    let c = this.withModelcarBase(this.withProject(project, signer, dockerConfig), modelcarBaseLayout);
     if (githubToken) c = c.withSecretVariable('GITHUB_TOKEN', githubToken);
     const flags: FlagsOf<'ship'> = {
       tag: reference,
@@ -254,6 +290,7 @@ export class Modelship {
       ...(require ? { require } : {}),
       'plain-http': plainHttp,
       ...this.signingFlags(signer, keyless, unsigned),
+      ...this.modelcarFlags(modelcarBase, modelcarBaseLayout),
       json: true,
     };
     return new PipelineRun(c.withExec(cliArgs('ship', [PROJECT_DIR], flags), { redirectStdout: RECORD_PATH }));

@@ -12,9 +12,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { dag } from '@dagger.io/dagger';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { BASE_IMAGE, CLI_DIR, Modelship, MODELSHIP_HOME, PROJECT_DIR, RECORD_PATH, SIGNING_KEY_PATH, STORE_LAYOUT } from '../../dagger/src/index.js';
+import { BASE_IMAGE, CLI_DIR, MODELCAR_BASE_LAYOUT, Modelship, MODELSHIP_HOME, PROJECT_DIR, RECORD_PATH, SIGNING_KEY_PATH, STORE_LAYOUT } from '../../dagger/src/index.js';
 import { writeExampleProject } from '../../modules/example/index.js';
 import { runCli } from '../helpers/cli.js';
+import { busyboxBase } from '../modelpack/busybox.js';
 import { containerPathOf, modelshipExecs, newSandbox, queryOf, recordedExecs, replay } from './replay.js';
 
 const exec = promisify(execFile);
@@ -25,6 +26,9 @@ let root: string;
 let project: string;
 let encryptedKey: string;
 let publicKey: string;
+/** A local ModelCar base (Debian's busybox as an OCI layout, tag latest): Docker Hub's is out of reach here. */
+let baseLayout: string;
+const modelcarBase = () => dag.host().directory(baseLayout);
 
 function ops(obj: unknown, name: string) {
   return queryOf(obj).filter((s) => s.operation === name);
@@ -39,6 +43,7 @@ beforeAll(async () => {
   expect(keys.code, keys.stderr).toBe(0);
   encryptedKey = await readFile(path.join(root, 'signing.key'), 'utf8');
   publicKey = path.join(root, 'signing.pub');
+  baseLayout = (await busyboxBase()).location;
 });
 
 describe('Dagger module: the pipelines it records', () => {
@@ -74,6 +79,19 @@ describe('Dagger module: the pipelines it records', () => {
     expect(run.args).toContain('--keyless');
   });
 
+  it('packs the ModelCar the hand-off needs, on the base given as a reference or as a mounted layout', () => {
+    const src = dag.host().directory(project);
+    const key = dag.setSecret('key', 'k');
+    const byDefault = modelshipExecs(module().publish(src, 'r:1', key).container).at(-1)!;
+    expect(byDefault.args).toContain('--modelcar');
+    expect(byDefault.args.some((a) => a.startsWith('--modelcar-base'))).toBe(false);
+    const mirror = modelshipExecs(module().ci(src, 'r:1', key, undefined, undefined, undefined, '', false, '', '', '', false, false, undefined, '', undefined, false, 'mirror.example.com/library/busybox:1.37').container).at(-1)!;
+    expect(mirror.args).toEqual(expect.arrayContaining(['--modelcar', '--modelcar-base=mirror.example.com/library/busybox:1.37']));
+    const layout = modelshipExecs(module().publish(src, 'r:1', key, undefined, undefined, false, false, undefined, '', undefined, '', false, '', modelcarBase()).container).at(-1)!;
+    expect(layout.args).toEqual(expect.arrayContaining(['--modelcar', `--modelcar-base=oci:${MODELCAR_BASE_LAYOUT}:latest`]));
+    expect(layout.mounts[MODELCAR_BASE_LAYOUT]).toEqual({ kind: 'directory', hostPath: baseLayout });
+  });
+
   it('returns what it made: the record as a File and the store\'s OCI layout as a Directory', () => {
     const run = module().ci(dag.host().directory(project), 'r:1', dag.setSecret('key', 'k'));
     expect(containerPathOf(run.record)).toBe(RECORD_PATH);
@@ -85,7 +103,7 @@ describe('Dagger module: the pipelines it records', () => {
 describe('Dagger module: replayed on this machine', () => {
   it('publish pushes a signed artifact that verifies, and returns the record and the signed layout', async () => {
     const reference = `${inject('registry')}/dagger/tiny-chat:v1`;
-    const run = module().publish(dag.host().directory(project), reference, dag.setSecret('key', encryptedKey), dag.setSecret('password', PASSWORD), undefined, true);
+    const run = module().publish(dag.host().directory(project), reference, dag.setSecret('key', encryptedKey), dag.setSecret('password', PASSWORD), undefined, true, false, undefined, '', undefined, '', false, '', modelcarBase());
     const sandbox = await newSandbox();
     const execs = await replay(run.container, sandbox);
     expect(execs.at(-1)!.code, execs.at(-1)!.stderr).toBe(0);
@@ -102,8 +120,8 @@ describe('Dagger module: replayed on this machine', () => {
     // handoff, replayed: the manifests committed to a bare GitOps repository.
     const bare = path.join(root, 'gitops.git');
     await exec('git', ['init', '-q', '--bare', '-b', 'main', bare]);
-    // Not a ModelCar: KServe mounts it as an image volume (--mount); Flux clones the GitOps repository
-    // by a URL of its own (--cluster-url), as handoff requires for a local path.
+    // publish packed a ModelCar, which KServe mounts here as an image volume (--mount); Flux clones
+    // the GitOps repository by a URL of its own (--cluster-url), as handoff requires for a local path.
     // The container reaches the GitOps repository by URL, never by a path of this machine.
     const handed = module().handoff(reference, `file://${bare}`, dag.host().file(publicKey), '', '', undefined, undefined, false, false, 'https://git.example/acme/gitops.git', 'image-volume', '', true);
     const handoffRun = await replay(handed.container, await newSandbox());
@@ -116,7 +134,10 @@ describe('Dagger module: replayed on this machine', () => {
 
   it('never pushes unsigned: without a key or token, publish and ci refuse before any step', async () => {
     const reference = `${inject('registry')}/dagger/unsigned:v1`;
-    for (const run of [module().publish(dag.host().directory(project), reference, undefined, undefined, undefined, true), module().ci(dag.host().directory(project), reference, undefined, undefined, undefined, undefined, '', false, '', '', '', true)]) {
+    const src = dag.host().directory(project);
+    const publish = module().publish(src, reference, undefined, undefined, undefined, true, false, undefined, '', undefined, '', false, '', modelcarBase());
+    const ci = module().ci(src, reference, undefined, undefined, undefined, undefined, '', false, '', '', '', true, false, undefined, '', undefined, false, '', modelcarBase());
+    for (const run of [publish, ci]) {
       const execs = await replay(run.container, await newSandbox());
       expect(execs.at(-1)!.code).toBe(3);
       expect(execs.at(-1)!.stderr).toMatch(/SIGN_KEY_MISSING|refusing to push .* unsigned: no signing key or identity/);
@@ -125,7 +146,7 @@ describe('Dagger module: replayed on this machine', () => {
   }, 120_000);
 
   it('an encrypted key without its password fails with the password hint', async () => {
-    const run = module().publish(dag.host().directory(project), `${inject('registry')}/dagger/no-password:v1`, dag.setSecret('key', encryptedKey), undefined, undefined, true);
+    const run = module().publish(dag.host().directory(project), `${inject('registry')}/dagger/no-password:v1`, dag.setSecret('key', encryptedKey), undefined, undefined, true, false, undefined, '', undefined, '', false, '', modelcarBase());
     const execs = await replay(run.container, await newSandbox());
     expect(execs.at(-1)!.code).toBe(3);
     expect(execs.at(-1)!.stderr).toMatch(/is encrypted: set MODELSHIP_KEY_PASSWORD/);

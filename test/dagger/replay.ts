@@ -108,9 +108,14 @@ function pathMapper(sandbox: Sandbox, mounts: Record<string, MountSource>, secre
     }
     return sandbox.hostPath(p);
   };
+  // An OCI layout reference (oci:/PATH or oci:/PATH:TAG): its path maps, its tag stays.
+  const mapRef = (v: string): string => {
+    const oci = /^oci:(\/.*?)(:[^/:]+)?$/.exec(v);
+    return oci ? `oci:${mapOne(oci[1]!)}${oci[2] ?? ''}` : mapOne(v);
+  };
   return (value) => {
-    const eq = /^(--[^=]+=)(\/.*)$/.exec(value);
-    return eq ? `${eq[1]}${mapOne(eq[2]!)}` : mapOne(value);
+    const eq = /^(--[^=]+=)((?:oci:)?\/.*)$/.exec(value);
+    return eq ? `${eq[1]}${mapRef(eq[2]!)}` : mapRef(value);
   };
 }
 
