@@ -10,9 +10,10 @@ import { ModelshipError } from '../errors/index.js';
 import { pushBytes, pushManifest } from '../modelpack/content.js';
 import { buildModelConfig, serializeConfig, validateModelConfig, type ModelPackConfig } from '../modelpack/config.js';
 import { layerDescriptor } from '../modelpack/layers.js';
-import { MODEL_ARTIFACT_TYPE, MODEL_CONFIG_MEDIA_TYPE } from '../modelpack/mediatypes.js';
+import { modelPackManifest } from '../modelpack/manifest.js';
+import { MODEL_CONFIG_MEDIA_TYPE } from '../modelpack/mediatypes.js';
 import { LayoutTarget } from '../oci/layout.js';
-import { MEDIA_TYPE, isWriteLeaser, type Descriptor, type ImageManifest } from '../oci/types.js';
+import { isWriteLeaser, type Descriptor, type ImageManifest } from '../oci/types.js';
 import { silentReporter, type Reporter } from '../progress/index.js';
 import { detectProject } from '../project/detect.js';
 import { readModelCard } from '../project/huggingface.js';
@@ -181,14 +182,7 @@ async function importUnderLease(source: HubSource, store: LayoutTarget, opts: Im
   const layers = files.map((f) => f.layer);
   validateModelConfig(config, { layers, where: `the config of ${uri}` });
   const configDesc = await pushBytes(store, MODEL_CONFIG_MEDIA_TYPE, serializeConfig(config));
-  const manifest: ImageManifest = {
-    schemaVersion: 2,
-    mediaType: MEDIA_TYPE.ociManifest,
-    artifactType: MODEL_ARTIFACT_TYPE,
-    config: configDesc,
-    layers,
-    annotations: { [ANNOTATION_HF_SOURCE]: uri, [ANNOTATION_OCI_SOURCE]: page, [ANNOTATION_OCI_REVISION]: sha },
-  };
+  const manifest = modelPackManifest(configDesc, layers, { [ANNOTATION_HF_SOURCE]: uri, [ANNOTATION_OCI_SOURCE]: page, [ANNOTATION_OCI_REVISION]: sha });
   const descriptor = await pushManifest(store, manifest);
   const tag = opts.tag ?? defaultImportTag(source, sha);
   await store.tag(descriptor, tag);

@@ -3,7 +3,7 @@
  * metadata, compact JSON, no creation time unless asked), reading each file once.
  */
 import { ModelshipError } from '../errors/index.js';
-import { ANNOTATION_CREATED, MEDIA_TYPE, isWriteLeaser, type Descriptor, type ImageManifest, type Target } from '../oci/types.js';
+import { ANNOTATION_CREATED, isWriteLeaser, type Descriptor, type ImageManifest, type Target } from '../oci/types.js';
 import { pushBytes, pushManifest } from './content.js';
 import { silentReporter, type Reporter } from '../progress/index.js';
 import type { ModelSpec } from '../project/model-spec.js';
@@ -11,10 +11,11 @@ import { PackCache, type PackCacheStats } from './cache.js';
 import { buildModelConfig, serializeConfig, validateModelConfig, type ModelPackConfig } from './config.js';
 import { resolveSpecFiles } from './files.js';
 import { warmHashPool } from './hash-pool.js';
-import { inGoMapOrder, packLayers, type PackedFile } from './layers.js';
+import { packLayers, type PackedFile } from './layers.js';
+import { modelPackManifest } from './manifest.js';
 import { assertModelCarLayerCount, buildModelCar, type ModelCarBase, type ModelCarResult } from './modelcar.js';
 import { packModelKit, type ModelKitResult } from './modelkit.js';
-import { ANNOTATION_MODCTL_MODELFILE, LAYER_FORMATS, MODEL_ARTIFACT_TYPE, MODEL_CONFIG_MEDIA_TYPE, type LayerFormat } from './mediatypes.js';
+import { ANNOTATION_MODCTL_MODELFILE, LAYER_FORMATS, MODEL_CONFIG_MEDIA_TYPE, type LayerFormat } from './mediatypes.js';
 
 import { MODELCAR_PREFIX } from './read.js';
 
@@ -92,14 +93,7 @@ async function packUnderLease(spec: ModelSpec, store: Target, opts: PackOptions)
   const annotations: Record<string, string> = {};
   if (opts.created) annotations[ANNOTATION_CREATED] = opts.created;
   if (spec.source.format === 'modelfile' && spec.originalText) annotations[ANNOTATION_MODCTL_MODELFILE] = spec.originalText;
-  const manifest: ImageManifest = {
-    schemaVersion: 2,
-    mediaType: MEDIA_TYPE.ociManifest,
-    artifactType: MODEL_ARTIFACT_TYPE,
-    config: configDesc,
-    layers,
-    ...(Object.keys(annotations).length ? { annotations: inGoMapOrder(annotations) } : {}),
-  };
+  const manifest = modelPackManifest(configDesc, layers, annotations);
   const descriptor = await pushManifest(store, manifest);
   let tagged: Descriptor = descriptor;
   let modelcar: ModelCarResult | undefined;

@@ -75,7 +75,9 @@ describe('pull request', () => {
     const created = github.calls.find((c) => c.operationId === 'pulls/create')!.body as { head: string; base: string; body: string };
     expect(created).toMatchObject({ head: branch, base: 'main' });
     expect(created.body).toMatch(/MOF class: (Class I{1,3}|Unclassified)/);
-    expect(created.body).toContain(`the image signature on ${model.pulled.digest}`);
+    // Each verifier the hand-off writes for, with the signature it reads on the digest it reads.
+    expect(created.body).toContain(`Kyverno 1.19 (type: SigstoreBundle) finds its sigstore-bundle signature on ${model.pulled.digest}`);
+    expect(created.body).toMatch(/Flux 2\.8 OCIRepository finds its sigstore-bundle signature on sha256:[0-9a-f]{64}/);
     expect(created.body).toMatch(/SBOM: cyclonedx sha256:[0-9a-f]{64}, \d+ components/);
   });
 });

@@ -50,6 +50,9 @@ export async function startMockSigstore(): Promise<MockSigstore> {
   const keyPair = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const ctLog = await initializeCTLog(keyPair(), clock);
   const ca = await initializeCA(keyPair(), ctLog, clock);
+  // The mock's root certificate starts when it is made, after `clock` was read: move the one clock (shared by
+  // reference) past it, or a loaded machine issues leaves older than their root and chains fail to verify.
+  clock.setTime(Date.now());
   // The checkpoint names the log by host:port, so the server must exist before the log.
   const rekorHandlers: Handler[] = [];
   const rekor = await serve(rekorHandlers);
