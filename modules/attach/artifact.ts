@@ -10,6 +10,7 @@ import { isEvalResultsFile } from '../card/index.js';
 import { ModelshipError } from '../errors/index.js';
 import {
   ANNOTATION_FILEPATH,
+  folderEntriesOf,
   LEGACY_ANNOTATION_FILEPATH,
   modelRootOf,
   readArtifact,
@@ -47,6 +48,13 @@ export function layerPath(file: ArtifactFile): string {
 export function modelPath(project: Pick<ArtifactProject, 'root'>, file: ArtifactFile): string {
   const at = layerPath(file);
   return project.root && at.startsWith(project.root) ? at.slice(project.root.length) : at;
+}
+
+/** The files a layer holds, by their paths in the model: a folder layer's listed files, else the layer's one file. */
+export function modelFilesOf(project: Pick<ArtifactProject, 'root'>, file: ArtifactFile): { path: string; size?: number }[] {
+  const strip = (at: string) => (project.root && at.startsWith(project.root) ? at.slice(project.root.length) : at);
+  const entries = folderEntriesOf(file.layer);
+  return entries ? entries.map((e) => ({ path: strip(e.path), size: e.size })) : [{ path: modelPath(project, file) }];
 }
 
 /** Docs, code and evaluation results are read; weights and datasets never are. */

@@ -4,7 +4,7 @@
  */
 import { deriveMof, readProject, type ProjectFile, type ProjectView } from '../card/index.js';
 import { unpackedSize, type ArtifactFile } from '../modelpack/index.js';
-import { modelPath, type ArtifactProject } from './artifact.js';
+import { modelFilesOf, type ArtifactProject } from './artifact.js';
 
 /** The file's own size: packing records it in the layer's file metadata; a raw layer is the file. */
 function fileSize(file: ArtifactFile): number {
@@ -26,10 +26,10 @@ export async function projectViewOfArtifact(project: ArtifactProject, opts: { da
   // The scratch folder holds the fetched documents: README front matter, LICENSE texts, eval results.
   const view = await readProject(project.dir, { spec: project.spec, ...(date ? { date } : {}) });
   const scanned = new Map(view.facts.files.map((f) => [f.path, f]));
-  const files: ProjectFile[] = project.view.files.map((file) => {
-    const at = modelPath(project, file);
-    return { ...scanned.get(at), path: at, size: fileSize(file), kind: file.kind };
-  });
+  // A folder layer counts as the files it lists, as the same project packed one file per layer would.
+  const files: ProjectFile[] = project.view.files.flatMap((file) =>
+    modelFilesOf(project, file).map((m) => ({ ...scanned.get(m.path), path: m.path, size: m.size ?? fileSize(file), kind: file.kind })),
+  );
   const facts = { ...view.facts, files };
   if (project.config.descriptor.licenses?.length) facts.licensesSource = `${project.reference} ModelPack config descriptor.licenses`;
   return { ...view, facts, mof: deriveMof(facts, date ? { date } : {}) };

@@ -4,7 +4,7 @@
  */
 export { attachDocument, findAttached, attachedLine, TITLE_ANNOTATION, CREATED_ANNOTATION } from './document.js';
 export type { DocumentToAttach, AttachDocumentOptions } from './document.js';
-export { withArtifactProject, layerPath, modelPath, isFetchedForFacts, MAX_FETCHED_LAYER_BYTES } from './artifact.js';
+export { withArtifactProject, layerPath, modelPath, modelFilesOf, isFetchedForFacts, MAX_FETCHED_LAYER_BYTES } from './artifact.js';
 export type { ArtifactProject } from './artifact.js';
 export { projectViewOfArtifact } from './facts.js';
 export { sbomInputOfArtifact } from './sbom.js';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { packedFilesOf } from '../modelpack/index.js';
 import { sbomInputFromManifest, sbomInputFromProject, type SbomArtifact, type SbomFile, type SbomInput } from '../sbom/index.js';
 import type { SpecFileEntry } from '../project/index.js';
-import { modelPath, type ArtifactProject } from './artifact.js';
+import { modelFilesOf, type ArtifactProject } from './artifact.js';
 
 /** Per-file SHA-256 for tar layers where packing recorded it, so every entry names one file's hash. */
 function withFileDigests(files: SbomFile[], project: ArtifactProject): SbomFile[] {
@@ -22,7 +22,7 @@ function withFileDigests(files: SbomFile[], project: ArtifactProject): SbomFile[
 
 /** The folders holding code files, where dependency manifests and lock files are looked for. */
 function codeFolders(project: ArtifactProject): SpecFileEntry[] {
-  const dirs = new Set(project.view.files.filter((f) => f.kind === 'code').map((f) => path.posix.dirname(modelPath(project, f))));
+  const dirs = new Set(project.view.files.filter((f) => f.kind === 'code').flatMap((f) => modelFilesOf(project, f).map((m) => path.posix.dirname(m.path))));
   return [...dirs].filter((d) => d !== '.').map((d) => ({ kind: 'code', path: d }));
 }
 

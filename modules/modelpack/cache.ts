@@ -2,6 +2,7 @@
  * The pack cache: what a file digested to last time, keyed on what changes when a file changes
  * (path, size, mtime, ctime, inode), so a re-pack reads only changed files.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../fs/atomic.js';
 import type { ResolvedFile } from './files.js';
@@ -12,8 +13,10 @@ export interface CachedLayer {
   size: number;
   /** sha256 of the uncompressed tar (== digest for raw and tar). */
   diffId: string;
-  /** sha256 of the file's own bytes. */
+  /** sha256 of the file's own bytes (a folder layer's diffId). */
   fileDigest: string;
+  /** A folder layer's files' own sha256, in the layer's order. */
+  entryDigests?: string[];
 }
 
 export interface PackCacheStats {
@@ -37,6 +40,14 @@ export class PackCache {
 
   static keyOf(f: ResolvedFile, layout: string): string {
     return JSON.stringify([layout, f.absPath, f.size, f.mtimeMs, f.ctimeMs, f.ino]);
+  }
+
+  /** One file's key as keyOf; a folder layer's covers every file in it, so any change misses. */
+  static keyOfLayer(files: ResolvedFile[], layout: string): string {
+    if (files.length === 1) return PackCache.keyOf(files[0]!, layout);
+    // Hashed: thousands of files would otherwise make one key as large as their listing.
+    const listing = JSON.stringify([layout, ...files.map((f) => [f.absPath, f.size, f.mtimeMs, f.ctimeMs, f.ino])]);
+    return JSON.stringify([layout, createHash('sha256').update(listing).digest('hex')]);
   }
 
   async load(): Promise<void> {

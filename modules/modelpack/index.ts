@@ -3,8 +3,9 @@
  */
 export { packModel, ANNOTATION_CREATED, MODELCAR_PREFIX } from './pack.js';
 export type { PackOptions, PackResult } from './pack.js';
-export { packLayers, packedFilesOf, formatFor, fileMetadata, ANNOTATION_FILE_DIGEST } from './layers.js';
-export type { PackedFile, LayerOptions } from './layers.js';
+export { packLayers, planLayers, packedFilesOf, formatFor, fileMetadata, ANNOTATION_FILE_DIGEST, GROUP_MAX_FILE_BYTES } from './layers.js';
+export type { PackedFile, PackedEntry, LayerOptions, LayerPlan } from './layers.js';
+export { folderEntriesOf, ANNOTATION_FILE_ENTRIES } from './entries.js';
 export { PackCache } from './cache.js';
 export type { CachedLayer, PackCacheStats } from './cache.js';
 export { resolveSpecFiles } from './files.js';

@@ -1,7 +1,8 @@
 /**
  * One file, one layer: raw (the file's bytes, digest == file sha256) or a tar of that one file,
- * optionally compressed. Each file is read once; the tar digest (diffId), the compressed digest and
- * the file's own digest come out of that one read. Unchanged files come from the pack cache unread.
+ * optionally compressed; or, for a ModelCar, one tar of a folder's small files (see planLayers).
+ * Each file is read once; the tar digest (diffId), the compressed digest and each file's own digest
+ * come out of that one read. Unchanged files and groups come from the pack cache unread.
  */
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -22,17 +23,35 @@ import {
   type LayerFormat,
 } from './mediatypes.js';
 import { normalisedMode, TAR_EPOCH, tarStream } from './tar.js';
+import { ANNOTATION_FILE_ENTRIES, folderEntriesOf } from './entries.js';
+
+export { ANNOTATION_FILE_ENTRIES, folderEntriesOf };
 
 /** The sha256 of a tar layer's file, so signing and SBOMs never read the weights again. */
 export const ANNOTATION_FILE_DIGEST = 'dev.modelship.file.digest';
 
-export interface PackedFile {
-  /** Path relative to the model folder. */
+/** Files at or above this size keep a layer of their own even when their folder is grouped. */
+export const GROUP_MAX_FILE_BYTES = 64 * 1024 * 1024;
+
+/** One file of a folder layer, by its path relative to the model folder. */
+export interface PackedEntry {
   path: string;
-  kind: FileKind;
   size: number;
   /** sha256 of the file's bytes. */
   fileDigest: string;
+}
+
+/** One layer: a file, or (with `entries`) a folder of small files. */
+export interface PackedFile {
+  /** Path relative to the model folder: the file, or the grouped folder. */
+  path: string;
+  kind: FileKind;
+  /** The file's size, or the sum of a folder layer's files. */
+  size: number;
+  /** sha256 of the file's bytes; for a folder layer, the layer's diffId (its entries carry the files' own). */
+  fileDigest: string;
+  /** A folder layer's files, sorted by path; absent for a one-file layer. */
+  entries?: PackedEntry[];
   /** The layer as the ModelPack manifest lists it. */
   layer: Descriptor;
   diffId: string;
@@ -48,6 +67,49 @@ export interface LayerOptions {
   reporter?: Reporter;
   /** Files packed at once; undefined means one per core (raw files hash on worker threads). */
   concurrency?: number;
+  /** Group each top-level folder's small files of one kind into one tar layer (a ModelCar's mountable layer count). */
+  group?: boolean;
+}
+
+/** What one layer holds: one file, or a top-level folder's small files of one kind. */
+export interface LayerPlan {
+  files: ResolvedFile[];
+  /** The grouped folder, relative to the model folder; absent for a one-file layer. */
+  folder?: string;
+}
+
+/** Weights, large files and files at the top level keep their own layer; the rest may share their folder's. */
+function groupKeyOf(file: ResolvedFile): string | undefined {
+  const slash = file.path.indexOf('/');
+  if (file.kind === 'weight' || file.size >= GROUP_MAX_FILE_BYTES || slash < 0) return undefined;
+  return `${file.kind}\0${file.path.slice(0, slash)}`;
+}
+
+/**
+ * The layers for `files` (sorted by path): without `group`, one per file; with it, each top-level
+ * folder's small non-weight files of one kind share one layer (KitOps packs a dataset or code folder
+ * as one tar the same way), placed where its first file sorts. A folder with one such file keeps it alone.
+ */
+export function planLayers(files: ResolvedFile[], group = false): LayerPlan[] {
+  if (!group) return files.map((f) => ({ files: [f] }));
+  const members = new Map<string, ResolvedFile[]>();
+  for (const f of files) {
+    const key = groupKeyOf(f);
+    if (key !== undefined) members.set(key, [...(members.get(key) ?? []), f]);
+  }
+  const plans: LayerPlan[] = [];
+  const placed = new Set<string>();
+  for (const f of files) {
+    const key = groupKeyOf(f);
+    const together = key === undefined ? undefined : members.get(key)!;
+    if (!together || together.length < 2) {
+      plans.push({ files: [f] });
+    } else if (!placed.has(key!)) {
+      placed.add(key!);
+      plans.push({ files: together, folder: f.path.slice(0, f.path.indexOf('/')) });
+    }
+  }
+  return plans;
 }
 
 /** Weights are never compressed (ModelPack: do not compress weights); they stay raw or plain tar. */
@@ -69,6 +131,22 @@ export function fileMetadata(file: Pick<ResolvedFile, 'path' | 'size' | 'mode'>)
   });
 }
 
+/** A folder layer's metadata, as modctl describes a folder (typeflag 5, tar's directory); size is its files' total. */
+export function folderMetadata(folder: string, size: number): string {
+  return JSON.stringify({ name: basename(folder), mode: 0o755, uid: 0, gid: 0, size, mtime: TAR_EPOCH.toISOString().replace('.000Z', 'Z'), typeflag: 5 });
+}
+
+/** The folder layer as the manifest lists it: its path is the folder, its files are listed with their digests. */
+export function folderLayerDescriptor(kind: FileKind, format: LayerFormat, blob: Pick<Descriptor, 'digest' | 'size'>, path: string, entries: { name: string; size: number; fileDigest: string }[]): Descriptor {
+  const annotations: Record<string, string> = {
+    [ANNOTATION_FILEPATH]: path,
+    [ANNOTATION_FILE_METADATA]: folderMetadata(path, entries.reduce((n, e) => n + e.size, 0)),
+    [ANNOTATION_TITLE]: path,
+    [ANNOTATION_FILE_ENTRIES]: JSON.stringify(entries.map((e) => [e.name, e.size, e.fileDigest.replace(/^sha256:/, '')])),
+  };
+  return { mediaType: layerMediaType(kind, format), digest: blob.digest, size: blob.size, annotations: inGoMapOrder(annotations) };
+}
+
 /** The layer as the manifest lists it: media type from kind and format, the path and file metadata annotations. */
 export function layerDescriptor(file: Pick<ResolvedFile, 'path' | 'size' | 'mode' | 'kind'>, format: LayerFormat, blob: Descriptor, path: string, fileDigest: string): Descriptor {
   const annotations: Record<string, string> = {
@@ -88,18 +166,23 @@ export function inGoMapOrder(annotations: Record<string, string>): Record<string
   return Object.fromEntries(Object.entries(annotations).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-async function writeLayer(file: ResolvedFile, format: LayerFormat, name: string, store: Target, reporter: Reporter): Promise<CachedLayer> {
-  const id = `pack:${file.path}`;
-  reporter.start(id, file.path, file.size);
+/** A layer's bytes: one file (raw or tar), or a tar of `plan`'s files; names are the tar entry names. */
+async function writeLayer(plan: LayerPlan, format: LayerFormat, names: string[], label: string, store: Target, reporter: Reporter): Promise<CachedLayer> {
+  const id = `pack:${label}`;
+  const total = plan.files.reduce((n, f) => n + f.size, 0);
+  reporter.start(id, label, total);
   const advance = (n: number) => reporter.advance(id, n);
   try {
     if (format === 'raw') {
       // One digest of the stored bytes is the layer digest, the diffId and the file digest.
-      const blob = await ingestFile(store, 'application/octet-stream', file, advance);
+      const blob = await ingestFile(store, 'application/octet-stream', plan.files[0]!, advance);
       reporter.finish(id, 'done');
       return { digest: blob.digest, size: blob.size, diffId: blob.digest, fileDigest: blob.digest };
     }
-    const { stream, done } = tarStream([{ name, source: file.absPath, size: file.size, mode: file.mode, mtimeMs: file.mtimeMs, ino: file.ino }], advance);
+    const { stream, done } = tarStream(
+      plan.files.map((file, i) => ({ name: names[i]!, source: file.absPath, size: file.size, mode: file.mode, mtimeMs: file.mtimeMs, ino: file.ino })),
+      advance,
+    );
     const compression = compressionOf(format);
     let body: Readable = stream;
     let diffTap: ReturnType<typeof hashTap> | undefined;
@@ -112,7 +195,9 @@ async function writeLayer(file: ResolvedFile, format: LayerFormat, name: string,
     }
     const [blob, tar] = await Promise.all([ingestStream(store, 'application/octet-stream', body), done]);
     reporter.finish(id, 'done');
-    return { digest: blob.digest, size: blob.size, diffId: diffTap ? diffTap.digest() : blob.digest, fileDigest: tar.fileDigests.get(name)! };
+    const diffId = diffTap ? diffTap.digest() : blob.digest;
+    if (plan.folder === undefined) return { digest: blob.digest, size: blob.size, diffId, fileDigest: tar.fileDigests.get(names[0]!)! };
+    return { digest: blob.digest, size: blob.size, diffId, fileDigest: diffId, entryDigests: names.map((n) => tar.fileDigests.get(n)!) };
   } catch (err) {
     reporter.finish(id, 'failed');
     throw err;
@@ -125,50 +210,65 @@ export async function packLayers(files: ResolvedFile[], store: Target, opts: Lay
   const cache = opts.cache ?? new PackCache();
   await cache.load();
   const prefix = opts.prefix ?? '';
-  const packOne = async (file: ResolvedFile): Promise<PackedFile> => {
-    const format = formatFor(file.kind, opts.format);
-    const path = `${prefix}${file.path}`;
-    const key = PackCache.keyOf(file, `${format}|${path}`);
+  const plans = planLayers(files, opts.group);
+  const packOne = async (plan: LayerPlan): Promise<PackedFile> => {
+    const first = plan.files[0]!;
+    // A folder layer is never raw: its files need a tar to travel together.
+    const format = plan.folder === undefined ? formatFor(first.kind, opts.format) : opts.format === 'raw' ? 'tar' : opts.format;
+    const rel = plan.folder ?? first.path;
+    const path = `${prefix}${rel}`;
+    const names = plan.files.map((f) => `${prefix}${f.path}`);
+    // A folder layer's key covers each of its files: one changed file rebuilds only its own folder's layer.
+    const key = PackCache.keyOfLayer(plan.files, `${format}|${path}${plan.folder === undefined ? '' : '|folder'}`);
     let layer = cache.get(key);
+    if (layer && plan.folder !== undefined && layer.entryDigests?.length !== plan.files.length) layer = undefined;
     if (layer && !(await store.exists({ mediaType: 'application/octet-stream', digest: layer.digest, size: layer.size }))) layer = undefined;
+    const size = plan.files.reduce((n, f) => n + f.size, 0);
     if (layer) {
       cache.stats.hits++;
-      reporter.start(`pack:${file.path}`, file.path, file.size);
-      reporter.finish(`pack:${file.path}`, 'skipped');
+      reporter.start(`pack:${rel}`, rel, size);
+      reporter.finish(`pack:${rel}`, 'skipped');
     } else {
       cache.stats.misses++;
-      layer = await writeLayer(file, format, path, store, reporter);
-      cache.stats.bytesRead += file.size;
-      cache.stats.filesRead.push(file.path);
+      layer = await writeLayer(plan, format, names, rel, store, reporter);
+      cache.stats.bytesRead += size;
+      cache.stats.filesRead.push(...plan.files.map((f) => f.path));
       cache.set(key, layer);
     }
-    return {
-      path: file.path,
-      kind: file.kind,
-      size: file.size,
-      fileDigest: layer.fileDigest,
-      layer: layerDescriptor(file, format, { mediaType: '', digest: layer.digest, size: layer.size }, path, layer.fileDigest),
-      diffId: layer.diffId,
-      ...(format === 'raw' ? {} : { tarEntry: path }),
-    };
+    const blob = { digest: layer.digest, size: layer.size };
+    if (plan.folder === undefined) {
+      return {
+        path: first.path,
+        kind: first.kind,
+        size: first.size,
+        fileDigest: layer.fileDigest,
+        layer: layerDescriptor(first, format, { mediaType: '', ...blob }, path, layer.fileDigest),
+        diffId: layer.diffId,
+        ...(format === 'raw' ? {} : { tarEntry: path }),
+      };
+    }
+    const digests = layer.entryDigests!;
+    const entries = plan.files.map((f, i) => ({ path: f.path, size: f.size, fileDigest: digests[i]! }));
+    const listed = plan.files.map((f, i) => ({ name: f.path.slice(plan.folder!.length + 1), size: f.size, fileDigest: digests[i]! }));
+    return { path: rel, kind: first.kind, size, fileDigest: layer.diffId, entries, layer: folderLayerDescriptor(first.kind, format, blob, path, listed), diffId: layer.diffId, tarEntry: path };
   };
-  // One file per core: raw files hash on the worker pool, tar layers overlap their I/O with it.
-  const packed = new Array<PackedFile>(files.length);
+  // One layer per core: raw files hash on the worker pool, tar layers overlap their I/O with it.
+  const packed = new Array<PackedFile>(plans.length);
   let next = 0;
   let failed = false;
   const worker = async (): Promise<void> => {
-    while (next < files.length && !failed) {
+    while (next < plans.length && !failed) {
       const i = next++;
       try {
-        packed[i] = await packOne(files[i]!);
+        packed[i] = await packOne(plans[i]!);
       } catch (err) {
         failed = true;
         throw err;
       }
     }
   };
-  // After a failure no file starts, and the call returns only once the running ones have cleaned up.
-  const results = await Promise.allSettled(Array.from({ length: Math.min(opts.concurrency ?? hashWorkers(), files.length) }, worker));
+  // After a failure no layer starts, and the call returns only once the running ones have cleaned up.
+  const results = await Promise.allSettled(Array.from({ length: Math.min(opts.concurrency ?? hashWorkers(), plans.length) }, worker));
   const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failure) throw failure.reason;
   cache.stats.filesRead.sort();
@@ -177,12 +277,18 @@ export async function packLayers(files: ResolvedFile[], store: Target, opts: Lay
 }
 
 /**
- * Per-file digests of a manifest's tar layers, as packing recorded them (`dev.modelship.file.digest`),
- * so signing and SBOM steps need not read the weights; raw layers need none (digest == file sha256).
+ * Per-file digests of a manifest's tar layers, as packing recorded them (`dev.modelship.file.digest`,
+ * or a folder layer's `dev.modelship.files+json`), so signing and SBOM steps need not read the
+ * weights; raw layers need none (digest == file sha256).
  */
 export function packedFilesOf(layers: Descriptor[]): { layerDigest: string; files: { path: string; sha256: string }[] }[] {
   const out: { layerDigest: string; files: { path: string; sha256: string }[] }[] = [];
   for (const layer of layers) {
+    const entries = folderEntriesOf(layer);
+    if (entries) {
+      out.push({ layerDigest: layer.digest, files: entries.map(({ path, sha256 }) => ({ path, sha256 })) });
+      continue;
+    }
     const sha256 = layer.annotations?.[ANNOTATION_FILE_DIGEST];
     const path = layer.annotations?.[ANNOTATION_FILEPATH];
     if (sha256 && path) out.push({ layerDigest: layer.digest, files: [{ path, sha256 }] });

@@ -9,7 +9,7 @@ import { copyGraph } from '../oci/copy.js';
 import { fetchManifest, fetchManifestBytes } from '../oci/manifest.js';
 import { DEFAULT_PLATFORM, selectPlatform } from '../oci/platform.js';
 import { isIndexMediaType, MEDIA_TYPE, type Descriptor, type ImageIndex, type ImageManifest, type Platform, type ReadOnlyTarget, type Target } from '../oci/types.js';
-import type { PackedFile } from './layers.js';
+import { GROUP_MAX_FILE_BYTES, type PackedFile } from './layers.js';
 import { parseLayerMediaType } from './mediatypes.js';
 import { pushBytes, pushManifest } from './content.js';
 
@@ -67,19 +67,20 @@ export const MODELCAR_MAX_LAYERS = 450;
 export const OVERLAYFS_MAX_STACK = 500;
 
 /**
- * Refuses an image that would have more than MODELCAR_MAX_LAYERS layers: each packed file is one
- * layer, so a project of many small files must be bundled before it can run as a ModelCar.
+ * Refuses an image that would have more than MODELCAR_MAX_LAYERS layers. Small files already share
+ * their folder's layer (planLayers), so what is left is many weights, large files or top-level files.
  */
-export function assertModelCarLayerCount(modelFiles: number, baseLayers: number | undefined, base: string): void {
-  const total = modelFiles + (baseLayers ?? 0);
+export function assertModelCarLayerCount(model: { layers: number; files: number }, baseLayers: number | undefined, base: string): void {
+  const total = model.layers + (baseLayers ?? 0);
   if (total <= MODELCAR_MAX_LAYERS) return;
-  const parts = baseLayers === undefined ? `${modelFiles} packed files, one layer each, before the base ${base}'s own` : `${modelFiles} packed files, one layer each, on ${baseLayers} from the base ${base}`;
+  const what = `${model.layers} model layers for ${model.files} packed files (each weight, each file of ${GROUP_MAX_FILE_BYTES / 1024 / 1024} MiB or more and each file at the top level has its own; a folder's small files share one)`;
+  const parts = baseLayers === undefined ? `${what}, before the base ${base}'s own` : `${what}, on ${baseLayers} from the base ${base}`;
   throw new ModelshipError(
     'MODEL_INVALID',
     `the ModelCar image would have ${baseLayers === undefined ? 'at least ' : ''}${total} layers (${parts}); ` +
       `overlayfs mounts at most ${OVERLAYFS_MAX_STACK} (OVL_MAX_STACK), so no node could start it, and modelship keeps ModelCar images at or under ${MODELCAR_MAX_LAYERS}. ` +
-      `Bundle small dataset, code or doc files into one archive (e.g. data.tar) and list that file in the spec, or pack without --modelcar`,
-    { details: { layers: total, modelFiles, ...(baseLayers === undefined ? {} : { baseLayers }), limit: MODELCAR_MAX_LAYERS, overlayfsMaxStack: OVERLAYFS_MAX_STACK } },
+      `Move small top-level files into a folder, merge weight shards into fewer files, or pack without --modelcar`,
+    { details: { layers: total, modelLayers: model.layers, modelFiles: model.files, ...(baseLayers === undefined ? {} : { baseLayers }), limit: MODELCAR_MAX_LAYERS, overlayfsMaxStack: OVERLAYFS_MAX_STACK } },
   );
 }
 
@@ -146,7 +147,7 @@ async function platformImage(
   model: { files: PackedFile[]; created?: string },
 ): Promise<ModelCarImage> {
   const baseManifest = await baseImage(base, baseDesc);
-  assertModelCarLayerCount(modelLayers.length, baseManifest.layers.length, `${base.target.location} (${base.reference})`);
+  assertModelCarLayerCount({ layers: modelLayers.length, files: model.files.reduce((n, f) => n + (f.entries?.length ?? 1), 0) }, baseManifest.layers.length, `${base.target.location} (${base.reference})`);
   // The base's blobs join the store so the image is complete there.
   await copyGraph(base.target, store, baseDesc);
   const configBytes = await fetchManifestBytes(base.target, baseManifest.config, `${base.target.location} (base config)`);

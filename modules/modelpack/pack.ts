@@ -11,7 +11,7 @@ import { PackCache, type PackCacheStats } from './cache.js';
 import { buildModelConfig, serializeConfig, validateModelConfig, type ModelPackConfig } from './config.js';
 import { resolveSpecFiles } from './files.js';
 import { warmHashPool } from './hash-pool.js';
-import { packLayers, type PackedFile } from './layers.js';
+import { packLayers, planLayers, type PackedFile } from './layers.js';
 import { modelPackManifest } from './manifest.js';
 import { assertModelCarLayerCount, buildModelCar, type ModelCarBase, type ModelCarResult } from './modelcar.js';
 import { packModelKit, type ModelKitResult } from './modelkit.js';
@@ -73,14 +73,16 @@ async function packUnderLease(spec: ModelSpec, store: Target, opts: PackOptions)
   if (files.length === 0) {
     throw new ModelshipError('SPEC_INVALID', `${spec.source.file ?? spec.contextDir} names no files to pack under ${spec.contextDir}; add weights, docs or code to the spec`);
   }
-  // Before any file is read: the files alone may already be too many layers to mount; the base's count is checked once it is read.
-  if (opts.modelcar) assertModelCarLayerCount(files.length, undefined, `${opts.modelcar.target.location} (${opts.modelcar.reference})`);
+  // A ModelCar's layers are mounted by overlayfs: a folder's small files share one, so thousands of files stay mountable.
+  const group = Boolean(opts.modelcar);
+  // Before any file is read: the layers alone may already be too many to mount; the base's count is checked once it is read.
+  if (opts.modelcar) assertModelCarLayerCount({ layers: planLayers(files, group).length, files: files.length }, undefined, `${opts.modelcar.target.location} (${opts.modelcar.reference})`);
   const cache = opts.cache ?? new PackCache();
   // A ModelCar image needs tar layers whose entries sit under models/, so the same blobs serve both.
   const layerFormat: LayerFormat = opts.modelcar && requested === 'raw' ? 'tar' : requested;
   // Raw layers hash on worker threads: they start while the pack cache is read.
   if (layerFormat === 'raw') warmHashPool(files.map((f) => f.size));
-  const packed = await packLayers(files, store, { format: layerFormat, prefix: opts.modelcar ? MODELCAR_PREFIX : '', cache, reporter });
+  const packed = await packLayers(files, store, { format: layerFormat, prefix: opts.modelcar ? MODELCAR_PREFIX : '', cache, reporter, group });
   const config = buildModelConfig(
     spec,
     packed.map((f) => f.diffId),

@@ -21,10 +21,12 @@ const SBOM_TITLES = { cyclonedx: 'sbom.cdx.json', spdx: 'sbom.spdx.json' } as co
 
 async function pack(ctx: PipelineContext): Promise<StepResult> {
   const result = await packModel(ctx.spec, ctx.store.layout, { tag: ctx.reference, cache: ctx.store.cache, reporter: ctx.reporter, ...(ctx.modelcar ? { modelcar: ctx.modelcar } : {}) });
+  // A ModelCar's folder layer holds many files: count the files, not the layers.
+  const files = result.files.reduce((n, f) => n + (f.entries?.length ?? 1), 0);
   return {
     status: 'passed',
-    summary: `${ctx.reference} ${result.tagged.digest} (${result.files.length} files, ${result.stats.filesRead.length} read)`,
-    data: { reference: ctx.reference, digest: result.tagged.digest, files: result.files.length, filesRead: result.stats.filesRead.length },
+    summary: `${ctx.reference} ${result.tagged.digest} (${files} files, ${result.stats.filesRead.length} read)`,
+    data: { reference: ctx.reference, digest: result.tagged.digest, files, filesRead: result.stats.filesRead.length },
   };
 }
 

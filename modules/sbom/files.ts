@@ -10,11 +10,13 @@ import {
   LEGACY_ANNOTATION_FILEPATH,
   parseLayerMediaType,
 } from '../modelpack/mediatypes.js';
+import { folderEntriesOf } from '../modelpack/entries.js';
 import type { SbomFile } from './input.js';
 
 /**
  * One entry per ModelPack layer. For raw layers the layer digest is the file's SHA-256; for tar
- * layers it is the digest of the archive holding the path, and the entry says so (`archive`).
+ * layers it is the digest of the archive holding the path, and the entry says so (`archive`). A
+ * folder layer lists its files, each with the SHA-256 packing recorded for it.
  */
 export function filesFromManifest(manifest: ImageManifest): SbomFile[] {
   const files: SbomFile[] = [];
@@ -26,6 +28,11 @@ export function filesFromManifest(manifest: ImageManifest): SbomFile[] {
       layer.annotations?.[ANNOTATION_FILEPATH] ?? layer.annotations?.[LEGACY_ANNOTATION_FILEPATH] ?? layer.annotations?.[ANNOTATION_TITLE];
     if (!filePath) {
       throw new ModelshipError('SBOM_INVALID', `${where} has no ${ANNOTATION_FILEPATH} annotation: repack the model with modelship pack`);
+    }
+    const entries = folderEntriesOf(layer);
+    if (entries) {
+      for (const e of entries) files.push({ path: e.path, kind: parsed.kind, size: e.size, sha256: e.sha256.slice('sha256:'.length), mediaType: layer.mediaType });
+      return;
     }
     const digest = parseDigest(layer.digest, where);
     if (digest.algorithm !== 'sha256') {

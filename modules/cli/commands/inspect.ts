@@ -3,7 +3,7 @@
  */
 import { ANNOTATION_TITLE, fetchManifest, REF_NAME_ANNOTATION, type Descriptor, type ImageIndex, type ImageManifest } from '../../oci/index.js';
 import { describeCopy, openCopy, openStore } from '../../store/index.js';
-import { readArtifact, unpackedSize, type ArtifactFile, type ModelArtifactView } from '../../modelpack/index.js';
+import { folderEntriesOf, readArtifact, unpackedSize, type ArtifactFile, type ModelArtifactView } from '../../modelpack/index.js';
 import { formatBytes } from '../../progress/index.js';
 import { flagBoolean, type Command } from '../command.js';
 import { requireArgs } from '../plumbing/arguments.js';
@@ -65,7 +65,9 @@ function modelSummary(view: ModelArtifactView): string {
 /** A tar layer's format and, where known, what it unpacks to: a small layer can hide a large file. */
 function layerNote(f: ArtifactFile): string {
   const unpacked = unpackedSize(f);
-  return unpacked === undefined || f.layerFormat === 'tar' ? f.layerFormat : `${f.layerFormat}, ${formatBytes(unpacked)} unpacked`;
+  const entries = folderEntriesOf(f.layer);
+  const format = entries ? `${f.layerFormat}, folder of ${entries.length} files` : f.layerFormat;
+  return unpacked === undefined || f.layerFormat === 'tar' ? format : `${format}, ${formatBytes(unpacked)} unpacked`;
 }
 
 /** The model view of REF when it is a model artifact modelship reads; undefined for other content. */
@@ -112,7 +114,16 @@ Examples:
       fields: modelFields(view),
       files: view.files.map((f) => {
         const unpacked = unpackedSize(f);
-        return { path: f.name ?? f.path, kind: f.kind, digest: f.digest, size: f.size, layerFormat: f.layerFormat, ...(unpacked === undefined ? {} : { unpackedSize: unpacked }) };
+        const entries = folderEntriesOf(f.layer);
+        return {
+          path: f.name ?? f.path,
+          kind: f.kind,
+          digest: f.digest,
+          size: f.size,
+          layerFormat: f.layerFormat,
+          ...(unpacked === undefined ? {} : { unpackedSize: unpacked }),
+          ...(entries ? { entries: entries.map((e) => ({ path: e.path, size: e.size, sha256: e.sha256 })) } : {}),
+        };
       }),
     };
     return {

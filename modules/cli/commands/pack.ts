@@ -95,7 +95,7 @@ Examples:
       references,
       digest: result.tagged.digest,
       mediaType: result.tagged.mediaType,
-      layers: result.files.map((f) => ({ path: f.path, kind: f.kind, mediaType: f.layer.mediaType, digest: f.layer.digest, size: f.layer.size })),
+      layers: result.files.map((f) => ({ path: f.path, kind: f.kind, mediaType: f.layer.mediaType, digest: f.layer.digest, size: f.layer.size, ...(f.entries ? { files: f.entries.length } : {}) })),
       modelpack: result.descriptor.digest,
       ...(result.modelcar ? { modelcar: result.modelcar.image.digest, modelcarImages: result.modelcar.images.map((i) => ({ platform: formatPlatform(i.platform), digest: i.descriptor.digest })) } : {}),
       ...(result.modelkit ? { modelkit: { reference: `${reference}-modelkit`, digest: result.modelkit.descriptor.digest } } : {}),
