@@ -34,7 +34,7 @@ export function folderEntriesOf(layer: Descriptor): { path: string; size: number
     if (typeof name !== 'string' || !name || name.startsWith('/') || name.split('/').some((p) => p === '' || p === '.' || p === '..')) return undefined;
     if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) return undefined;
     if (typeof hex !== 'string' || !/^[a-f0-9]{64}$/.test(hex)) return undefined;
-    out.push({ path: `${folder}/${name}`, size, sha256: `sha256:${hex}` });
+    out.push({ path: folder === '.' ? name : `${folder}/${name}`, size, sha256: `sha256:${hex}` });
   }
   return out;
 }

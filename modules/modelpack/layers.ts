@@ -74,39 +74,48 @@ export interface LayerOptions {
 /** What one layer holds: one file, or a top-level folder's small files of one kind. */
 export interface LayerPlan {
   files: ResolvedFile[];
-  /** The grouped folder, relative to the model folder; absent for a one-file layer. */
+  /** The grouped folder, relative to the model folder ("" for the top level); absent for a one-file layer. */
   folder?: string;
 }
 
-/** Weights, large files and files at the top level keep their own layer; the rest may share their folder's. */
-function groupKeyOf(file: ResolvedFile): string | undefined {
+/** Top-level small files of one kind share a layer only when there are more than this many (README, LICENSE… stay alone). */
+export const TOP_LEVEL_ALONE_MAX = 32;
+
+/** The folder a file may share a layer in: its top-level folder, "" for the top level; none for weights and large files. */
+function groupFolderOf(file: ResolvedFile): string | undefined {
+  if (file.kind === 'weight' || file.size >= GROUP_MAX_FILE_BYTES) return undefined;
   const slash = file.path.indexOf('/');
-  if (file.kind === 'weight' || file.size >= GROUP_MAX_FILE_BYTES || slash < 0) return undefined;
-  return `${file.kind}\0${file.path.slice(0, slash)}`;
+  return slash < 0 ? '' : file.path.slice(0, slash);
 }
 
 /**
  * The layers for `files` (sorted by path): without `group`, one per file; with it, each top-level
  * folder's small non-weight files of one kind share one layer (KitOps packs a dataset or code folder
- * as one tar the same way), placed where its first file sorts. A folder with one such file keeps it alone.
+ * as one tar the same way), placed where its first file sorts. A folder with one such file keeps it
+ * alone; so do top-level files, unless more than TOP_LEVEL_ALONE_MAX of one kind would each need one.
  */
 export function planLayers(files: ResolvedFile[], group = false): LayerPlan[] {
   if (!group) return files.map((f) => ({ files: [f] }));
+  const keyOf = (f: ResolvedFile) => {
+    const folder = groupFolderOf(f);
+    return folder === undefined ? undefined : { key: `${f.kind}\0${folder}`, folder };
+  };
   const members = new Map<string, ResolvedFile[]>();
   for (const f of files) {
-    const key = groupKeyOf(f);
-    if (key !== undefined) members.set(key, [...(members.get(key) ?? []), f]);
+    const k = keyOf(f);
+    if (k) members.set(k.key, [...(members.get(k.key) ?? []), f]);
   }
   const plans: LayerPlan[] = [];
   const placed = new Set<string>();
   for (const f of files) {
-    const key = groupKeyOf(f);
-    const together = key === undefined ? undefined : members.get(key)!;
-    if (!together || together.length < 2) {
+    const k = keyOf(f);
+    const together = k && members.get(k.key)!;
+    const shared = together !== undefined && (k!.folder === '' ? together.length > TOP_LEVEL_ALONE_MAX : together.length > 1);
+    if (!shared) {
       plans.push({ files: [f] });
-    } else if (!placed.has(key!)) {
-      placed.add(key!);
-      plans.push({ files: together, folder: f.path.slice(0, f.path.indexOf('/')) });
+    } else if (!placed.has(k!.key)) {
+      placed.add(k!.key);
+      plans.push({ files: together, folder: k!.folder });
     }
   }
   return plans;
@@ -215,8 +224,9 @@ export async function packLayers(files: ResolvedFile[], store: Target, opts: Lay
     const first = plan.files[0]!;
     // A folder layer is never raw: its files need a tar to travel together.
     const format = plan.folder === undefined ? formatFor(first.kind, opts.format) : opts.format === 'raw' ? 'tar' : opts.format;
-    const rel = plan.folder ?? first.path;
-    const path = `${prefix}${rel}`;
+    // The top level's group is the model folder itself: `models` in a ModelCar, "." otherwise.
+    const rel = plan.folder === undefined ? first.path : plan.folder || '.';
+    const path = plan.folder === '' ? prefix.replace(/\/$/, '') || '.' : `${prefix}${rel}`;
     const names = plan.files.map((f) => `${prefix}${f.path}`);
     // A folder layer's key covers each of its files: one changed file rebuilds only its own folder's layer.
     const key = PackCache.keyOfLayer(plan.files, `${format}|${path}${plan.folder === undefined ? '' : '|folder'}`);
@@ -249,7 +259,7 @@ export async function packLayers(files: ResolvedFile[], store: Target, opts: Lay
     }
     const digests = layer.entryDigests!;
     const entries = plan.files.map((f, i) => ({ path: f.path, size: f.size, fileDigest: digests[i]! }));
-    const listed = plan.files.map((f, i) => ({ name: f.path.slice(plan.folder!.length + 1), size: f.size, fileDigest: digests[i]! }));
+    const listed = plan.files.map((f, i) => ({ name: plan.folder ? f.path.slice(plan.folder.length + 1) : f.path, size: f.size, fileDigest: digests[i]! }));
     return { path: rel, kind: first.kind, size, fileDigest: layer.diffId, entries, layer: folderLayerDescriptor(first.kind, format, blob, path, listed), diffId: layer.diffId, tarEntry: path };
   };
   // One layer per core: raw files hash on the worker pool, tar layers overlap their I/O with it.

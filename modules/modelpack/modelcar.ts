@@ -68,18 +68,18 @@ export const OVERLAYFS_MAX_STACK = 500;
 
 /**
  * Refuses an image that would have more than MODELCAR_MAX_LAYERS layers. Small files already share
- * their folder's layer (planLayers), so what is left is many weights, large files or top-level files.
+ * their folder's layer (planLayers), so what is left is many weights, large files or one-file folders.
  */
 export function assertModelCarLayerCount(model: { layers: number; files: number }, baseLayers: number | undefined, base: string): void {
   const total = model.layers + (baseLayers ?? 0);
   if (total <= MODELCAR_MAX_LAYERS) return;
-  const what = `${model.layers} model layers for ${model.files} packed files (each weight, each file of ${GROUP_MAX_FILE_BYTES / 1024 / 1024} MiB or more and each file at the top level has its own; a folder's small files share one)`;
+  const what = `${model.layers} model layers for ${model.files} packed files (each weight and each file of ${GROUP_MAX_FILE_BYTES / 1024 / 1024} MiB or more has its own; a folder's small files share one)`;
   const parts = baseLayers === undefined ? `${what}, before the base ${base}'s own` : `${what}, on ${baseLayers} from the base ${base}`;
   throw new ModelshipError(
     'MODEL_INVALID',
     `the ModelCar image would have ${baseLayers === undefined ? 'at least ' : ''}${total} layers (${parts}); ` +
       `overlayfs mounts at most ${OVERLAYFS_MAX_STACK} (OVL_MAX_STACK), so no node could start it, and modelship keeps ModelCar images at or under ${MODELCAR_MAX_LAYERS}. ` +
-      `Move small top-level files into a folder, merge weight shards into fewer files, or pack without --modelcar`,
+      `Weights and large files keep a layer each: merge weight shards into fewer files, gather files spread over many one-file folders into one folder, or pack without --modelcar`,
     { details: { layers: total, modelLayers: model.layers, modelFiles: model.files, ...(baseLayers === undefined ? {} : { baseLayers }), limit: MODELCAR_MAX_LAYERS, overlayfsMaxStack: OVERLAYFS_MAX_STACK } },
   );
 }
@@ -117,7 +117,8 @@ export async function buildModelCar(
 ): Promise<ModelCarResult> {
   const modelLayers: Descriptor[] = model.files.map((f) => {
     const format = parseLayerMediaType(f.layer.mediaType)?.format;
-    if (!format || format === 'raw' || !f.tarEntry?.startsWith('models/')) {
+    // A folder layer of top-level files is named by the model folder itself.
+    if (!format || format === 'raw' || !(f.tarEntry?.startsWith('models/') || f.tarEntry === 'models')) {
       throw new ModelshipError('MODEL_INVALID', `ModelCar layers must be tar layers under models/; ${f.path} is ${f.layer.mediaType}`);
     }
     return { mediaType: IMAGE_LAYER_BY_FORMAT[format], digest: f.layer.digest, size: f.layer.size };
@@ -156,7 +157,7 @@ async function platformImage(
     ...baseConfig,
     ...(model.created ? { created: model.created } : {}),
     rootfs: { type: 'layers', diff_ids: [...(baseConfig.rootfs?.diff_ids ?? []), ...model.files.map((f) => f.diffId)] },
-    history: [...(baseConfig.history ?? []), ...model.files.map((f) => ({ created_by: `modelship: add models/${f.path}`, ...(model.created ? { created: model.created } : {}) }))],
+    history: [...(baseConfig.history ?? []), ...model.files.map((f) => ({ created_by: `modelship: add models/${f.path === '.' ? '' : f.path}`, ...(model.created ? { created: model.created } : {}) }))],
   };
   const configDesc = await pushBytes(store, MEDIA_TYPE.ociConfig, new TextEncoder().encode(JSON.stringify(config)));
   const manifest: ImageManifest = {

@@ -237,7 +237,8 @@ export async function readArtifact(target: ReadOnlyTarget, reference: string): P
  */
 export function modelRootOf(view: Pick<ModelArtifactView, 'files' | 'images'>, prefix = MODELCAR_PREFIX): string {
   const names = view.files.map((f) => f.name);
-  if (names.length === 0 || !names.every((n) => n?.startsWith(prefix))) return '';
+  // A ModelCar's folder layer of top-level files is named by the model folder itself (`models`).
+  if (names.length === 0 || !names.every((n) => n?.startsWith(prefix) || n === prefix.replace(/\/$/, ''))) return '';
   // Through the index the image says so; by the model manifest's own digest, tar layers under models/ do.
   return view.images.length > 0 || view.files.every((f) => f.layerFormat !== 'raw') ? prefix : '';
 }

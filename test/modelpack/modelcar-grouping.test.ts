@@ -194,3 +194,27 @@ describe('a ModelCar of 3,000 small files', { timeout: 120_000 }, () => {
     expect(input.files.filter((f) => f.archive)).toEqual([]);
   });
 });
+
+describe('a ModelCar of many files at the top level', { timeout: 120_000 }, () => {
+  it('groups them in one layer named by the model folder, while README and LICENSE keep their own; documents and unpack still work', async () => {
+    const top = await tempDir('modelcar-top-');
+    const files: Record<string, string | Uint8Array> = { 'model.gguf': bytesOf(20_000, 6), 'README.md': '---\nlicense: apache-2.0\n---\n# top\n', LICENSE: 'Apache License 2.0\n' };
+    for (let i = 0; i < 600; i++) files[`part-${String(i).padStart(3, '0')}.jsonl`] = `{"i":${i}}\n`;
+    await writeTree(top, files);
+    const where = new LayoutTarget(join(await tempDir(), 'store'));
+    const car = await packModel(
+      specFor(top, [{ kind: 'weight', path: 'model.gguf' }, { kind: 'doc', path: 'README.md' }, { kind: 'doc', path: 'LICENSE' }, { kind: 'dataset', path: 'part-*.jsonl' }]),
+      where,
+      { tag: 'car', modelcar: { target: base, reference: 'latest' } },
+    );
+    expect(car.manifest.layers.map((l) => l.annotations?.['org.cncf.model.filepath'])).toEqual(['models/LICENSE', 'models/README.md', 'models/model.gguf', 'models']);
+    expect(folderEntriesOf(car.manifest.layers[3]!)!.map((e) => e.path).slice(0, 2)).toEqual(['models/part-000.jsonl', 'models/part-001.jsonl']);
+    const out = join(await tempDir(), 'out');
+    await unpack(where, 'car', out);
+    expect(await filesUnder(join(out, 'models'))).toEqual(await filesUnder(top));
+    // The model folder is still found, so the SBOM names the files as the plain pack does.
+    const input = await withArtifactProject(where, 'car', 'car', (project) => sbomInputOfArtifact(project));
+    expect(input.files.map((f) => f.path).filter((p) => !p.startsWith('part-'))).toEqual(['LICENSE', 'README.md', 'model.gguf']);
+    expect(input.files.filter((f) => f.path.startsWith('part-'))).toHaveLength(600);
+  });
+});
