@@ -11,6 +11,8 @@ import { PassThrough } from 'node:stream';
 import { runCli } from '../helpers/cli.js';
 import { JUDGE_TEST_TIMEOUT, runJudge } from '../helpers/judges.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
+import { busyboxBase } from '../modelpack/busybox.js';
+import { bytesOf, writeTree } from '../modelpack/helpers.js';
 
 let work: string;
 let env: NodeJS.ProcessEnv;
@@ -74,6 +76,33 @@ describe('modctl v0.2.2 reads what modelship pushes', { timeout: JUDGE_TEST_TIME
     expect(seen).toMatchObject({ Name: 'tiny-chat', Format: 'gguf' });
     const layers = (manifest.manifest ?? manifest).layers as { digest: string; annotations: Record<string, string> }[];
     expect(seen.Layers.map((l) => [l.Filepath, l.Digest])).toEqual(layers.map((l) => [l.annotations['org.cncf.model.filepath'], l.digest]));
+  });
+});
+
+describe('modctl v0.2.2 reads the ModelPack manifest of a ModelCar whose folders are grouped', { timeout: JUDGE_TEST_TIMEOUT }, () => {
+  it('pulls and extracts a folder layer of 300 files byte for byte (pkg/archiver Untar writes every tar entry)', async () => {
+    const context = join(work, 'grouped');
+    const files: Record<string, string | Uint8Array> = { 'model.gguf': bytesOf(40_000, 7), 'config.json': '{"model_type":"llama"}\n' };
+    for (let i = 0; i < 300; i++) files[`data/${i % 2 ? 'test' : 'train'}/part-${String(i).padStart(3, '0')}.jsonl`] = `{"i":${i}}\n`;
+    await writeTree(context, { ...files, Modelfile: 'NAME grouped\nMODEL model.gguf\nCONFIG config.json\nDATASET data\n' });
+    const busybox = await busyboxBase();
+    const packed = (await must(['pack', context, '-t', 'grouped:car', '--modelcar', '--modelcar-base', `oci:${busybox.location}:latest`, '--json'])).json();
+    const layers = packed.layers as { path: string; files?: number }[];
+    expect(layers.map((l) => [l.path, l.files ?? 1])).toEqual([['config.json', 1], ['data', 300], ['model.gguf', 1]]);
+    // modctl reads a manifest by tag (pkg/backend/pull.go FetchReference(tag)), not an index: the ModelPack manifest gets its own.
+    const ref = `${registry.host}/judges/modctl-grouped:modelpack`;
+    await must(['push', `grouped:car@${packed.modelpack}`, ref, '--plain-http']);
+    const pull = await modctl(['pull', '--plain-http', ref]);
+    expect(pull.exitCode, pull.output).toBe(0);
+    const out = join(work, 'grouped-extracted');
+    const extract = await modctl(['extract', ref, '--output', out]);
+    expect(extract.exitCode, extract.output).toBe(0);
+    await expectSameFiles(join(out, 'models'), context, ['Modelfile']);
+    const inspect = await modctl(['inspect', ref]);
+    expect(inspect.exitCode, inspect.output).toBe(0);
+    const seen = JSON.parse(inspect.stdout) as { Digest: string; Layers: { Filepath: string }[] };
+    expect(seen.Digest).toBe(packed.modelpack);
+    expect(seen.Layers.map((l) => l.Filepath)).toEqual(['models/config.json', 'models/data', 'models/model.gguf']);
   });
 });
 
