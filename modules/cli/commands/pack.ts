@@ -31,14 +31,17 @@ none) and writes a CNCF ModelPack artifact into the local store ($MODELSHIP_HOME
 ~/.modelship/store, an OCI image layout). Prints the manifest digest. Repeat -t to give the
 artifact several tags at once; -t takes tags only (the digest comes from the content).
 
-Each file is one layer, read once. Weights stay uncompressed: "raw" (the default) stores the file
+Each file is one layer (as modctl writes them), read once. Weights stay uncompressed: "raw" (the default) stores the file
 itself, so the layer digest is the file's sha256; --layer-format tar|tar+gzip|tar+zstd wraps each
 file in a tar (compression applies to non-weight files). The result is reproducible: the same folder
 gives the same digest on any machine, unless --created records the time (SOURCE_DATE_EPOCH is used
 when set). Unchanged files are not read again on a re-pack.
 
 --modelcar also writes a runnable image (busybox base, the model under /models) for KServe's
-oci:// ModelCar mode, sharing the layer blobs; the tag then names an index holding both.
+oci:// ModelCar mode, sharing the layer blobs; the tag then names an index holding both. Its layers
+are mounted by overlayfs (at most 500), so small files share one tar layer per top-level folder and
+kind (filepath = the folder, each file's sha256 listed in dev.modelship.files+json), while each
+weight and each file of 64 MiB or more keeps its own; an image over 450 layers is refused.
 The base defaults to docker.io/library/busybox:1.37, which needs Docker Hub: offline, give
 --modelcar-base a mirror (HOST/library/busybox:1.37) or a layout (oci:./busybox:latest, made once
 with "skopeo copy docker://busybox:1.37 oci:./busybox:latest").
