@@ -3,7 +3,7 @@
  * one tar layer (as KitOps packs a dataset or code folder), each weight keeps its own, so the image
  * stays far under overlayfs's 500 lower layers (Linux fs/overlayfs/params.h OVL_MAX_STACK).
  */
-import { createHash } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { execa } from 'execa';
@@ -24,6 +24,10 @@ import {
 import { MODELCAR_MAX_LAYERS } from '../../modules/modelpack/modelcar.js';
 import { hashModelFolder } from '../../modules/sign/oms/hash-folder.js';
 import { resourcesFromManifest } from '../../modules/sign/oms/manifest-resources.js';
+import { copy } from '../../modules/oci/copy.js';
+import { generateSigningKeyPair } from '../../modules/sign/index.js';
+import { signArtifact, verifyArtifact } from '../../modules/sign/artifact/index.js';
+import { runCli } from '../helpers/cli.js';
 import { busyboxBase } from './busybox.js';
 import { bytesOf, specFor, tempDir, writeTree } from './helpers.js';
 
@@ -183,6 +187,25 @@ describe('a ModelCar of 3,000 small files', { timeout: 120_000 }, () => {
     // A tampered listing is not trusted: signing then refuses the archive for want of per-file digests.
     const layers = packed.manifest.layers.map((l) => (l.annotations?.['org.cncf.model.filepath'] === 'models/data' ? { ...l, annotations: { ...l.annotations, [ANNOTATION_FILE_ENTRIES]: '[["../escape",1,"00"]]' } } : l));
     expect(() => resourcesFromManifest({ ...packed.manifest, layers }, { packedFiles: packedFilesOf(layers) })).toThrow(/no per-file digests were recorded/);
+
+    // sign and verify take the same statement from the manifest, through the ModelCar's index.
+    const pair = generateSigningKeyPair();
+    const signedStore = new LayoutTarget(join(await tempDir(), 'signed-store'));
+    await copy(store, 'car', signedStore, 'car');
+    await signArtifact(signedStore, 'car', { kind: 'key', privateKey: createPrivateKey(pair.privateKeyPem) });
+    const verified = await verifyArtifact(signedStore, 'car', { kind: 'key', publicKey: createPublicKey(pair.publicKeyPem) });
+    expect(verified.ok, JSON.stringify(verified)).toBe(true);
+  });
+
+  it('inspect lists a folder layer with its files', async () => {
+    const res = await runCli(['inspect', `oci:${store.root}:car`, '--json']);
+    expect(res.code, res.stderr).toBe(0);
+    const files = res.json().model.files as { path: string; entries?: { path: string; sha256: string }[] }[];
+    const data = files.find((f) => f.path === 'models/data')!;
+    expect(data.entries).toHaveLength(FILES);
+    expect(data.entries![0]!.path).toBe('models/data/test/part-0001.jsonl');
+    const text = await runCli(['inspect', `oci:${store.root}:car`]);
+    expect(text.stdout).toContain(`models/data  (tar, folder of ${FILES} files)`);
   });
 
   it('gives an SBOM with one entry per file, each with its own sha256', async () => {
