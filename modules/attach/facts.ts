@@ -4,6 +4,7 @@
  */
 import { deriveMof, readProject, type ProjectFile, type ProjectView } from '../card/index.js';
 import { unpackedSize, type ArtifactFile } from '../modelpack/index.js';
+import { ANNOTATION_SOURCE } from '../sbom/artifact.js';
 import { modelFilesOf, type ArtifactProject } from './artifact.js';
 
 /** The file's own size: packing records it in the layer's file metadata; a raw layer is the file. */
@@ -30,7 +31,8 @@ export async function projectViewOfArtifact(project: ArtifactProject, opts: { da
   const files: ProjectFile[] = project.view.files.flatMap((file) =>
     modelFilesOf(project, file).map((m) => ({ ...scanned.get(m.path), path: m.path, size: m.size ?? fileSize(file), kind: file.kind })),
   );
-  const facts = { ...view.facts, files };
+  const source = project.view.manifest.annotations?.[ANNOTATION_SOURCE];
+  const facts = { ...view.facts, files, ...(source ? { source } : {}) };
   if (project.config.descriptor.licenses?.length) facts.licensesSource = `${project.reference} ModelPack config descriptor.licenses`;
   return { ...view, facts, mof: deriveMof(facts, date ? { date } : {}) };
 }

@@ -139,6 +139,11 @@ describe('modelship import', () => {
     expect(mof.code, mof.stdout.slice(0, 1500)).toBe(0);
     const names = mof.json().components.map((c: { name: string }) => c.name);
     expect(names).toEqual(expect.arrayContaining(['Model parameters (Final)', 'Model card']));
+    // The model card of the packed model names the Hub commit it came from, and the page at that commit.
+    const card = await runCli(['card', 'acme/tiny-llm:v1'], { env, cwd: home });
+    expect(card.code, card.stderr).toBe(0);
+    expect(card.stdout).toContain(`- **Source:** \`hf://acme/tiny-llm@${SHA_A}\``);
+    expect(card.stdout).toContain(`- **Repository:** ${hub.endpoint}/acme/tiny-llm/tree/${SHA_A}`);
   });
 
   it('resumes a cut download with a Range request and stores the verified file', async () => {

@@ -139,6 +139,7 @@ export function buildModelCard(inputs: CardInputs): { markdown: string; warnings
     detail('Licence', facts.licenses.join(', ') || undefined, 'the licence of the model (SPDX id)'),
     detail('Languages', facts.languages?.join(', '), 'the languages the model handles'),
     detail('Repository', facts.repository, 'where the source lives'),
+    ...(facts.source ? [`- **Source:** \`${facts.source}\``] : []),
     detail('Base model', typeof data['base_model'] === 'string' ? data['base_model'] : undefined, 'the model this one was fine-tuned from, or "none" for a model trained from scratch; also set base_model in the front matter'),
     '',
     '## Uses', '',

@@ -44,6 +44,8 @@ export interface ProjectFacts {
   inputTypes?: string[];
   outputTypes?: string[];
   repository?: string;
+  /** Where the packed model came from, as its manifest records it (`hf://ORG/NAME@SHA` for an import). */
+  source?: string;
   datasetsURL?: string;
   /** Datasets the spec names (files entries of kind dataset). */
   datasets?: { name: string; path: string; license?: string; description?: string }[];
