@@ -152,7 +152,7 @@ async function main(): Promise<void> {
       await rotate('pull', round, {
         modelship: () => modelship(['pull', shipRemote, '--plain-http'], join(dir, 'pull-home')),
         modctl: () => modctl(['pull', '--plain-http', shipRemote], join(dir, 'pull-modctl-store')),
-        ...(bins.skopeo ? { skopeo: () => skopeo(['--src-tls-verify=false', `docker://${shipRemote}`, `oci:${join(dir, 'pull-skopeo')}:v1`]) } : {}),
+        ...(bins.skopeo ? { skopeo: () => skopeo(['--preserve-digests', '--src-tls-verify=false', `docker://${shipRemote}`, `oci:${join(dir, 'pull-skopeo')}:v1`]) } : {}),
       });
       loads.push(machineLoad().load1);
     } finally {
@@ -169,17 +169,25 @@ async function main(): Promise<void> {
     const cpus = ts.map((t) => t.cpu).filter((c): c is number => c !== undefined);
     return `${fmt(median(ts.map((t) => t.wall)))} s` + (cpus.length === ts.length ? ` (cpu ${fmt(median(cpus))})` : '');
   };
-  /** modelship's time over the peer's, the median of the rounds' ratios. */
-  const ratio = (phase: Phase, peer: Tool) => {
+  /** modelship's time over the peer's in each round. */
+  const ratios = (phase: Phase, peer: Tool) => {
     const ours = times.get(`${phase}/modelship`);
     const theirs = times.get(`${phase}/${peer}`);
-    return ours && theirs ? median(ours.map((t, i) => t.wall / theirs[i]!.wall)) : undefined;
+    return ours && theirs ? ours.map((t, i) => t.wall / theirs[i]!.wall) : undefined;
+  };
+  const ratio = (phase: Phase, peer: Tool) => {
+    const each = ratios(phase, peer);
+    return each ? median(each) : undefined;
+  };
+  const ratioCell = (phase: Phase, peer: Tool) => {
+    const each = ratios(phase, peer);
+    return each ? `${fmt(median(each))} [${each.map(fmt).join(' ')}]` : '-';
   };
   const header = ['phase', ...tools, ...peers.map((p) => `modelship/${p}`)];
-  const rows = phases.map((phase) => [phase, ...tools.map((t) => cell(times.get(`${phase}/${t}`))), ...peers.map((p) => ratio(phase, p)?.toFixed(2) ?? '-')]);
+  const rows = phases.map((phase) => [phase, ...tools.map((t) => cell(times.get(`${phase}/${t}`))), ...peers.map((p) => ratioCell(phase, p))]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  console.log(`\npeers: one ${sizeMb} MiB weight and 6 small files, wall seconds (CPU seconds), median of ${rounds} rounds; load average ${loads.join(', ')} on ${machineLoad().cores} cores`);
+  console.log(`\npeers: one ${sizeMb} MiB weight and 6 small files, wall seconds (CPU seconds), median of ${rounds} rounds (ratios: median [each round]); load average ${loads.join(', ')} on ${machineLoad().cores} cores`);
   console.log(line(header));
   for (const row of rows) console.log(line(row));
   console.log('start: the process alone (--version); pack: openssl is sha256 of the weight alone, the floor; pull: every tool reads the artifact modelship pushed');
