@@ -12,20 +12,16 @@
  * Inputs are made under bench/.work and removed at the end (about 8 GiB on disk at most at once).
  * Run: npx tsx bench/pack.ts (BENCH_CASES=1g,4g,4x1g to pick; BENCH_ROUNDS=3)
  */
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { LayoutTarget } from '../modules/oci/layout.js';
 import { copy } from '../modules/oci/copy.js';
 import { openReference } from '../modules/oci/open.js';
 import { PackCache, packModel } from '../modules/modelpack/index.js';
 import type { ModelSpec } from '../modules/project/model-spec.js';
 import { startRegistry } from '../test/helpers/registry.js';
-import { blockRandomFile, machineLoad, median, timed } from './lib/measure.js';
+import { blockRandomFile, command, machineLoad, median, timed } from './lib/measure.js';
 
-const run = promisify(execFile);
 const MIB = 1024 * 1024;
 const work = join(import.meta.dirname, '.work');
 const rounds = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 3));
@@ -43,14 +39,6 @@ const CASES: Case[] = [
   { id: '4x1g', title: 'four 1 GiB weights', weightsMb: [1024, 1024, 1024, 1024], goal: 1.0 },
 ];
 const picked = (process.env['BENCH_CASES'] ?? CASES.map((c) => c.id).join(',')).split(',');
-
-/** Wall and CPU seconds of a command; CPU through /usr/bin/time where the machine has it. */
-async function command(file: string, args: string[]): Promise<{ wall: number; cpu?: number }> {
-  if (!existsSync('/usr/bin/time')) return { wall: (await timed(() => run(file, args, { maxBuffer: 1 << 20 })))[1] };
-  const [out, wall] = await timed(() => run('/usr/bin/time', ['-f', 'cpu %U %S', file, ...args], { maxBuffer: 1 << 20 }));
-  const m = /cpu ([\d.]+) ([\d.]+)\s*$/.exec(out.stderr);
-  return { wall, ...(m ? { cpu: Number(m[1]) + Number(m[2]) } : {}) };
-}
 
 function specOf(dir: string, docs: boolean): ModelSpec {
   return {

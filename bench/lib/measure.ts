@@ -1,8 +1,12 @@
-/** What the benchmarks share: random input files kept between runs, and wall-clock timing. */
+/** What the benchmarks share: random input files kept between runs, and wall-clock and CPU timing. */
+import { execFile, type ExecFileOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
 
 const CHUNK = 1024 * 1024;
 
@@ -53,4 +57,13 @@ export function median(values: number[]): number {
 /** The 1-minute load average and the core count, to say how busy the machine was during a run. */
 export function machineLoad(): { load1: number; cores: number } {
   return { load1: Number(loadavg()[0]!.toFixed(2)), cores: availableParallelism() };
+}
+
+/** Wall and CPU seconds of a command run to completion (a non-zero exit throws); CPU through /usr/bin/time where the machine has it. */
+export async function command(file: string, args: string[], options: ExecFileOptions = {}): Promise<{ wall: number; cpu?: number }> {
+  const opts = { maxBuffer: 1 << 20, ...options };
+  if (!existsSync('/usr/bin/time')) return { wall: (await timed(() => run(file, args, opts)))[1] };
+  const [out, wall] = await timed(() => run('/usr/bin/time', ['-f', 'cpu %U %S', file, ...args], opts));
+  const m = /cpu ([\d.]+) ([\d.]+)\s*$/.exec(String(out.stderr));
+  return { wall, ...(m ? { cpu: Number(m[1]) + Number(m[2]) } : {}) };
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { writeTinyModel } from '../../modules/gguf/index.js';
 import { loadNativeEngine, startInferenceServer, type Engine, type InferenceServer } from '../../modules/infer/index.js';
 import { SCHEMA_LIMITS } from '../../modules/infer/json-schema.js';
+import { postJson } from '../helpers/http.js';
 
 // Requests a hostile or careless client sends: the server answers each with a 4xx and keeps serving.
 let dir: string;
@@ -24,11 +25,6 @@ afterAll(async () => {
   await engine?.dispose();
   await rm(dir, { recursive: true, force: true });
 });
-
-async function postJson(route: string, body: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(server.url + route, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return { status: res.status, json: await res.json() };
-}
 
 /** Sends raw bytes, returns the status of the first response line (0: closed without one). */
 function rawRequest(bytes: string | Buffer): Promise<{ status: number; head: string }> {
@@ -99,7 +95,7 @@ describe('malformed requests', () => {
 
 describe('limits that name themselves', () => {
   it('a prompt list over 64 names the limit', async () => {
-    const res = await postJson('/v1/completions', { prompt: Array.from({ length: 65 }, () => 'x') });
+    const res = await postJson(server.url, '/v1/completions', { prompt: Array.from({ length: 65 }, () => 'x') });
     expect(res.status).toBe(400);
     expect(res.json.error.param).toBe('prompt');
     expect(res.json.error.message).toContain('64');
@@ -108,7 +104,7 @@ describe('limits that name themselves', () => {
   it('an enum over the limit is a 400 naming it, answered at once', async () => {
     const values = Array.from({ length: 90_000 }, (_, i) => `value-${i}`);
     const began = Date.now();
-    const res = await postJson('/v1/chat/completions', {
+    const res = await postJson(server.url, '/v1/chat/completions', {
       messages: [{ role: 'user', content: 'x' }],
       response_format: { type: 'json_schema', json_schema: { name: 'a', schema: { type: 'object', properties: { v: { enum: values } }, required: ['v'] } } },
     });
@@ -117,7 +113,7 @@ describe('limits that name themselves', () => {
     expect(res.json.error.message).toContain(String(SCHEMA_LIMITS.enumValues));
     expect(Date.now() - began).toBeLessThan(5000);
 
-    const consts = await postJson('/v1/chat/completions', {
+    const consts = await postJson(server.url, '/v1/chat/completions', {
       messages: [{ role: 'user', content: 'x' }],
       response_format: { type: 'json_schema', json_schema: { name: 'a', schema: { anyOf: values.slice(0, 5000).map((v) => ({ const: v })) } } },
     });
@@ -130,7 +126,7 @@ describe('limits that name themselves', () => {
     // Written on the event loop, 1,000 properties took about 0.3 s of node-llama-cpp's grammar writer, 5,000 took 1.4 s.
     const properties = Object.fromEntries(Array.from({ length: SCHEMA_LIMITS.properties }, (_, i) => [`p${i}`, { type: 'boolean' }]));
     const ask = (schema: unknown) =>
-      postJson('/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }], max_tokens: 12, response_format: { type: 'json_schema', json_schema: { name: 'a', schema } } });
+      postJson(server.url, '/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }], max_tokens: 12, response_format: { type: 'json_schema', json_schema: { name: 'a', schema } } });
     // A small schema first: loading node-llama-cpp's chat and grammar code once is not what is measured.
     expect((await ask({ type: 'object', properties: { v: { type: 'boolean' } } })).status).toBe(200);
     let finished = false;
@@ -153,10 +149,10 @@ describe('usage at the end of the context', () => {
   it('counts the prompt once and never more completion than the room left', async () => {
     // The random model never stops by itself, so without max_tokens it runs to the end of the context.
     const messages = [{ role: 'user', content: 'tell me a long story about the sea and the ships on it' }];
-    const short = await postJson('/v1/chat/completions', { messages, max_tokens: 1 });
+    const short = await postJson(server.url, '/v1/chat/completions', { messages, max_tokens: 1 });
     expect(short.status).toBe(200);
     const prompt = short.json.usage.prompt_tokens as number;
-    const full = await postJson('/v1/chat/completions', { messages });
+    const full = await postJson(server.url, '/v1/chat/completions', { messages });
     expect(full.status).toBe(200);
     expect(full.json.choices[0].finish_reason).toBe('length');
     expect(full.json.usage.prompt_tokens).toBe(prompt);
@@ -168,7 +164,7 @@ describe('usage at the end of the context', () => {
     // Under the server's plain-text count, over the context once the template is added.
     const content = 'a '.repeat(Math.floor((engine.contextSize - 17) / 2));
     expect(engine.countTokens(content)).toBeLessThanOrEqual(engine.contextSize - 16);
-    const res = await postJson('/v1/chat/completions', { messages: [{ role: 'user', content }] });
+    const res = await postJson(server.url, '/v1/chat/completions', { messages: [{ role: 'user', content }] });
     expect(res.status).toBe(400);
     expect(res.json.error).toMatchObject({ code: 'context_length_exceeded', param: 'messages' });
   });

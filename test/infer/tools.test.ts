@@ -9,6 +9,7 @@ import { zodResponseFormat } from 'openai/helpers/zod';
 import { z } from 'zod';
 import { CANNED_SENTENCE, writeTinyModel } from '../../modules/gguf/index.js';
 import { loadNativeEngine, startInferenceServer, type Engine, type InferenceServer } from '../../modules/infer/index.js';
+import { postJson } from '../helpers/http.js';
 
 // The canned model cannot decide to call a tool; a forced tool_choice or a response_format makes
 // llama.cpp generate under a JSON grammar, which is what these tests check end to end.
@@ -45,11 +46,6 @@ afterAll(async () => {
   await engine?.dispose();
   await rm(dir, { recursive: true, force: true });
 });
-
-async function postJson(route: string, body: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(server.url + route, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return { status: res.status, json: await res.json() };
-}
 
 describe('tool calls', () => {
   it('a named tool_choice yields a tool_calls entry whose arguments match the schema', async () => {
@@ -145,11 +141,11 @@ describe('tool calls', () => {
   });
 
   it('refuses tool requests it cannot honour, in the OpenAI error shape', async () => {
-    const unknownTool = await postJson('/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }], tools, tool_choice: { type: 'function', function: { name: 'nope' } } });
+    const unknownTool = await postJson(server.url, '/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }], tools, tool_choice: { type: 'function', function: { name: 'nope' } } });
     expect(unknownTool.status).toBe(400);
     expect(unknownTool.json.error).toMatchObject({ type: 'invalid_request_error', param: 'tool_choice.function.name' });
 
-    const pattern = await postJson('/v1/chat/completions', {
+    const pattern = await postJson(server.url, '/v1/chat/completions', {
       messages: [{ role: 'user', content: 'x' }],
       tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object', properties: { code: { type: 'string', pattern: '^(?=[A-Z])\\w+$' } } } } }],
       tool_choice: 'required',
@@ -158,11 +154,11 @@ describe('tool calls', () => {
     expect(pattern.json.error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_schema', param: 'tools.0.function.parameters.properties.code.pattern' });
     expect(pattern.json.error.message).toContain('lookaround');
 
-    const orphan = await postJson('/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }, { role: 'tool', tool_call_id: 'call_9', content: '1' }] });
+    const orphan = await postJson(server.url, '/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }, { role: 'tool', tool_call_id: 'call_9', content: '1' }] });
     expect(orphan.status).toBe(400);
     expect(orphan.json.error.param).toBe('messages.1.tool_call_id');
 
-    const choiceWithoutTools = await postJson('/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }], tool_choice: 'required' });
+    const choiceWithoutTools = await postJson(server.url, '/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }], tool_choice: 'required' });
     expect(choiceWithoutTools.status).toBe(400);
     expect(choiceWithoutTools.json.error.param).toBe('tool_choice');
   });
@@ -187,7 +183,7 @@ describe('response_format', () => {
     if (res.choices[0]!.finish_reason === 'stop') expect(typeof JSON.parse(res.choices[0]!.message.content!)).toBe('object');
     else expect(res.choices[0]!.message.content!.startsWith('{')).toBe(true);
 
-    const bad = await postJson('/v1/chat/completions', {
+    const bad = await postJson(server.url, '/v1/chat/completions', {
       messages: [{ role: 'user', content: 'x' }],
       response_format: { type: 'json_schema', json_schema: { name: 'n', schema: { type: 'object', properties: { n: { type: 'number', multipleOf: 3 } } } } },
     });
@@ -218,7 +214,7 @@ describe('what agent frameworks send', () => {
   it('tools with tool_choice auto or absent, plus response_format: a call or the schema-shaped answer', async () => {
     for (const tool_choice of ['auto', undefined] as const) {
       for (const seed of [1, 2, 3]) {
-        const res = await postJson('/v1/chat/completions', {
+        const res = await postJson(server.url, '/v1/chat/completions', {
           messages: [{ role: 'user', content: 'Weather in Rome?' }],
           tools,
           ...(tool_choice ? { tool_choice } : {}),
@@ -234,7 +230,7 @@ describe('what agent frameworks send', () => {
     const stream = client.chat.completions.stream({ model: 'tiny', messages: [{ role: 'user', content: 'Weather?' }], tools, response_format: answerFormat, max_tokens: 200 });
     expectCallOrAnswer((await stream.finalChatCompletion()).choices[0]);
 
-    const anyObject = await postJson('/v1/chat/completions', { messages: [{ role: 'user', content: 'Weather?' }], tools, response_format: { type: 'json_object' }, max_tokens: 300 });
+    const anyObject = await postJson(server.url, '/v1/chat/completions', { messages: [{ role: 'user', content: 'Weather?' }], tools, response_format: { type: 'json_object' }, max_tokens: 300 });
     expect(anyObject.status, JSON.stringify(anyObject.json)).toBe(200);
     const choice = anyObject.json.choices[0];
     if (!choice.message.tool_calls && choice.finish_reason === 'stop') expect(typeof JSON.parse(choice.message.content)).toBe('object');
@@ -244,7 +240,7 @@ describe('what agent frameworks send', () => {
   it('"required" cut by max_tokens still names a real tool; only the arguments are partial', async () => {
     const names = tools.map((t) => (t.type === 'function' ? t.function.name : ''));
     for (const max_tokens of [1, 2, 3, 5, 8, 13]) {
-      const res = await postJson('/v1/chat/completions', { messages: [{ role: 'user', content: 'Anything' }], tools, tool_choice: 'required', max_tokens });
+      const res = await postJson(server.url, '/v1/chat/completions', { messages: [{ role: 'user', content: 'Anything' }], tools, tool_choice: 'required', max_tokens });
       expect(res.status).toBe(200);
       const choice = res.json.choices[0];
       expect(choice.finish_reason).toBe('length');
@@ -255,7 +251,7 @@ describe('what agent frameworks send', () => {
   });
 
   it('"required" spends on the call little more than its name and arguments', async () => {
-    const res = await postJson('/v1/chat/completions', { messages: [{ role: 'user', content: 'Anything' }], tools, tool_choice: 'required', max_tokens: 300 });
+    const res = await postJson(server.url, '/v1/chat/completions', { messages: [{ role: 'user', content: 'Anything' }], tools, tool_choice: 'required', max_tokens: 300 });
     const call = res.json.choices[0].message.tool_calls[0];
     // The old JSON wrapper ({"name": ..., "arguments": ...}) cost dozens of byte-level tokens more.
     expect(res.json.usage.completion_tokens).toBeLessThanOrEqual(engine.countTokens(`${call.function.name} ${call.function.arguments}`) + 8);
@@ -282,7 +278,7 @@ describe('what agent frameworks send', () => {
       required: ['email', 'id', 'site', 'host', 'ip', 'at'],
       additionalProperties: false,
     };
-    const plain = await postJson('/v1/chat/completions', { messages: [{ role: 'user', content: 'A contact' }], response_format: { type: 'json_schema', json_schema: { name: 'f', schema: formats } }, max_tokens: 1500 });
+    const plain = await postJson(server.url, '/v1/chat/completions', { messages: [{ role: 'user', content: 'A contact' }], response_format: { type: 'json_schema', json_schema: { name: 'f', schema: formats } }, max_tokens: 1500 });
     expect(plain.status, JSON.stringify(plain.json)).toBe(200);
     expect(plain.json.choices[0].finish_reason, plain.json.choices[0].message.content).toBe('stop');
     const value = JSON.parse(plain.json.choices[0].message.content);
@@ -292,7 +288,7 @@ describe('what agent frameworks send', () => {
 
   it('a pattern in a forced call is enforced; one a grammar cannot express is refused, naming it', async () => {
     const coded = { type: 'object', properties: { code: { type: 'string', pattern: '^[A-Z]{3}-[0-9]{2}$' } }, required: ['code'] };
-    const res = await postJson('/v1/chat/completions', {
+    const res = await postJson(server.url, '/v1/chat/completions', {
       messages: [{ role: 'user', content: 'x' }],
       tools: [{ type: 'function', function: { name: 'lookup', parameters: coded } }],
       tool_choice: { type: 'function', function: { name: 'lookup' } },
@@ -301,7 +297,7 @@ describe('what agent frameworks send', () => {
     expect(res.status).toBe(200);
     expect(JSON.parse(res.json.choices[0].message.tool_calls[0].function.arguments).code).toMatch(/^[A-Z]{3}-[0-9]{2}$/);
 
-    const backref = await postJson('/v1/chat/completions', {
+    const backref = await postJson(server.url, '/v1/chat/completions', {
       messages: [{ role: 'user', content: 'x' }],
       response_format: { type: 'json_schema', json_schema: { name: 'n', schema: { type: 'object', properties: { w: { type: 'string', pattern: '^(a)\\1$' } } } } },
     });
@@ -310,7 +306,7 @@ describe('what agent frameworks send', () => {
     expect(backref.json.error.message).toContain('backreference');
 
     // Calls the model makes on its own go through the chat template's function calling, which has no patterns.
-    const auto = await postJson('/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }], tools: [{ type: 'function', function: { name: 'lookup', parameters: coded } }] });
+    const auto = await postJson(server.url, '/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }], tools: [{ type: 'function', function: { name: 'lookup', parameters: coded } }] });
     expect(auto.status).toBe(400);
     expect(auto.json.error).toMatchObject({ code: 'invalid_schema', param: 'tools.0.function.parameters.properties.code.pattern' });
   });
