@@ -51,7 +51,10 @@ async function expectRunnableHandoff(dir: string): Promise<void> {
   const index = await fetchManifest(store, await store.resolve(digest!), 'pinned');
   expect('manifests' in index, 'the pinned digest is the ModelCar index').toBe(true);
   const images = (index as ImageIndex).manifests.filter((m) => m.platform);
-  expect(images.map((m) => m.platform)).toEqual([{ os: 'linux', architecture: process.arch === 'arm64' ? 'arm64' : 'amd64', ...(process.arch === 'arm64' ? { variant: 'v8' } : {}) }]);
+  const architecture = process.arch === 'arm64' ? 'arm64' : 'amd64';
+  expect(images.map((m) => m.platform)).toEqual([{ os: 'linux', architecture, ...(architecture === 'arm64' ? { variant: 'v8' } : {}) }]);
+  // One platform: the Pods go only to nodes that can pull it.
+  expect(pin).toContain(`kubernetes.io/arch: ${architecture}`);
   const image = (await fetchManifest(store, images[0]!, 'image')) as ImageManifest;
   const base = (await fetchManifest(store, await store.resolve((await hostBusyboxBase(store)).reference), 'base')) as ImageManifest;
   expect(image.layers[0]?.digest).toBe(base.layers[0]!.digest);
