@@ -17,6 +17,7 @@ import { hostBusyboxBase } from '../../modules/modelpack/index.js';
 import { fetchManifest } from '../../modules/oci/manifest.js';
 import type { ImageIndex, ImageManifest } from '../../modules/oci/types.js';
 import { openStore } from '../../modules/store/index.js';
+import { openReference } from '../../modules/oci/open.js';
 import { kustomizeBuild } from '../gitops/kustomize.js';
 
 const exec = promisify(execFile);
@@ -138,9 +139,17 @@ describe('modelship quickstart', () => {
   it('pushes to a registry when given one, and hands off what that registry serves', async () => {
     const registry = inject('registry');
     const dir = path.join(await mkdtemp(path.join(tmpdir(), 'modelship-quickstart-')), 'qs');
-    const result = await runQuickstart({ dir, env: {}, cwd: dir, registry, plainHttp: true, modelcar: { target: await busyboxBase(), reference: 'latest' } });
+    // The base built from this machine's busybox: the registry must then serve it to the cluster, with the model.
+    const result = await runQuickstart({ dir, env: {}, cwd: dir, registry, plainHttp: true });
     expect(result.ok, JSON.stringify(result.steps, null, 1)).toBe(true);
     expect(result.steps.find((s) => s.step === 'push')?.status).toBe('passed');
+    const remote = (await openReference(`${registry}/quickstart/tiny-chat@${result.digest}`, { cwd: dir, env: {}, plainHttp: true })).target;
+    const index = (await fetchManifest(remote, await remote.resolve(result.digest!), 'pushed index')) as ImageIndex;
+    const image = (await fetchManifest(remote, index.manifests.find((m) => m.platform)!, 'pushed image')) as ImageManifest;
+    const store = openStore({ MODELSHIP_HOME: path.join(dir, 'home') }, dir).layout;
+    const baseLayer = (await fetchManifest(store, await store.resolve(result.steps.find((s) => s.step === 'base')!.data!['digest'] as string), 'base')) as ImageManifest;
+    expect(image.layers[0]?.digest).toBe(baseLayer.layers[0]!.digest);
+    for (const layer of [image.config, ...image.layers]) expect(await remote.exists(layer), layer.digest).toBe(true);
     const verified = await runCli(['verify', `${registry}/quickstart/tiny-chat:v1`, '--plain-http', '--key', path.join(dir, 'signing.pub')], { env: { MODELSHIP_HOME: path.join(dir, 'fresh') } });
     expect(verified.code, verified.stdout).toBe(0);
     const handoff = result.steps.find((s) => s.step === 'handoff');
