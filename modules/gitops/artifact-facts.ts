@@ -21,6 +21,8 @@ export interface ArtifactFacts {
   pulled: Descriptor;
   /** The index lists a runnable image (the ModelCar view) beside the ModelPack manifest. */
   hasModelCar: boolean;
+  /** The CPU architectures (linux) the ModelCar's images are for: a node of another cannot pull it. */
+  architectures: string[];
   view: ModelArtifactView;
   modelName?: string;
   format?: string;
@@ -33,7 +35,9 @@ export interface ArtifactFacts {
 export async function readArtifactFacts(target: ReadOnlyTarget, selector: string, repository: string): Promise<ArtifactFacts> {
   const pulled = await target.resolve(selector);
   const top = await fetchManifest(target, pulled, `${target.location} (${selector})`);
-  const hasModelCar = 'manifests' in top && top.manifests.some((m) => m.platform !== undefined);
+  const platforms = 'manifests' in top ? top.manifests.flatMap((m) => (m.platform ? [m.platform] : [])) : [];
+  const hasModelCar = platforms.length > 0;
+  const architectures = [...new Set(platforms.filter((p) => p.os === 'linux').map((p) => p.architecture))];
   const view = await readArtifact(target, pulled.digest);
   const weights = view.files.filter((f) => f.kind === 'weight').map((f) => {
     const path = mountedPath(f.layer.annotations?.[ANNOTATION_FILEPATH] ?? f.path);
@@ -44,7 +48,7 @@ export async function readArtifactFacts(target: ReadOnlyTarget, selector: string
   const modelFile = weights.find((w) => w.format === format)?.path;
   const modelName = modelNameOf(view.config, repository);
   return {
-    pulled, hasModelCar, view,
+    pulled, hasModelCar, architectures, view,
     ...(modelName ? { modelName } : {}),
     ...(format ? { format } : {}),
     ...(modelFile ? { modelFile } : {}),

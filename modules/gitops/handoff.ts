@@ -133,6 +133,7 @@ export async function handoff(opts: HandoffOptions): Promise<HandoffResult> {
     name, version, image: { registry: opts.registry, repository: opts.repository, digest }, format: facts.format,
     ...(facts.modelFile ? { modelFile: facts.modelFile } : {}),
     mount, gpus: opts.gpus ?? (facts.format === 'safetensors' ? 1 : 0), namespace: opts.namespace,
+    ...(facts.architectures.length === 1 ? { nodeArchitecture: facts.architectures[0]! } : {}),
   };
   const layoutInput = {
     deployment, env: opts.env, delivery: opts.delivery, policy: opts.policy, identity: opts.identity, root: opts.gitops.root,

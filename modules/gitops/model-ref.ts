@@ -38,6 +38,8 @@ export interface ModelDeployment {
   mount: Mount;
   /** GPUs per replica; 0 runs on CPU. */
   gpus: number;
+  /** The one CPU architecture the model image is for (a single-platform ModelCar): its Pods go only to such nodes. */
+  nodeArchitecture?: string;
   namespace: string;
   /** Ids from the model registry; they become the InferenceService's labels. */
   registry?: { registeredModelId: string; modelVersionId: string; modelArtifactId: string; url: string };

@@ -99,9 +99,18 @@ export function inferenceServicePin(d: ModelDeployment): Obj {
     apiVersion: 'serving.kserve.io/v1beta1',
     kind: 'InferenceService',
     metadata: { name: d.name, ...(Object.keys(labels).length ? { labels } : {}), annotations },
-    spec: { predictor: { model: { modelFormat: modelFormatOf(d), storageUri: storageUri(d.image, d.mount) } } },
+    spec: {
+      predictor: {
+        model: { modelFormat: modelFormatOf(d), storageUri: storageUri(d.image, d.mount) },
+        // A single-platform image cannot be pulled on nodes of another architecture: schedule it only where it runs.
+        ...(d.nodeArchitecture ? { nodeSelector: { [NODE_ARCH_LABEL]: d.nodeArchitecture } } : {}),
+      },
+    },
   };
 }
+
+/** The well-known node label the kubelet sets from its GOARCH (k8s.io/api/core/v1 LabelArchStable). */
+export const NODE_ARCH_LABEL = 'kubernetes.io/arch';
 
 /** A llama.cpp server for GGUF, listening where KServe expects the model container (port 8080). */
 export function llamaCppServingRuntime(d: ModelDeployment): Obj | undefined {

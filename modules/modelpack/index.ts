@@ -19,6 +19,8 @@ export type { Compression } from './compress.js';
 export { ingestStream } from './ingest.js';
 export { buildModelCar, MODELCAR_PLATFORMS } from './modelcar.js';
 export type { ModelCarBase, ModelCarImage, ModelCarResult } from './modelcar.js';
+export { hostBusyboxBase, elfPlatform, HOST_BUSYBOX_PATH, MODELCAR_APPLETS } from './host-busybox.js';
+export type { HostBusyboxBase } from './host-busybox.js';
 export { packModelKit, MODELKIT_ARTIFACT_TYPE, MODELKIT_CONFIG_MEDIA_TYPE, modelKitLayerMediaType } from './modelkit.js';
 export type { ModelKitResult, ModelKitLayerKind } from './modelkit.js';
 export { readArtifact, detectFormat, artifactFiles, modelRootOf, unpackedSize } from './read.js';

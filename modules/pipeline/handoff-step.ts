@@ -22,11 +22,6 @@ export interface HandoffTarget {
   pullRequest?: boolean;
   /** The URL the cluster clones, when it differs from `repository` (e.g. a local mirror of it). */
   clusterUrl?: string;
-  /**
-   * An artifact the cluster could not start (a plain ModelPack artifact: no ModelCar) is, by
-   * default, a failed step; `skip` reports it as skipped, with the reason and what to run instead.
-   */
-  notRunnable?: 'fail' | 'skip';
 }
 
 /** The admission policy trusts whoever signed in this pipeline: its public key, or its keyless identity. */
@@ -58,7 +53,7 @@ export function handoffStep(target: HandoffTarget): StepRunner {
     if (!view.images.length) {
       // KServe mounts OCI models from their models/ folder, which only a ModelCar has: nothing written would start.
       const reason = `${opened.display} is a plain ModelPack artifact, which KServe cannot start (it mounts OCI models from a models/ folder only a ModelCar has); nothing was handed off: pack it with "modelship pack --modelcar" (a base the machine can reach with --modelcar-base), push it, and run "modelship handoff"`;
-      return target.notRunnable === 'skip' ? { status: 'skipped', summary: reason } : { status: 'failed', summary: `hand-off refused: ${reason}`, data: { code: 'GITOPS_UNSUPPORTED' } };
+      return { status: 'failed', summary: `hand-off refused: ${reason}`, data: { code: 'GITOPS_UNSUPPORTED' } };
     }
     const gitops = ctx.spec.pipeline.gitops ?? {};
     const registryUrl = ctx.env['MODELSHIP_MODEL_REGISTRY_URL'] ?? ctx.spec.pipeline.modelRegistry?.url;

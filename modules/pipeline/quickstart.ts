@@ -2,15 +2,17 @@
  * The whole inner loop offline, from nothing: a chat project from the template (a real tiny GGUF
  * model), a development key, the pipeline (pack, SBOMs, cards, MOF Class III gate, sign, verify,
  * push when a registry is given), serving the packed model and asking it once, then the hand-off to
- * a local GitOps repository with the version registered in the embedded model registry.
+ * a local GitOps repository with the version registered in the embedded model registry. The model is
+ * also packed as a ModelCar (what KServe starts), on a base built from the machine's static busybox
+ * unless one is given.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ModelshipError } from '../errors/index.js';
+import { isModelshipError, ModelshipError } from '../errors/index.js';
 import { createFromTemplate } from '../example/template.js';
-import { parseUnpackFilter, unpack, type ModelCarBase } from '../modelpack/index.js';
+import { hostBusyboxBase, parseUnpackFilter, unpack, type ModelCarBase } from '../modelpack/index.js';
 import { silentReporter, type Reporter } from '../progress/index.js';
 import { generateSigningKeyPair } from '../sign/index.js';
 import { createPipelineContext } from './context.js';
@@ -34,17 +36,19 @@ export interface QuickstartOptions {
   /** Changes the project after it is written and before the pipeline runs (add weights, edit the spec). */
   prepare?: (projectDir: string) => Promise<void>;
   /**
-   * A ModelCar base the machine can reach: the model is also packed as the runnable image KServe
-   * starts, and handed off for real. Without one (offline, no base) the hand-off is skipped with
-   * the reason: a plain ModelPack artifact cannot start under KServe.
+   * The ModelCar base (the runnable image KServe starts is built on it); default: one built here
+   * from the machine's static busybox. Without either the hand-off is skipped, saying why: a plain
+   * ModelPack artifact cannot start under KServe.
    */
   modelcar?: ModelCarBase;
+  /** The static busybox the default base is built from (default HOST_BUSYBOX_PATH). */
+  busybox?: string;
   /** The URL the cluster clones the GitOps repository from (default QUICKSTART_GITOPS_URL). */
   gitopsUrl?: string;
 }
 
 export interface QuickstartStep {
-  step: 'project' | 'key' | StepName | 'serve' | 'chat';
+  step: 'project' | 'key' | 'base' | StepName | 'serve' | 'chat';
   status: StepOutcome['status'];
   seconds: number;
   summary: string;
@@ -105,8 +109,11 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<Quickstart
     projectDir: project, reference, signingKey: keyFile, env, cwd: dir, reporter,
     ...(opts.registry ? {} : { push: false }),
     ...(opts.plainHttp ? { plainHttp: true } : {}),
-    ...(opts.modelcar ? { modelcar: opts.modelcar } : {}),
   });
+  // KServe starts only a ModelCar: build one on the base given, else on this machine's static busybox.
+  const base = await modelCarBaseStep(ctx.store.layout, opts);
+  steps.push(base.step);
+  if (base.base) ctx.modelcar = base.base;
   const local = await runPipeline(ctx, { steps: opts.registry ? [...LOCAL_STEPS, 'push'] : LOCAL_STEPS });
   steps.push(...local.steps);
   const result = (ok: boolean, extra: Partial<QuickstartResult> = {}): QuickstartResult => ({
@@ -124,9 +131,36 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<Quickstart
     throw new ModelshipError('INPUT_INVALID', `git init --bare ${gitopsRepository} failed: is git installed? ${String(err)}`, { cause: err });
   });
   // The cluster clones the repository once it is pushed where it can reach it; never the local path.
-  const handoff = await runPipeline(ctx, { steps: ['handoff'], runners: { handoff: handoffStep({ repository: gitopsRepository, clusterUrl: opts.gitopsUrl ?? QUICKSTART_GITOPS_URL, delivery: 'argocd', notRunnable: 'skip' }) } });
+  if (!base.base) {
+    steps.push({ step: 'handoff', status: 'skipped', seconds: 0, summary: `nothing handed off: KServe starts only a ModelCar, and no ModelCar base was at hand (see the base line); run the quickstart again with --modelcar-base REF, a base this machine and the cluster can reach` });
+    return result(true, { answer, ideaToInferenceSeconds });
+  }
+  const handoff = await runPipeline(ctx, { steps: ['handoff'], runners: { handoff: handoffStep({ repository: gitopsRepository, clusterUrl: opts.gitopsUrl ?? QUICKSTART_GITOPS_URL, delivery: 'argocd' }) } });
   steps.push(...handoff.steps);
   return result(handoff.ok, { answer, ideaToInferenceSeconds });
+}
+
+/** The base given, or one built into the store from the machine's static busybox; skipped, with what to do, when there is none. */
+async function modelCarBaseStep(store: Parameters<typeof hostBusyboxBase>[0], opts: QuickstartOptions): Promise<{ base?: ModelCarBase; step: QuickstartStep }> {
+  const t0 = performance.now();
+  if (opts.modelcar) {
+    return { base: opts.modelcar, step: { step: 'base', status: 'passed', seconds: seconds(t0), summary: `ModelCar base ${opts.modelcar.reference} from ${opts.modelcar.target.location}` } };
+  }
+  try {
+    const built = await hostBusyboxBase(store, opts.busybox);
+    const platform = `${built.platform.os}/${built.platform.architecture}${built.platform.variant ? `/${built.platform.variant}` : ''}`;
+    return {
+      base: built,
+      step: {
+        step: 'base', status: 'passed', seconds: seconds(t0),
+        summary: `ModelCar base ${built.reference} (${platform} only) built from this machine's busybox${built.version ? ` ${built.version}` : ''}; its layer is pushed with the model, so the cluster pulls it from the same registry`,
+        data: { digest: built.reference, platform, ...(built.version ? { busybox: built.version } : {}) },
+      },
+    };
+  } catch (err) {
+    if (!isModelshipError(err)) throw err;
+    return { step: { step: 'base', status: 'skipped', seconds: seconds(t0), summary: `no ModelCar base: ${err.message}`, data: { code: err.code } } };
+  }
 }
 
 /** Unpacks the packed model (its bytes come from the artifact), serves it, and asks one question. */

@@ -3,7 +3,7 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { packModel, readArtifact } from '../../modules/modelpack/index.js';
+import { packModel, readArtifact, type ModelCarBase } from '../../modules/modelpack/index.js';
 import { copy, LayoutTarget, openReference, type Descriptor, type Target } from '../../modules/oci/index.js';
 import { generateSigningKeyPair } from '../../modules/sign/index.js';
 import { signArtifact } from '../../modules/sign/artifact/index.js';
@@ -38,7 +38,7 @@ export interface PushedModel {
 }
 
 /** Pack a small GGUF or safetensors model (optionally with its ModelCar view) and push it to the registry. */
-export async function pushModel(registry: string, opts: { format: 'gguf' | 'safetensors'; modelcar: boolean; repository: string; tag?: string; seed?: number }): Promise<PushedModel> {
+export async function pushModel(registry: string, opts: { format: 'gguf' | 'safetensors'; modelcar: boolean; repository: string; tag?: string; seed?: number; base?: ModelCarBase }): Promise<PushedModel> {
   const src = await tempDir('gitops-model-');
   const seed = opts.seed ?? 7;
   const weight = opts.format === 'gguf' ? 'tiny-chat.gguf' : 'model.safetensors';
@@ -49,7 +49,7 @@ export async function pushModel(registry: string, opts: { format: 'gguf' | 'safe
     descriptor: { name: 'tiny-chat', version: '1.0' },
     config: { architecture: 'llama', format: opts.format, paramSize: '1M' },
   });
-  const packed = await packModel(spec, layout, { tag, layerFormat: 'tar', ...(opts.modelcar ? { modelcar: { target: await busyboxBase(), reference: 'latest' } } : {}) });
+  const packed = await packModel(spec, layout, { tag, layerFormat: 'tar', ...(opts.modelcar ? { modelcar: opts.base ?? { target: await busyboxBase(), reference: 'latest' } } : {}) });
   const reference = `${registry}/${opts.repository}:${tag}`;
   const opened = await openReference(reference, { cwd: src, env: {}, plainHttp: true });
   await copy(layout, tag, opened.target, tag);

@@ -13,6 +13,12 @@ import { runQuickstart } from '../../modules/pipeline/index.js';
 import { API_BASE_PATH, embeddedDatabasePath, openRegistryDatabase, startRegistryServer } from '../../modules/registry/index.js';
 import { runCli } from '../helpers/cli.js';
 import { busyboxBase } from '../modelpack/busybox.js';
+import { hostBusyboxBase } from '../../modules/modelpack/index.js';
+import { fetchManifest } from '../../modules/oci/manifest.js';
+import type { ImageIndex, ImageManifest } from '../../modules/oci/types.js';
+import { openStore } from '../../modules/store/index.js';
+import { openReference } from '../../modules/oci/open.js';
+import { kustomizeBuild } from '../gitops/kustomize.js';
 
 const exec = promisify(execFile);
 
@@ -32,16 +38,49 @@ async function registeredVersion(home: string, versionId: string) {
   }
 }
 
+/**
+ * The hand-off the quickstart committed would start under KServe: the InferenceService pins the
+ * ModelCar index, whose image (the busybox base's layer, then the model under models/) carries the
+ * base with it; every kustomization in the repository builds.
+ */
+async function expectRunnableHandoff(dir: string): Promise<void> {
+  const gitops = path.join(dir, 'gitops.git');
+  const pin = (await exec('git', ['-C', gitops, 'show', 'main:models/tiny-chat/overlays/dev/inferenceservice-pin.yaml'])).stdout;
+  const digest = /storageUri: oci:\/\/localhost:5000\/quickstart\/tiny-chat@(sha256:[0-9a-f]{64})/.exec(pin)?.[1];
+  expect(digest, pin).toBeTruthy();
+  const store = openStore({ MODELSHIP_HOME: path.join(dir, 'home') }, dir).layout;
+  const index = await fetchManifest(store, await store.resolve(digest!), 'pinned');
+  expect('manifests' in index, 'the pinned digest is the ModelCar index').toBe(true);
+  const images = (index as ImageIndex).manifests.filter((m) => m.platform);
+  const architecture = process.arch === 'arm64' ? 'arm64' : 'amd64';
+  expect(images.map((m) => m.platform)).toEqual([{ os: 'linux', architecture, ...(architecture === 'arm64' ? { variant: 'v8' } : {}) }]);
+  // One platform: the Pods go only to nodes that can pull it.
+  expect(pin).toContain(`kubernetes.io/arch: ${architecture}`);
+  const image = (await fetchManifest(store, images[0]!, 'image')) as ImageManifest;
+  const base = (await fetchManifest(store, await store.resolve((await hostBusyboxBase(store)).reference), 'base')) as ImageManifest;
+  expect(image.layers[0]?.digest).toBe(base.layers[0]!.digest);
+  expect(image.layers.length).toBeGreaterThan(1);
+  // Every layer of the image the cluster pulls is in the store, so "modelship push" sends the base with the model.
+  for (const layer of image.layers) expect(await store.exists(layer), layer.digest).toBe(true);
+
+  const tree = await mkdtemp(path.join(tmpdir(), 'modelship-quickstart-tree-'));
+  await exec('sh', ['-c', `git -C "${gitops}" archive main | tar -x -C "${tree}"`]);
+  const files = (await exec('git', ['-C', gitops, 'ls-tree', '-r', '--name-only', 'main'])).stdout.trim().split('\n');
+  const folders = files.filter((f) => f.endsWith('/kustomization.yaml') || f === 'kustomization.yaml').map((f) => path.dirname(f));
+  expect(folders.length).toBeGreaterThan(0);
+  for (const folder of folders) await kustomizeBuild(tree, folder);
+}
+
 describe('modelship quickstart', () => {
   it('goes from nothing to an answer and a hand-off, offline, and every product checks out', async () => {
     const dir = path.join(await mkdtemp(path.join(tmpdir(), 'modelship-quickstart-')), 'qs');
     // A ModelCar base this machine reaches (an OCI layout), so the hand-off writes what KServe starts.
     const base = await busyboxBase();
-    const run = await runCli(['quickstart', dir, '--modelcar', '--modelcar-base', `oci:${base.location}:latest`, '--json']);
+    const run = await runCli(['quickstart', dir, '--modelcar-base', `oci:${base.location}:latest`, '--json']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const result = run.json();
     expect(result.steps.map((s: { step: string; status: string }) => `${s.step}:${s.status}`)).toEqual([
-      'project:passed', 'key:passed', 'pack:passed', 'sbom:passed', 'card:passed', 'mof:passed', 'sign:passed', 'verify:passed', 'serve:passed', 'chat:passed', 'handoff:passed',
+      'project:passed', 'key:passed', 'base:passed', 'pack:passed', 'sbom:passed', 'card:passed', 'mof:passed', 'sign:passed', 'verify:passed', 'serve:passed', 'chat:passed', 'handoff:passed',
     ]);
     expect(result.answer).toBe(CANNED_SENTENCE);
     expect(result.ideaToInferenceSeconds).toBeGreaterThan(0);
@@ -73,20 +112,44 @@ describe('modelship quickstart', () => {
     expect(tree).toBe('');
 
     // The human output: one line per step with its time, and the idea-to-inference time.
-    // Without a ModelCar base the artifact is a plain ModelPack artifact KServe cannot start: the hand-off is skipped, saying why.
-    const again = await runCli(['quickstart', path.join(dir, '..', 'again')]);
+    // With no base named (offline), the ModelCar is built on a base made from the machine's static busybox, and handed off.
+    const againDir = path.join(dir, '..', 'again');
+    const again = await runCli(['quickstart', againDir]);
     expect(again.code, again.stdout).toBe(0);
-    expect(again.stdout).toMatch(/^skip handoff .*plain ModelPack artifact, which KServe cannot start.*modelship pack --modelcar/m);
+    expect(again.stdout).toMatch(/^ok {3}base .*built from this machine's busybox.*pushed with the model/m);
+    expect(again.stdout).toMatch(/^ok {3}handoff /m);
     expect(again.stdout).toMatch(/^ok {3}chat +\d+\.\d\ds {2}"Who are you\?" → "Hello from modelship\."$/m);
     expect(again.stdout).toMatch(/^idea to inference: \d+\.\d s; total with hand-off: \d+\.\d s$/m);
+    await expectRunnableHandoff(againDir);
+  }, 300_000);
+
+  it('without a static busybox or a base, skips the hand-off and says what to do', async () => {
+    const dir = path.join(await mkdtemp(path.join(tmpdir(), 'modelship-quickstart-')), 'qs');
+    const result = await runQuickstart({ dir, env: {}, cwd: dir, busybox: path.join(dir, '..', 'no-busybox') });
+    expect(result.ok, JSON.stringify(result.steps, null, 1)).toBe(true);
+    const byStep = Object.fromEntries(result.steps.map((s) => [s.step, s]));
+    expect(byStep['base']).toMatchObject({ status: 'skipped', summary: expect.stringMatching(/no busybox .*busybox-static.*--modelcar-base/) });
+    expect(byStep['handoff']).toMatchObject({ status: 'skipped', summary: expect.stringMatching(/KServe starts only a ModelCar.*--modelcar-base REF/) });
+    expect(byStep['chat']?.status).toBe('passed');
+    // Nothing was committed: no manifests for an artifact the cluster could not start.
+    const log = await exec('git', ['-C', path.join(dir, 'gitops.git'), 'log']).then(() => 'commits', () => 'none');
+    expect(log).toBe('none');
   }, 300_000);
 
   it('pushes to a registry when given one, and hands off what that registry serves', async () => {
     const registry = inject('registry');
     const dir = path.join(await mkdtemp(path.join(tmpdir(), 'modelship-quickstart-')), 'qs');
-    const result = await runQuickstart({ dir, env: {}, cwd: dir, registry, plainHttp: true, modelcar: { target: await busyboxBase(), reference: 'latest' } });
+    // The base built from this machine's busybox: the registry must then serve it to the cluster, with the model.
+    const result = await runQuickstart({ dir, env: {}, cwd: dir, registry, plainHttp: true });
     expect(result.ok, JSON.stringify(result.steps, null, 1)).toBe(true);
     expect(result.steps.find((s) => s.step === 'push')?.status).toBe('passed');
+    const remote = (await openReference(`${registry}/quickstart/tiny-chat@${result.digest}`, { cwd: dir, env: {}, plainHttp: true })).target;
+    const index = (await fetchManifest(remote, await remote.resolve(result.digest!), 'pushed index')) as ImageIndex;
+    const image = (await fetchManifest(remote, index.manifests.find((m) => m.platform)!, 'pushed image')) as ImageManifest;
+    const store = openStore({ MODELSHIP_HOME: path.join(dir, 'home') }, dir).layout;
+    const baseLayer = (await fetchManifest(store, await store.resolve(result.steps.find((s) => s.step === 'base')!.data!['digest'] as string), 'base')) as ImageManifest;
+    expect(image.layers[0]?.digest).toBe(baseLayer.layers[0]!.digest);
+    for (const layer of [image.config, ...image.layers]) expect(await remote.exists(layer), layer.digest).toBe(true);
     const verified = await runCli(['verify', `${registry}/quickstart/tiny-chat:v1`, '--plain-http', '--key', path.join(dir, 'signing.pub')], { env: { MODELSHIP_HOME: path.join(dir, 'fresh') } });
     expect(verified.code, verified.stdout).toBe(0);
     const handoff = result.steps.find((s) => s.step === 'handoff');

@@ -6,7 +6,7 @@ import { UsageError } from '../../errors/index.js';
 import { QUICKSTART_GITOPS_URL, runQuickstart, type QuickstartResult } from '../../pipeline/index.js';
 import { openStore } from '../../store/index.js';
 import { flagBoolean, flagString, type Command } from '../command.js';
-import { MODELCAR_OPTIONS, modelCarBase } from '../plumbing/modelcar-base.js';
+import { MODELCAR_OPTIONS, resolveModelCarBase } from '../plumbing/modelcar-base.js';
 
 const MARK = { passed: 'ok  ', failed: 'FAIL', skipped: 'skip' } as const;
 
@@ -22,7 +22,7 @@ function render(r: QuickstartResult): string {
 export const command: Command = {
   name: 'quickstart',
   summary: 'The whole inner loop offline: project, pipeline, serve and ask, hand-off and registration, timed',
-  usage: 'quickstart [DIR] [--registry HOST[:PORT]] [--plain-http] [--modelcar --modelcar-base REF] [--gitops-url URL] [--json]',
+  usage: 'quickstart [DIR] [--registry HOST[:PORT]] [--plain-http] [--modelcar-base REF | --modelcar] [--gitops-url URL] [--json]',
   help: `Runs every step of the inner loop with no registry, cluster or network, in DIR (a new or empty
 folder; default .quickstart):
 
@@ -31,12 +31,17 @@ folder; default .quickstart):
   pack … verify   the pipeline: ModelPack artifact, CycloneDX and SPDX SBOMs, cards, the MOF
             Class III gate, OpenSSF model signature and cosign image signature, verified
   serve, chat     the packed model behind an OpenAI-compatible API, asked one question
-  handoff   KServe, Argo CD and Kyverno manifests committed to a local GitOps repository
-            (DIR/gitops.git), the version registered in the embedded model registry. KServe
-            starts only a ModelCar (the runnable image with the model under /models), so the
-            hand-off runs with --modelcar --modelcar-base REF (a base this machine can reach,
-            e.g. oci:./busybox:latest); without one it is skipped, saying so and why. The
-            Application clones --gitops-url URL (default ${QUICKSTART_GITOPS_URL}): push
+  base      the ModelCar base: KServe starts only a ModelCar (a runnable image with the model
+            under /models), so the model is packed as one too. By default the base is built
+            here, offline, from this machine's static busybox (Debian: busybox-static), for this
+            machine's platform only; its layer is pushed with the model, so the cluster pulls it
+            from the same registry. --modelcar-base REF takes a base you name instead (a registry,
+            the store, or oci:PATH:TAG; a multi-platform one gives linux/amd64 and linux/arm64),
+            --modelcar alone Docker Hub's busybox pinned by digest. Without a static busybox
+            and without a base, the hand-off is skipped, saying so and why
+  handoff   KServe, Argo CD and Kyverno manifests for the ModelCar committed to a local GitOps
+            repository (DIR/gitops.git), the version registered in the embedded model registry.
+            The Application clones --gitops-url URL (default ${QUICKSTART_GITOPS_URL}): push
             DIR/gitops.git there
 
 Prints each step with its time, the idea-to-inference time and the total; --json gives the same as
@@ -48,7 +53,7 @@ Examples:
   modelship quickstart
   modelship quickstart /tmp/try --json
   modelship quickstart --registry 127.0.0.1:5000 --plain-http
-  modelship quickstart --modelcar --modelcar-base oci:./busybox:latest`,
+  modelship quickstart --modelcar-base oci:./busybox:latest`,
   options: {
     registry: { type: 'string' },
     'plain-http': { type: 'boolean' },
@@ -61,7 +66,9 @@ Examples:
     const threads = flagString(ctx, 'threads');
     if (threads !== undefined && !/^[1-9]\d?$/.test(threads)) throw new UsageError(`--threads takes a whole number from 1 to 99, not "${threads}"`);
     const registry = flagString(ctx, 'registry');
-    const modelcar = await modelCarBase(ctx, openStore(ctx.env, ctx.cwd));
+    // A base named (or --modelcar: Docker Hub's); without either the quickstart builds one from the machine's busybox.
+    const named = flagString(ctx, 'modelcar-base');
+    const modelcar = named || flagBoolean(ctx, 'modelcar') ? await resolveModelCarBase(ctx, openStore(ctx.env, ctx.cwd), named) : undefined;
     const result = await runQuickstart({
       dir: path.resolve(ctx.cwd, ctx.args[0] ?? '.quickstart'),
       env: ctx.env,

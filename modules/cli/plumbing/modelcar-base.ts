@@ -21,7 +21,11 @@ export async function modelCarBase(ctx: CommandContext, store: LocalStore): Prom
     if (flagString(ctx, 'modelcar-base')) throw new UsageError('--modelcar-base needs --modelcar');
     return undefined;
   }
-  const given = flagString(ctx, 'modelcar-base');
+  return resolveModelCarBase(ctx, store, flagString(ctx, 'modelcar-base'));
+}
+
+/** The base named (default DEFAULT_MODELCAR_BASE, from Docker Hub), pinned to the digest it resolves to now. */
+export async function resolveModelCarBase(ctx: CommandContext, store: LocalStore, given: string | undefined): Promise<ModelCarBase> {
   const input = given ?? DEFAULT_MODELCAR_BASE;
   const opened = await openReference(input, openContextOf(ctx, store));
   const resolved = await opened.target.resolve(opened.selector).catch((err: unknown) => {
