@@ -186,8 +186,8 @@ const kyvernoPolicy = z.object({
 }).passthrough();
 
 function kyvernoRules(obj: object, where: { file: string; env?: string }): ClusterPolicyRule[] {
-  const p = parseOrRefuse(kyvernoPolicy, obj, where.file, 'ClusterPolicy', '');
-  const at = `${where.file} (ClusterPolicy ${p.metadata.name})`;
+  const at = `${where.file} (ClusterPolicy ${nameOf(obj)})`;
+  const p = parseOrRefuse(kyvernoPolicy, obj, at, 'ClusterPolicy', '');
   const mofMinimum = mofMinimumOf(p.metadata.annotations, at);
   const out: ClusterPolicyRule[] = [];
   p.spec.rules.forEach((rule, r) => {
@@ -257,8 +257,8 @@ const clusterImagePolicy = z.object({
 }).passthrough();
 
 function clusterImagePolicyRule(obj: object, where: { file: string; env?: string }): ClusterPolicyRule {
-  const p = parseOrRefuse(clusterImagePolicy, obj, where.file, 'ClusterImagePolicy', '');
-  const at = `${where.file} (ClusterImagePolicy ${p.metadata.name})`;
+  const at = `${where.file} (ClusterImagePolicy ${nameOf(obj)})`;
+  const p = parseOrRefuse(clusterImagePolicy, obj, at, 'ClusterImagePolicy', '');
   if (p.spec.mode === 'warn') throw refuse(`${at}: spec.mode is warn: the cluster admits what fails it, so it gates nothing; modelship reads only enforcing policies`);
   const signers: ClusterSigner[] = [];
   p.spec.authorities.forEach((a, i) => {
@@ -296,6 +296,11 @@ function clusterImagePolicyRule(obj: object, where: { file: string; env?: string
 }
 
 // ---- shared
+
+function nameOf(obj: object): string {
+  const name = (obj as { metadata?: { name?: unknown } }).metadata?.name;
+  return typeof name === 'string' && name ? name : '(no metadata.name)';
+}
 
 function parseOrRefuse<T extends z.ZodType>(schema: T, value: unknown, at: string, what: string, field: string): z.infer<T> {
   const parsed = schema.safeParse(value);
