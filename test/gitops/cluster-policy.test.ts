@@ -130,6 +130,8 @@ describe('serve --policy', () => {
     // policy-controller v0.15.1 pkg/webhook/validator.go; cosign v3 pkg/cosign/verify.go "no matching signatures".
     expect(run.json().error.code).toBe('POLICY_DENIED');
     expect(run.json().error.message).toContain(`failed policy: tiny-chat-staging-signed-model: ${image} signature key validation failed for authority modelship-signer for ${image}: no matching signatures: `);
+    // The per-signature error is modelship's verifier's (cosign words it for its own key types).
+    expect(run.json().error.message).toContain('no matching signatures: the signature over the payload does not verify with the given key');
   });
 
   it('refuses an unsigned artifact: Kyverno finds no matching bundle, policy-controller no signatures', async () => {
