@@ -69,6 +69,9 @@ export async function loadClusterPolicy(pathOrDir: string, opts: LoadClusterPoli
     if (opts.env !== undefined) rules.forEach((r) => { if (r.source.env === undefined) r.source.env = opts.env; });
     return { source: pathOrDir, ...(opts.env ? { env: opts.env } : {}), rules };
   }
+  if (await isBareRepository(pathOrDir)) {
+    throw new ModelshipError('POLICY_NOT_FOUND', `${pathOrDir} is a bare git repository (no files to read): clone it ("git clone ${pathOrDir} gitops") and pass the clone's folder to --policy`);
+  }
   const files = await yamlFiles(pathOrDir);
   const all: ClusterPolicyRule[] = [];
   for (const file of files) all.push(...(await readPolicyFile(file, relative(pathOrDir, file).split(sep).join('/'), false)));
@@ -85,6 +88,11 @@ export async function loadClusterPolicy(pathOrDir: string, opts: LoadClusterPoli
   }
   const env = opts.env ?? envs[0];
   return { source: pathOrDir, ...(env ? { env } : {}), rules };
+}
+
+async function isBareRepository(dir: string): Promise<boolean> {
+  const has = (name: string) => stat(join(dir, name)).then(() => true, () => false);
+  return (await has('HEAD')) && (await has('objects')) && (await has('refs')) && !(await has('.git'));
 }
 
 async function yamlFiles(dir: string): Promise<string[]> {

@@ -31,6 +31,7 @@ let foreign: PushedModel;
 let unsigned: PushedModel;
 let unclassified: PushedModel;
 let gitops: string;
+let bareGitops: string;
 let cwd: string;
 const KYVERNO_FILE = 'models/tiny-chat/policy/dev/clusterpolicy.yaml';
 const PC_FILE = 'models/tiny-chat/policy/staging/clusterimagepolicy.yaml';
@@ -67,6 +68,7 @@ beforeAll(async () => {
     const run = await cli(['handoff', signed.reference, '--gitops', bare, '--cluster-url', 'https://git.example.com/acme/gitops.git', '--key', right.pub, '--name', 'tiny-chat', '--policy', kind, '--env', environment, '--require', '3']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
   }
+  bareGitops = bare;
   gitops = join(await tempDir('policy-clone-'), 'gitops');
   await execa('git', ['clone', '-q', bare, gitops]);
 }, 240_000);
@@ -155,8 +157,16 @@ describe('serve --policy', () => {
     const plain = await cli(['serve', folder, '--policy', gitops, '--env', 'dev', '--dryrun']);
     expect(plain.code).toBe(2);
     expect(plain.json().error.code).toBe('POLICY_NOTHING_SIGNED');
+    const layout = join(cwd, 'layout');
+    expect((await cli(['copy', signed.reference, `oci:${layout}:v1`])).code).toBe(0);
+    const onDisk = await cli(['serve', `oci:${layout}:v1`, '--policy', gitops, '--env', 'dev', '--dryrun']);
+    expect(onDisk.code).toBe(2);
+    expect(onDisk.json().error).toMatchObject({ code: 'POLICY_NOT_COVERED', message: expect.stringContaining('an OCI layout on disk') });
     const noPolicy = await cli(['serve', signed.reference, '--env', 'dev', '--dryrun']);
     expect(noPolicy.code).toBe(2);
+    const bare = await cli(['serve', signed.reference, '--policy', bareGitops, '--env', 'dev', '--dryrun']);
+    expect(bare.code).toBe(4);
+    expect(bare.json().error).toMatchObject({ code: 'POLICY_NOT_FOUND', message: expect.stringContaining('is a bare git repository') });
   });
 });
 
