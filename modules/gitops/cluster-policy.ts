@@ -230,6 +230,8 @@ function kyvernoSigner(e: z.infer<typeof kyvernoAttestorSet>['entries'][number],
   if (e.keys) {
     const pems = publicKeyPems(e.keys.publicKeys);
     if (pems.length !== 1) throw refuse(`${at}.keys.publicKeys holds ${pems.length} PEM public keys: modelship reads one key per entry (give each key its own entry)`);
+    // v1.19.0 pkg/engine/internal/imageverifier.go buildCosignVerifier: without rekor.ignoreTlog the key signature must be in Rekor.
+    if (e.keys.rekor?.ignoreTlog !== true) throw refuse(`${at}.keys: without rekor.ignoreTlog: true Kyverno demands a Rekor transparency-log entry for the key signature, which modelship does not check; the hand-off writes ignoreTlog: true for keys`);
     return { kind: 'key', publicKeyPem: pems[0]!, path: `${path}.keys` };
   }
   if (e.keyless) {
@@ -277,6 +279,8 @@ function clusterImagePolicyRule(obj: object, where: { file: string; env?: string
     if (a.key) {
       const pems = publicKeyPems(a.key.data);
       if (!pems.length) throw refuse(`${field}.key.data holds no PEM public key (modelship does not read kms or secretRef keys)`);
+      // v0.15.1 pkg/webhook/validator.go checkOptsFromAuthority: a ctlog (Rekor) on a key authority demands a transparency-log entry.
+      if (a.ctlog) throw refuse(`${field}.ctlog: a key authority with a transparency log demands a Rekor entry for the key signature, which modelship does not check`);
       // pkg/webhook/validation.go valid(): any of the authority's keys may match.
       for (const pem of pems) signers.push({ kind: 'key', publicKeyPem: pem, path: name });
     } else if (a.keyless) {

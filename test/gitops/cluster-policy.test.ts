@@ -240,6 +240,13 @@ describe('a policy file', () => {
     const pc = await cli(['serve', signed.reference, '--policy', kms, '--dryrun']);
     expect(pc.json().error).toMatchObject({ code: 'POLICY_INVALID', message: expect.stringContaining('kms.yaml (ClusterImagePolicy tiny-chat-staging-signed-model): ClusterImagePolicy field spec.authorities[0].key') });
 
+    // Kyverno demands a Rekor entry for a key signature unless told not to; modelship cannot check one.
+    const tlog = await policyFile('tlog.yaml', (o) => { delete o.spec.rules[0].verifyImages[0].attestors[0].entries[0].keys.rekor; });
+    const tlogged = await cli(['serve', signed.reference, '--policy', tlog, '--dryrun']);
+    expect(tlogged.json().error).toMatchObject({ code: 'POLICY_INVALID', message: expect.stringContaining('.attestors[0].entries[0].keys: without rekor.ignoreTlog: true') });
+    const pcTlog = await policyFile('pc-tlog.yaml', (o) => { o.spec.authorities[0].ctlog = { url: 'https://rekor.sigstore.dev' }; }, PC_FILE);
+    expect((await cli(['serve', signed.reference, '--policy', pcTlog, '--dryrun'])).json().error).toMatchObject({ code: 'POLICY_INVALID', message: expect.stringContaining('spec.authorities[0].ctlog') });
+
     const none = join(cwd, 'empty.yaml');
     await writeFile(none, 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n');
     const empty = await cli(['serve', signed.reference, '--policy', none, '--dryrun']);
