@@ -14,3 +14,5 @@ export { handoffStep } from './handoff-step.js';
 export type { HandoffTarget } from './handoff-step.js';
 export { runQuickstart, LOCAL_CLUSTER_REGISTRY, QUICKSTART_GITOPS_URL } from './quickstart.js';
 export type { QuickstartOptions, QuickstartResult, QuickstartStep } from './quickstart.js';
+export { withClusterPolicy } from './cluster-policy-step.js';
+export type { ClusterPolicyStepInput } from './cluster-policy-step.js';

@@ -195,12 +195,15 @@ export function verifySimpleSignature(payload: Uint8Array, annotations: SimpleSi
 function signerVerifies(payload: Uint8Array, sig: Buffer, annotations: SimpleSignatureAnnotations, policy: VerificationPolicy, add: (name: string, ok: boolean, detail: string) => boolean): boolean {
   const certPem = annotations[ANNOTATION_COSIGN_CERTIFICATE];
   switch (policy.kind) {
-    case 'key':
-      return add('signature', rawVerifies(policy.publicKey, payload, sig), 'the signature over the payload verifies with the given key');
+    case 'key': {
+      const ok = rawVerifies(policy.publicKey, payload, sig);
+      return add('signature', ok, ok ? 'the signature over the payload verifies with the given key' : 'the signature over the payload does not verify with the given key (signed with another key, or altered)');
+    }
     case 'certificate': {
       if (!add('certificate', !!certPem, certPem ? 'the layer carries a certificate' : 'the signature carries no certificate; verify with --key')) return false;
       const leaf = new X509Certificate(certPem!);
-      if (!add('signature', rawVerifies(leaf.publicKey, payload, sig), 'the signature over the payload verifies with the leaf certificate')) return false;
+      const ok = rawVerifies(leaf.publicKey, payload, sig);
+      if (!add('signature', ok, ok ? 'the signature over the payload verifies with the leaf certificate' : 'the signature over the payload does not verify with the leaf certificate')) return false;
       const chain = [leaf.raw, ...splitPem(annotations[ANNOTATION_COSIGN_CHAIN] ?? '').map((p) => new X509Certificate(p).raw)];
       const verdict = verifyCertificateChain(chain, policy.trustAnchorsPem, policy.validAt);
       return add('certificate-chain', verdict.ok, verdict.detail);

@@ -10,11 +10,12 @@ import type { ContainerAccelerator } from '../../infer/container.js';
 import { flagBoolean, flagList, flagString, type Command, type CommandContext } from '../command.js';
 import { shellQuote } from '../plumbing/shell-quote.js';
 import { announce, readServeSettings, referenceFetcher, serveNative, SERVE_OPTIONS, type ServeSettings } from '../plumbing/serving.js';
+import { admitReference, admittedLine, clusterPolicyGateOf, CLUSTER_POLICY_HELP, CLUSTER_POLICY_OPTIONS, type AdmittedReference } from '../plumbing/cluster-policy.js';
 
 export const command = {
   name: 'serve',
   summary: 'Serve a model behind an OpenAI-compatible API (native, podman or docker)',
-  usage: 'serve REF|DIR|FILE.gguf [--port N] [--host H] [--engine native|podman|docker] [--dryrun]',
+  usage: 'serve REF|DIR|FILE.gguf [--port N] [--host H] [--engine native|podman|docker] [--policy GITOPS_DIR|FILE [--env ENV]] [--dryrun]',
   help: `
 Serves GET /v1/models, POST /v1/chat/completions (SSE streaming or not), POST /v1/completions,
 POST /v1/embeddings, GET /health and GET /metrics (Prometheus). Prints the base URL and a curl to try.
@@ -40,18 +41,30 @@ Metal when a build for them loads; --engine podman|docker runs the upstream llam
   --dryrun          print what would run (the exact container command) and exit
   --plain-http, --ca-file PEM   reach the registry REF names over HTTP, or trust another CA
 
+Serving under the cluster's policy (REF must be the registry reference the policy checks; what is
+served is then the digest that was admitted):
+${CLUSTER_POLICY_HELP}
+
 Examples:
   modelship serve ./model --port 0
   modelship serve ./model/llama.gguf --engine podman --dryrun
+  modelship serve ghcr.io/acme/tiny-chat:v1 --policy ../gitops --env prod
+  modelship serve 127.0.0.1:5000/models/tiny:v1 --plain-http --policy clusterpolicy.yaml --dryrun
 `,
-  options: SERVE_OPTIONS,
+  options: { ...SERVE_OPTIONS, ...CLUSTER_POLICY_OPTIONS },
   async run(ctx) {
     const input = ctx.args[0];
     if (!input) throw new UsageError('serve needs a model: modelship serve REF|DIR|FILE.gguf');
     const engineKind = flagString(ctx, 'engine') ?? 'native';
     if (!['native', 'podman', 'docker'].includes(engineKind)) throw new UsageError(`--engine must be native, podman or docker, not "${engineKind}".`);
     const settings = readServeSettings(ctx);
-    return engineKind === 'native' ? serveNative(ctx, input, settings) : serveInContainer(ctx, input, engineKind as 'podman' | 'docker', settings);
+    // The cluster's verdict comes before any pull, unpack or engine start.
+    const gate = await clusterPolicyGateOf(ctx);
+    const admitted = gate ? await admitReference(ctx, input, gate) : undefined;
+    if (admitted) ctx.stderr.write(`policy: ${admittedLine(admitted.verdict)}\n`);
+    const served = admitted?.reference ?? input;
+    const result = engineKind === 'native' ? await serveNative(ctx, served, settings) : await serveInContainer(ctx, served, engineKind as 'podman' | 'docker', settings);
+    return withPolicy(result, admitted);
   },
 } satisfies Command;
 
@@ -81,4 +94,9 @@ async function serveInContainer(ctx: CommandContext, input: string, engine: 'pod
   const signal = await Promise.race([stopSignal(), running.exited.then((code) => `container exited with ${code}`)]);
   await running.stop();
   return { json: { ...ready, stopped: signal }, text: `stopped (${signal})` };
+}
+
+function withPolicy<T extends { json: object; text: string }>(result: T, admitted: AdmittedReference | undefined): T {
+  if (!admitted) return result;
+  return { ...result, json: { ...result.json, policy: admitted.verdict } };
 }

@@ -4,14 +4,15 @@
  */
 import path from 'node:path';
 import { UsageError } from '../../errors/index.js';
-import { runPipeline, STEP_NAMES } from '../../pipeline/index.js';
+import { runPipeline, STEP_NAMES, STEP_RUNNERS, withClusterPolicy } from '../../pipeline/index.js';
+import { clusterPolicyGateOf, CLUSTER_POLICY_HELP, CLUSTER_POLICY_OPTIONS } from '../plumbing/cluster-policy.js';
 import { flagBoolean, type Command } from '../command.js';
 import { handoffRunnerOf, requireSignerToPush, HANDOFF_OPTIONS, PIPELINE_OPTIONS, PIPELINE_OPTIONS_HELP, pipelineContextOf, pipelineExitCode, pipelineText } from '../plumbing/pipeline.js';
 
 export const command = {
   name: 'ship',
   summary: 'Run the whole pipeline: pack, SBOM, cards, MOF gate, sign, verify, push, hand-off',
-  usage: 'ship [DIR] -t HOST/REPO:TAG [--key KEY.pem | --keyless] [--gitops DIR|URL [--pr] | --no-handoff] [--json]',
+  usage: 'ship [DIR] -t HOST/REPO:TAG [--key KEY.pem | --keyless] [--gitops DIR|URL [--pr] | --no-handoff] [--policy GITOPS_DIR|FILE [--env ENV]] [--json]',
   help: `Runs every step of the pipeline on the project in DIR (default: the current folder), in the
 order every door uses: pack, sbom, card, mof (gated on pipeline.mof.require or --require), sign,
 verify, push (to -t HOST/REPO:TAG, or pipeline.registry), and hand-off (KServe, Flux or Argo CD
@@ -28,11 +29,14 @@ ${PIPELINE_OPTIONS_HELP}
   --flavor flux|argocd, --pr    how to hand off (see "modelship handoff --help")
   --cluster-url URL    the URL the cluster clones (https or ssh), when --gitops is a local path
   --no-handoff         stop after push
+${CLUSTER_POLICY_HELP}
+                       (judged at verify, on the signed copy under -t, so a refusal stops before push)
 
 Examples:
   modelship ship -t ghcr.io/acme/tiny-chat:v1 --keyless --gitops https://github.com/acme/gitops --pr
-  modelship ship ./model -t 127.0.0.1:5000/models/tiny:v1 --plain-http --key signing.key --no-handoff`,
-  options: { ...PIPELINE_OPTIONS, ...HANDOFF_OPTIONS, 'no-handoff': { type: 'boolean' } },
+  modelship ship ./model -t 127.0.0.1:5000/models/tiny:v1 --plain-http --key signing.key --no-handoff
+  modelship ship -t ghcr.io/acme/tiny-chat:v2 --key signing.key --gitops ../gitops --policy ../gitops --env dev`,
+  options: { ...PIPELINE_OPTIONS, ...HANDOFF_OPTIONS, ...CLUSTER_POLICY_OPTIONS, 'no-handoff': { type: 'boolean' } },
   async run(ctx) {
     if (ctx.args.length > 1) throw new UsageError(`ship takes one project folder, got ${ctx.args.length}.\nUsage: modelship ${command.usage}`);
     const pipeline = await pipelineContextOf(ctx, path.resolve(ctx.cwd, ctx.args[0] ?? '.'));
@@ -40,7 +44,9 @@ Examples:
     requireSignerToPush(pipeline);
     const steps = noHandoff ? STEP_NAMES.filter((s) => s !== 'handoff') : STEP_NAMES;
     const handoff = noHandoff ? undefined : handoffRunnerOf(ctx, pipeline);
-    const result = await runPipeline(pipeline, { steps, ...(handoff ? { runners: { handoff } } : {}) });
+    const gate = await clusterPolicyGateOf(ctx);
+    const verify = gate ? withClusterPolicy(STEP_RUNNERS.verify, gate) : undefined;
+    const result = await runPipeline(pipeline, { steps, runners: { ...(handoff ? { handoff } : {}), ...(verify ? { verify } : {}) } });
     const exitCode = pipelineExitCode(result);
     return { json: result, text: pipelineText(result), ...(exitCode ? { exitCode } : {}) };
   },
