@@ -1,16 +1,16 @@
 /**
- * One Hub file streamed straight into the store as a blob: hashed as it arrives, on a worker thread
- * (the LFS SHA-256 the listing gave is the digest to reach; a git-stored file is checked against its git blob id), resumed
+ * One Hub file streamed straight into the store as a blob: hashed as it arrives (the LFS SHA-256 the
+ * listing gave is the digest to reach; a git-stored file is checked against its git blob id), resumed
  * with an HTTP Range request when the connection is cut, and renamed into the store only once verified.
  */
-import { open } from 'node:fs/promises';
+import { createHash, type Hash } from 'node:crypto';
+import { open, type FileHandle } from 'node:fs/promises';
 import { get as httpGet, type IncomingMessage } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError, isModelshipError, ModelshipError } from '../errors/index.js';
-import { openHashWriter, type HashWriter } from '../modelpack/hash-writer.js';
 import { ingestFilled } from '../modelpack/ingest.js';
 import type { Descriptor, Target } from '../oci/types.js';
 import { authHeaders, hubRefusal, type HubConnection, type HubFile } from './client.js';
@@ -129,22 +129,38 @@ async function openCdn(file: HubFile, opts: DownloadOptions, url: URL, offset: n
   return checkRange(file, res, status, res.headers['content-range'], `${url.origin}${url.pathname}`, offset);
 }
 
+function gitBlobHash(size: number): Hash {
+  return createHash('sha1').update(`blob ${size}\0`);
+}
+
+interface Progress {
+  sha256: Hash;
+  git: Hash | undefined;
+  /** Bytes written to the temp file and hashed, in order. */
+  written: number;
+}
+
 /**
- * Where the body goes: each chunk is copied into the hash writer's ring, and its worker thread
- * hashes it and writes it at its offset, so the event loop only moves bytes off the network. The
- * bytes taken are the bytes written and hashed, in order, so a cut resumes at `writer.bytes`.
+ * Where the body goes: written at its offset, then hashed, so a cut leaves the file and the hash at
+ * the same byte. Chunks that queue while a write runs go out in one writev, so the network is read
+ * while the disk writes.
  */
-function sink(writer: HashWriter, file: HubFile, onBytes?: (n: number) => void): Writable {
+function sink(fh: FileHandle, file: HubFile, at: Progress, onBytes?: (n: number) => void): Writable {
   const take = async (chunks: Buffer[]) => {
     const length = chunks.reduce((n, c) => n + c.length, 0);
-    if (writer.bytes + length > file.size) {
+    if (at.written + length > file.size) {
       throw new ModelshipError('HF_SIZE_MISMATCH', `${file.path}: the download is longer than the ${file.size} bytes the file list says; nothing was stored`, { details: { path: file.path } });
     }
-    for (const c of chunks) await writer.write(c);
+    await fh.writev(chunks, at.written);
+    for (const c of chunks) {
+      at.sha256.update(c);
+      at.git?.update(c);
+    }
+    at.written += length;
     onBytes?.(length);
   };
   return new Writable({
-    highWaterMark: 1024 * 1024,
+    highWaterMark: 8 * 1024 * 1024,
     write(chunk: Buffer, _enc, cb) {
       take([chunk]).then(() => cb(), cb);
     },
@@ -158,54 +174,49 @@ function sink(writer: HashWriter, file: HubFile, onBytes?: (n: number) => void):
 async function fetchInto(tmp: string, file: HubFile, opts: DownloadOptions, counters: { resumed: number }): Promise<{ digest: string; size: number }> {
   const attempts = opts.attempts ?? 5;
   const fh = await open(tmp, 'wx');
-  // A git-stored file is checked against its git blob id, hashed on the same thread.
-  const fresh = () => openHashWriter(fh.fd, file.gitOid ? { gitSize: file.size } : {});
-  let writer = fresh();
+  const fresh = (): Progress => ({ sha256: createHash('sha256'), git: file.gitOid ? gitBlobHash(file.size) : undefined, written: 0 });
+  let at = fresh();
   try {
     for (let attempt = 1; ; attempt++) {
       try {
-        // A cut pipeline may leave a write running: the resume starts after it.
-        await writer.settled();
-        if (writer.bytes > 0) counters.resumed++;
-        const opened = await openAt(file, opts, writer.bytes);
+        if (at.written > 0) counters.resumed++;
+        const opened = await openAt(file, opts, at.written);
         if (opened.restart) {
           // The server ignored the range: what was written is dropped and counted again.
-          opts.onBytes?.(-writer.bytes);
-          await writer.drop();
+          opts.onBytes?.(-at.written);
+          at = fresh();
           await fh.truncate(0);
-          writer = fresh();
         }
         try {
-          await pipeline(opened.body, sink(writer, file, opts.onBytes));
+          await pipeline(opened.body, sink(fh, file, at, opts.onBytes));
         } catch (err) {
           if (isModelshipError(err)) throw err;
-          throw new Retryable(`${file.path} cut at byte ${writer.bytes} of ${file.size}: ${describeError(err)}`, { cause: err });
+          throw new Retryable(`${file.path} cut at byte ${at.written} of ${file.size}: ${describeError(err)}`, { cause: err });
         }
-        if (writer.bytes < file.size) throw new Retryable(`${file.path} ended at byte ${writer.bytes} of ${file.size}`);
+        if (at.written < file.size) throw new Retryable(`${file.path} ended at byte ${at.written} of ${file.size}`);
         break;
       } catch (err) {
         if (!(err instanceof Retryable)) throw err;
         if (attempt >= attempts) {
-          throw new ModelshipError('HF_NETWORK', `${file.path}: the download failed ${attempts} times (${err.message}); run the import again`, { cause: err, details: { path: file.path, bytes: writer.bytes } });
+          throw new ModelshipError('HF_NETWORK', `${file.path}: the download failed ${attempts} times (${err.message}); run the import again`, { cause: err, details: { path: file.path, bytes: at.written } });
         }
         await sleep((opts.retryDelayMs ?? 500) * 2 ** (attempt - 1));
       }
     }
-    const size = writer.bytes;
-    const hashed = await writer.finish();
-    const digest = `sha256:${hashed.sha256}`;
-    if (file.lfsSha256 && digest !== file.lfsSha256) {
-      throw new ModelshipError('HF_DIGEST_MISMATCH', `${file.path}: the downloaded bytes have ${digest} but the Hub lists SHA-256 ${file.lfsSha256}; nothing was stored`, { details: { path: file.path, expected: file.lfsSha256, actual: digest } });
-    }
-    if (file.gitOid && hashed.sha1 !== file.gitOid) {
-      throw new ModelshipError('HF_DIGEST_MISMATCH', `${file.path}: the downloaded bytes have git blob id ${hashed.sha1} but the Hub lists ${file.gitOid}; nothing was stored`, { details: { path: file.path, expected: file.gitOid, actual: hashed.sha1 } });
-    }
-    return { digest, size };
   } finally {
-    // The worker is done with the descriptor before it is closed (a no-op after finish).
-    await writer.drop().catch(() => {});
     await fh.close();
   }
+  const digest = `sha256:${at.sha256.digest('hex')}`;
+  if (file.lfsSha256 && digest !== file.lfsSha256) {
+    throw new ModelshipError('HF_DIGEST_MISMATCH', `${file.path}: the downloaded bytes have ${digest} but the Hub lists SHA-256 ${file.lfsSha256}; nothing was stored`, { details: { path: file.path, expected: file.lfsSha256, actual: digest } });
+  }
+  if (at.git && file.gitOid) {
+    const oid = at.git.digest('hex');
+    if (oid !== file.gitOid) {
+      throw new ModelshipError('HF_DIGEST_MISMATCH', `${file.path}: the downloaded bytes have git blob id ${oid} but the Hub lists ${file.gitOid}; nothing was stored`, { details: { path: file.path, expected: file.gitOid, actual: oid } });
+    }
+  }
+  return { digest, size: at.written };
 }
 
 /** Stores `file` as a blob (skipped when an LFS file's digest is already stored); nothing is left behind on failure. */
