@@ -449,38 +449,19 @@ async function readJson(req: http.IncomingMessage, maxBytes: number): Promise<un
   const tooLarge = () => new ApiError(413, `the request body is over ${maxBytes} bytes; send a smaller one.`, 'invalid_request_error', 'request_too_large');
   const declared = Number(req.headers['content-length'] ?? '0');
   if (declared > maxBytes) throw tooLarge();
-  // Plain 'data'/'end' events: an async iterator costs extra turns of the event loop per request.
   const chunks: Buffer[] = [];
-  await new Promise<void>((resolve, reject) => {
-    let size = 0;
-    const onData = (chunk: Buffer) => {
+  let size = 0;
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
       size += chunk.length;
-      if (size > maxBytes) {
-        done();
-        // Stop reading the rest, as the async iterator did on a throw.
-        req.destroy();
-        reject(tooLarge());
-        return;
-      }
+      if (size > maxBytes) throw tooLarge();
       chunks.push(chunk);
-    };
+    }
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
     // A body cut short or malformed (bad chunked encoding) is the client's fault, not the model's.
-    const onError = (err: Error) => {
-      done();
-      reject(new ApiError(400, `the request body could not be read: ${describeError(err)}.`, 'invalid_request_error', 'invalid_body'));
-    };
-    const onClose = () => onError(new Error('the connection closed before the body ended'));
-    const onEnd = () => {
-      done();
-      resolve();
-    };
-    const done = () => {
-      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
-      // A later error (the socket reset after the body) must not go unhandled.
-      req.on('error', () => {});
-    };
-    req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
-  });
+    throw new ApiError(400, `the request body could not be read: ${describeError(err)}.`, 'invalid_request_error', 'invalid_body');
+  }
   const text = Buffer.concat(chunks).toString('utf8');
   try {
     return JSON.parse(text);
