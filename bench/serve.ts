@@ -5,9 +5,10 @@
  * lot) and a generated one of real per-token cost (768 wide, 6 layers, 164 MiB F32: at most about
  * 200 tokens/s on one CPU thread). Prints served/direct tokens per second on each (goal >= 0.95 on
  * the real-sized one), the server's fixed cost per request on its own (a one-token completion
- * served minus direct, paired; goal <= 2 ms), and the time from starting `serve` to the first
+ * served minus direct, paired, through a kept-alive node:http client; goal <= 2 ms) with the bare
+ * HTTP round trip (GET /health) and the same request through fetch beside it, and the time from starting `serve` to the first
  * answered request (goal < 2 s for the tiny model).
- * Run: npx tsx bench/serve.ts (BENCH_RUNS, BENCH_BIG_RUNS, BENCH_STARTS, BENCH_THREADS)
+ * Run: npx tsx bench/serve.ts (BENCH_RUNS, BENCH_BIG_RUNS, BENCH_OVERHEAD_RUNS, BENCH_STARTS, BENCH_THREADS)
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
