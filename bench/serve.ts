@@ -5,11 +5,13 @@
  * lot) and a generated one of real per-token cost (768 wide, 6 layers, 164 MiB F32: at most about
  * 200 tokens/s on one CPU thread). Prints served/direct tokens per second on each (goal >= 0.95 on
  * the real-sized one), the server's fixed cost per request on its own (a one-token completion
- * served minus direct, paired; goal <= 2 ms), and the time from starting `serve` to the first
+ * served minus direct, paired, through a kept-alive node:http client; goal <= 2 ms) with the bare
+ * HTTP round trip (GET /health) and the same request through fetch beside it, and the time from starting `serve` to the first
  * answered request (goal < 2 s for the tiny model).
- * Run: npx tsx bench/serve.ts (BENCH_RUNS, BENCH_BIG_RUNS, BENCH_STARTS, BENCH_THREADS)
+ * Run: npx tsx bench/serve.ts (BENCH_RUNS, BENCH_BIG_RUNS, BENCH_OVERHEAD_RUNS, BENCH_STARTS, BENCH_THREADS)
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -76,18 +78,48 @@ async function openServed(modelPath: string) {
     void child.then((r) => reject(new Error(`serve exited: ${r.stderr}`)));
   });
   const readyMs = performance.now() - started;
+  const origin = new URL(ready.url).origin;
+  // One kept-alive connection, as a client that sends many requests holds; node:http, so the
+  // figure is the server's cost and not a client library's (fetch adds its own, printed apart).
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const send = (method: string, route: string, body?: string) =>
+    new Promise<string>((resolve, reject) => {
+      const req = http.request(`${origin}${route}`, { method, agent, headers: body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {} }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  const check = (text: string, tokens: number) => {
+    const body = JSON.parse(text) as { usage: { completion_tokens: number }; choices: { finish_reason: string }[] };
+    if (body.choices[0]!.finish_reason !== 'length' || body.usage.completion_tokens !== tokens) throw new Error('served run stopped early');
+  };
+  const request = (tokens: number) => JSON.stringify({ prompt: PROMPT, max_tokens: tokens, temperature: 0 });
   /** Milliseconds for a completion of exactly `tokens` tokens, request sent to answer read. */
   const time = async (tokens: number) => {
     const t = performance.now();
-    const res = await fetch(`${ready.url}/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ prompt: PROMPT, max_tokens: tokens, temperature: 0 }),
-    });
-    const body = (await res.json()) as { usage: { completion_tokens: number }; choices: { finish_reason: string }[] };
+    const text = await send('POST', '/v1/completions', request(tokens));
     const ms = performance.now() - t;
-    if (body.choices[0]!.finish_reason !== 'length' || body.usage.completion_tokens !== tokens) throw new Error('served run stopped early');
+    check(text, tokens);
     return ms;
+  };
+  /** The same through fetch (undici), as the OpenAI SDK for Node sends it. */
+  const timeFetch = async (tokens: number) => {
+    const t = performance.now();
+    const res = await fetch(`${origin}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: request(tokens) });
+    const text = await res.text();
+    const ms = performance.now() - t;
+    check(text, tokens);
+    return ms;
+  };
+  /** A GET /health round trip: the HTTP transport alone, no model work. */
+  const timeHealth = async () => {
+    const t = performance.now();
+    await send('GET', '/health');
+    return performance.now() - t;
   };
   const rate = async () => TOKENS / ((await time(TOKENS)) / 1000);
   await rate();
@@ -95,11 +127,14 @@ async function openServed(modelPath: string) {
   return {
     rate,
     time,
+    timeFetch,
+    timeHealth,
     readyMs,
     firstAnswerMs,
     /** What the server itself reports: model load to listening, without the process start-up. */
     loadMs: ready.readyMs,
     async close() {
+      agent.destroy();
       child.kill('SIGTERM');
       await child;
     },
@@ -134,10 +169,14 @@ async function servedVsDirect(modelPath: string, runs: number, overhead: boolean
     }
     // The fixed cost: a one-token completion through the server minus the same one direct, paired.
     const extraMs: number[] = [];
+    const fetchExtraMs: number[] = [];
+    const healthMs: number[] = [];
     if (overhead) {
       for (let i = 0; i < OVERHEAD_RUNS; i++) {
         const direct = await directRun.time(1);
         extraMs.push((await servedRun.time(1)) - direct);
+        fetchExtraMs.push((await servedRun.timeFetch(1)) - direct);
+        healthMs.push(await servedRun.timeHealth());
       }
     }
     return {
@@ -148,6 +187,8 @@ async function servedVsDirect(modelPath: string, runs: number, overhead: boolean
       // shrugs off load spikes from other processes better than a ratio of medians.
       paired: median(servedRates.map((v, i) => v / directRates[i]!)),
       extraMs: overhead ? median(extraMs) : NaN,
+      fetchExtraMs: overhead ? median(fetchExtraMs) : NaN,
+      healthMs: overhead ? median(healthMs) : NaN,
     };
   } finally {
     await servedRun.close();
@@ -181,7 +222,8 @@ try {
     `real-sized model (${REAL_SHAPE.embedding} wide, ${REAL_SHAPE.layers} layers, ${(real.bytes / 2 ** 20).toFixed(0)} MiB), median of ${BIG_RUNS}: direct ${big.direct.toFixed(1)} tokens/s, served ${big.served.toFixed(1)} tokens/s`,
   );
   console.log(`served/direct on the real-sized model: ${big.paired.toFixed(3)} (median of ${BIG_RUNS} paired runs; ratio of medians ${(big.served / big.direct).toFixed(3)}) (goal >= 0.95)`);
-  console.log(`fixed cost per request (one-token completion served minus direct, median of ${OVERHEAD_RUNS} pairs, tiny model): ${tiny.extraMs.toFixed(2)} ms (goal <= 2 ms)`);
+  console.log(`fixed cost per request (one-token completion served minus direct, node:http keep-alive client, median of ${OVERHEAD_RUNS} pairs, tiny model): ${tiny.extraMs.toFixed(2)} ms (goal <= 2 ms)`);
+  console.log(`  of which the HTTP round trip alone (GET /health): ${tiny.healthMs.toFixed(2)} ms; through fetch (undici) instead of node:http: ${tiny.fetchExtraMs.toFixed(2)} ms`);
   const med = (key: 'ready' | 'first' | 'load') => median([servedRun, ...starts].map((r) => ('readyMs' in r ? { ready: r.readyMs, first: r.firstAnswerMs, load: r.loadMs } : r)[key])).toFixed(0);
   console.log(`serve start -> ready (built CLI process): median ${med('ready')} ms of ${STARTS + 1} starts, of which model found, loaded and listening: ${med('load')} ms`);
   console.log(`serve start -> first answered request (built CLI process): median ${med('first')} ms of ${STARTS + 1} starts (goal < 2000 ms)`);
