@@ -130,6 +130,15 @@ export const FAMILY_BY_CODE: Record<string, ErrorFamily> = {
   GITOPS_PUSH_REJECTED: 'failure',
   GITOPS_PR_FAILED: 'network',
   GITOPS_TOKEN_MISSING: 'auth',
+  // gitops: the cluster's admission policy applied locally (serve/check/ship --policy)
+  POLICY_INVALID: 'input',
+  POLICY_NOT_FOUND: 'notFound',
+  POLICY_ENV_REQUIRED: 'usage',
+  POLICY_NOT_COVERED: 'usage',
+  POLICY_NOTHING_SIGNED: 'usage',
+  POLICY_TRUSTED_ROOT_MISSING: 'usage',
+  POLICY_DENIED: 'verification',
+  POLICY_MOF_DENIED: 'gate',
   // hub (Hugging Face import)
   HF_INVALID_SOURCE: 'usage',
   HF_GATED: 'auth',

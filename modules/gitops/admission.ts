@@ -10,6 +10,7 @@
 import type { CompatPlan } from './compat.js';
 import { imageReference, type AdmissionPolicy, type ModelDeployment, type SignerIdentity } from './model-ref.js';
 import { escapeRegExp } from '../text/regexp.js';
+import { MOF_MINIMUM_ANNOTATION } from './cluster-policy.js';
 
 type Obj = Record<string, unknown>;
 
@@ -40,9 +41,12 @@ export function policyName(d: ModelDeployment, env: string): string {
   return `${d.name}-${env}-signed-model`;
 }
 
-export function admissionPolicy(kind: AdmissionPolicy, d: ModelDeployment, identity: SignerIdentity, plan: CompatPlan, env: string): Obj {
+export function admissionPolicy(kind: AdmissionPolicy, d: ModelDeployment, identity: SignerIdentity, plan: CompatPlan, env: string, mofMinimum?: 1 | 2 | 3): Obj {
   imageReference(d.image);
-  return kind === 'kyverno' ? kyvernoPolicy(d, identity, plan, env) : clusterImagePolicy(d, identity, env);
+  const policy = kind === 'kyverno' ? kyvernoPolicy(d, identity, plan, env) : clusterImagePolicy(d, identity, env);
+  // The MOF class the hand-off's gate required, so `serve|check|ship --policy` can apply it too (cluster-policy.ts).
+  if (mofMinimum !== undefined) (policy['metadata'] as { annotations: Record<string, string> }).annotations[MOF_MINIMUM_ANNOTATION] = String(mofMinimum);
+  return policy;
 }
 
 const POD_IMAGE_EXTRACTORS = [

@@ -142,6 +142,7 @@ export async function handoff(opts: HandoffOptions): Promise<HandoffResult> {
     ...(facts.probeLayerMediaType ? { probeLayerMediaType: facts.probeLayerMediaType } : {}),
     verifyDigest: facts.view.descriptor.digest,
     plan,
+    ...(mof?.require !== undefined ? { mofMinimum: mof.require } : {}),
   };
   const versions = Object.fromEntries(Object.entries(plan.versions).map(([k, r]) => [k, formatRelease(r)])) as HandoffResult['versions'];
   const base: HandoffResult = { name, version, digest, storageUri: storageUri(deployment.image, mount), mount, format: facts.format, env: opts.env, files: [], verification, versions, ...(mof ? { mof } : {}) };

@@ -28,3 +28,7 @@ export { openPullRequest, githubRepositoryOf, DEFAULT_GITHUB_API_URL } from './p
 export type { PullRequestInput, PullRequestResult } from './pull-request.js';
 export { loadRegisterModelVersion } from './register-wiring.js';
 export type { RegisterWiring } from './register-wiring.js';
+export { loadClusterPolicy, rulesCovering, kyvernoImageMatches, policyControllerImageMatches, MOF_MINIMUM_ANNOTATION } from './cluster-policy.js';
+export type { ClusterPolicySet, ClusterPolicyRule, ClusterSigner, ClusterSignerSet, ClusterController, LoadClusterPolicyOptions } from './cluster-policy.js';
+export { evaluateClusterPolicy, assertClusterPolicy } from './cluster-policy-verdict.js';
+export type { ClusterPolicyFacts, ClusterPolicyVerdict, ClusterRuleVerdict, ClusterPolicyCode } from './cluster-policy-verdict.js';

@@ -43,6 +43,8 @@ export interface LayoutInput {
   verifyDigest: string;
   /** What the cluster's releases run (compat.ts). */
   plan: CompatPlan;
+  /** The MOF class the hand-off's gate required, recorded on the admission policy. */
+  mofMinimum?: 1 | 2 | 3;
 }
 
 const KUSTOMIZE_API = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization' };
@@ -92,7 +94,7 @@ export function buildLayout(input: LayoutInput): LayoutFile[] {
 
   const policyFolder = `${folder}/policy/${input.env}`;
   const policyFile = input.policy === 'kyverno' ? 'clusterpolicy.yaml' : 'clusterimagepolicy.yaml';
-  files.push(yamlFile(`${policyFolder}/${policyFile}`, [admissionPolicy(input.policy, d, input.identity, input.plan, input.env)]));
+  files.push(yamlFile(`${policyFolder}/${policyFile}`, [admissionPolicy(input.policy, d, input.identity, input.plan, input.env, input.mofMinimum)]));
   files.push(kustomization(`${policyFolder}/kustomization.yaml`, { resources: [policyFile] }));
 
   const deliveryFolder = `${folder}/delivery/${input.env}`;
