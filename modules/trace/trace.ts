@@ -7,6 +7,8 @@ import { MOF_REPORT_ARTIFACT_TYPE } from '../card/index.js';
 import { EXIT_STATUS, describeError, familyOf, isModelshipError } from '../errors/index.js';
 import { readArtifactFacts, sbomSummary, type ArtifactFacts } from '../gitops/artifact-facts.js';
 import { mofVerdict } from '../gitops/mof-verdict.js';
+import { rulesCovering, type ClusterPolicySet } from '../gitops/cluster-policy.js';
+import { evaluateClusterPolicy, verificationPolicyOf, type ClusterPolicyVerdict } from '../gitops/cluster-policy-verdict.js';
 import { ANNOTATION_HF_SOURCE, ANNOTATION_OCI_REVISION, ANNOTATION_OCI_SOURCE } from '../hub/source.js';
 import { formatPlatform, referrers, type Descriptor, type ReadOnlyTarget } from '../oci/index.js';
 import { stringProperty, type DigestRecord } from '../registry/index.js';
@@ -62,13 +64,20 @@ export interface OpenedArtifactCopy {
 export interface TraceOptions {
   input: TraceInput;
   open: () => Promise<OpenedArtifactCopy>;
-  /** The signer policy and where it came from (e.g. "--key cosign.pub"); none lists signatures unverified. */
-  policy?: { policy: VerificationPolicy; source: string };
+  /**
+   * Whom to trust, and where that came from: a signer (e.g. "--key cosign.pub"), or the admission
+   * policy the GitOps repository holds, judged as its controller would. None lists signatures unverified.
+   */
+  policy?: TracePolicy;
   /** What the model registry records for the digest, and which registry answered. */
   lookUp: (digest: string, modelVersionId?: string) => Promise<{ registry: string; records: DigestRecord[] }>;
   /** The lowest MOF class the cluster admits (1 most open); undefined: no gate. */
   requireMof?: 1 | 2 | 3;
 }
+
+export type TracePolicy =
+  | { kind: 'signer'; policy: VerificationPolicy; source: string }
+  | { kind: 'cluster'; set: ClusterPolicySet; source: string; trustedRoot?: unknown };
 
 type Broken = { status: Exclude<LinkStatus, 'ok' | 'skipped'>; code: string };
 
@@ -119,10 +128,11 @@ export async function trace(opts: TraceOptions): Promise<TraceResult> {
     return finish(input, digest, links);
   }
   const { target } = opened;
-  const verification = opts.policy ? await verifyArtifact(target, facts.pulled.digest, opts.policy.policy) : undefined;
-  links.push(await signaturesLink(target, facts, opts.policy?.source, verification));
+  const judged = await judge(opts, opened, facts);
+  links.push(judged.link);
+  const verification = judged.verification;
   links.push(await sbomLink(target, facts, verification));
-  links.push(await mofLink(opened, facts, opts.requireMof));
+  links.push(await mofLink(opened, facts, judged.requireMof ?? opts.requireMof));
   links.push(await sourceLink(target, facts, verification));
   return finish(input, digest, links);
 }
@@ -215,13 +225,90 @@ function describeSignature(b: Pick<BundleVerification, 'form' | 'role' | 'predic
   return b.role === 'attestation' ? `attestation ${b.predicateType ?? '(unreadable)'}` : `${b.role} ${b.predicateType ?? ''}`.trim();
 }
 
-async function signaturesLink(target: ReadOnlyTarget, facts: ArtifactFacts, policySource: string | undefined, verification: ArtifactVerification | undefined): Promise<TraceLink> {
-  if (!verification) return unverifiedSignatures(target, facts);
-  const lines = verification.bundles.map((b) => {
-    const who = b.trusted ? `signed by ${b.signer ?? 'the trusted signer'}` : `${b.signer ? `signed by ${b.signer}, ` : ''}not trusted: ${b.reason ?? 'unreadable'}`;
+interface Judgement {
+  link: TraceLink;
+  /** The signatures checked under the trusted signer, for the SBOM and provenance attestations. */
+  verification?: ArtifactVerification;
+  /** The MOF minimum the cluster's policy records. */
+  requireMof?: 1 | 2 | 3;
+}
+
+/** The signatures link under whichever policy was given. */
+async function judge(opts: TraceOptions, opened: OpenedArtifactCopy, facts: ArtifactFacts): Promise<Judgement> {
+  const policy = opts.policy;
+  if (!policy) return { link: await unverifiedSignatures(opened.target, facts) };
+  if (policy.kind === 'signer') {
+    const verification = await verifyArtifact(opened.target, facts.pulled.digest, policy.policy);
+    return { link: signaturesLink(facts, policy.source, verification), verification };
+  }
+  return clusterJudgement(policy, opts.input, opened, facts);
+}
+
+/**
+ * The admission policy's verdict on the digest the Pod names, as its controller gives it; the
+ * signatures are listed as the policy's first covering signer sees them.
+ */
+async function clusterJudgement(policy: Extract<TracePolicy, { kind: 'cluster' }>, input: TraceInput, opened: OpenedArtifactCopy, facts: ArtifactFacts): Promise<Judgement> {
+  const repository = `${input.image.registry}/${input.image.repository}`;
+  const digest = facts.pulled.digest;
+  const covering = rulesCovering(policy.set, `${repository}@${digest}`);
+  const minima = covering.map((r) => r.mofMinimum).filter((m): m is 1 | 2 | 3 => m !== undefined).sort();
+  const requireMof = minima[0];
+  let verdict: ClusterPolicyVerdict;
+  let verification: ArtifactVerification | undefined;
+  try {
+    verdict = await evaluateClusterPolicy({ target: opened.target, digest, repository, ...(policy.trustedRoot !== undefined ? { trustedRoot: policy.trustedRoot } : {}), mof: (require) => mofVerdict(opened.target, digest, opened.display, require) }, policy.set);
+    const rule = covering[0];
+    const signer = rule?.signerSets[0]?.signers[0];
+    if (rule && signer) verification = await verifyArtifact(opened.target, digest, verificationPolicyOf(signer, rule, policy.trustedRoot));
+  } catch (err) {
+    return { link: fromError('signatures', err, `the admission policy ${policy.source} could not be applied`) };
+  }
+  const ruleLines = verdict.rules.map((r) => `${r.ok ? 'ok  ' : 'FAIL'} ${r.controller} ${r.policy}${r.rule ? ` rule ${r.rule}` : ''} (${r.file})${r.ok ? `: admits it${r.referrer ? `, signature ${r.referrer}` : ''}` : `: ${r.reason}`}`);
+  const listed = verification ? signatureLines(facts, verification) : [];
+  const data = { policy: policy.source, admission: { covered: verdict.covered, rules: verdict.rules }, ...(verification ? { verified: verification.ok, signatures: signatureData(verification) } : {}) };
+  const signed = (verification?.bundles.length ?? 1) > 0;
+  // The MOF minimum is the mof link's to judge; here only the signature rules count.
+  const admitted = verdict.covered && verdict.rules.every((r) => r.ok);
+  const details = [...ruleLines, ...listed];
+  if (!signed) return { link: broken('signatures', { status: 'missing', code: 'TRACE_UNSIGNED' }, `unsigned: no signature refers to ${digest} or the manifests it lists, so ${policy.source} refuses it`, details, data), ...(requireMof ? { requireMof } : {}) };
+  if (!admitted) {
+    const reason = verdict.reason ?? 'the policy refuses it';
+    return { link: broken('signatures', { status: 'failed', code: verdict.code === 'POLICY_NOT_COVERED' ? 'POLICY_NOT_COVERED' : 'POLICY_DENIED' }, `the cluster's admission policy refuses it: ${reason}`, details, data), ...(verification ? { verification } : {}), ...(requireMof ? { requireMof } : {}) };
+  }
+  if (verification && !verification.ok) {
+    return { link: broken('signatures', { status: 'failed', code: 'VERIFY_FAILED' }, `admitted by ${policy.source}, but the signatures do not verify as "modelship verify" checks them: ${verification.reason}`, details, data), verification, ...(requireMof ? { requireMof } : {}) };
+  }
+  const names = verdict.rules.map((r) => `${r.controller} ${r.policy}`).join(', ');
+  return { link: link('signatures', `admitted by the cluster's policy (${names} in ${policy.source})`, details, data), ...(verification ? { verification } : {}), ...(requireMof ? { requireMof } : {}) };
+}
+
+function signatureLines(facts: ArtifactFacts, verification: ArtifactVerification): string[] {
+  return verification.bundles.map((b) => {
+    const who = b.trusted ? `signed by ${b.signer ? shortSigner(b.signer) : 'the trusted signer'}` : `${b.signer ? `signed by ${shortSigner(b.signer)}, ` : ''}not trusted: ${b.reason ?? 'unreadable'}`;
     return `${b.ok ? 'ok  ' : 'FAIL'} ${describeSignature(b)} on the ${subjectName(facts, b.subject)}: ${who}${b.ok || !b.trusted ? '' : `: ${b.reason}`}`;
   });
-  const data = { policy: policySource, verified: verification.ok, signatures: verification.bundles.map((b) => ({ referrer: b.referrer, subject: b.subject, role: b.role, form: b.form ?? 'sigstore-bundle', ...(b.predicateType ? { predicateType: b.predicateType } : {}), ...(b.signer ? { signer: b.signer } : {}), trusted: b.trusted, ok: b.ok, ...(b.reason ? { reason: b.reason } : {}) })) };
+}
+
+function signatureData(verification: ArtifactVerification): Record<string, unknown>[] {
+  return verification.bundles.map((b) => ({ referrer: b.referrer, subject: b.subject, role: b.role, form: b.form ?? 'sigstore-bundle', ...(b.predicateType ? { predicateType: b.predicateType } : {}), ...(b.signer ? { signer: b.signer } : {}), trusted: b.trusted, ok: b.ok, ...(b.reason ? { reason: b.reason } : {}) }));
+}
+
+/** A key hint is 64 hex digits; 16 tell keys apart in a tree (--json keeps it whole). */
+function shortSigner(signer: string): string {
+  return signer.replace(/^key ([0-9a-f]{16})[0-9a-f]{48}$/, 'key $1…');
+}
+
+/** Identical lines once, with how many times they occur (a model signed twice lists each bundle twice). */
+function grouped(lines: string[]): string[] {
+  const counts = new Map<string, number>();
+  for (const l of lines) counts.set(l, (counts.get(l) ?? 0) + 1);
+  return [...counts].map(([l, n]) => (n > 1 ? `${l} (×${n})` : l));
+}
+
+function signaturesLink(facts: ArtifactFacts, policySource: string, verification: ArtifactVerification): TraceLink {
+  const lines = grouped(signatureLines(facts, verification));
+  const data = { policy: policySource, verified: verification.ok, signatures: signatureData(verification) };
   if (verification.ok) {
     const count = verification.bundles.filter((b) => b.trusted && b.ok).length;
     return link('signatures', `${count} signature${count === 1 ? '' : 's'} verify against ${policySource}`, lines, data);
@@ -240,7 +327,7 @@ async function unverifiedSignatures(target: ReadOnlyTarget, facts: ArtifactFacts
     for (const b of await findBundles(target, subject)) {
       const signer = bundleSigner(b);
       const predicateType = b.declaredPredicateType;
-      lines.push(`?    sigstore bundle ${predicateType ?? '(unreadable)'} on the ${subjectName(facts, subject.digest)}${signer ? `: says ${signer}` : ''}`);
+      lines.push(`?    sigstore bundle ${predicateType ?? '(unreadable)'} on the ${subjectName(facts, subject.digest)}${signer ? `: says ${shortSigner(signer)}` : ''}`);
       signatures.push({ referrer: b.referrer.digest, subject: subject.digest, form: 'sigstore-bundle', ...(predicateType ? { predicateType } : {}), ...(signer ? { signer } : {}) });
     }
     for (const s of await findSimpleSignatures(target, subject)) {
@@ -251,7 +338,7 @@ async function unverifiedSignatures(target: ReadOnlyTarget, facts: ArtifactFacts
   if (!signatures.length) {
     return broken('signatures', { status: 'missing', code: 'TRACE_UNSIGNED' }, `unsigned: no signature refers to ${facts.pulled.digest} or the manifests it lists; sign it with "modelship sign"`, [], { signatures });
   }
-  return broken('signatures', { status: 'unverified', code: 'TRACE_UNVERIFIED' }, `${signatures.length} signature${signatures.length === 1 ? '' : 's'} found, none checked: give the signer with --key PUB.pem or --cert-identity REGEX --cert-oidc-issuer URL --trusted-root FILE`, lines, { signatures });
+  return broken('signatures', { status: 'unverified', code: 'TRACE_UNVERIFIED' }, `${signatures.length} signature${signatures.length === 1 ? '' : 's'} found, none checked: give the cluster's policy with --policy GITOPS_DIR, or the signer with --key PUB.pem or --cert-identity REGEX --cert-oidc-issuer URL --trusted-root FILE`, grouped(lines), { signatures });
 }
 
 function subjectsOf(facts: ArtifactFacts): Descriptor[] {

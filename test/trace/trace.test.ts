@@ -182,12 +182,42 @@ describe('modelship trace', () => {
     expect(unreachable.stdout).toMatch(/^trace broken at registry-record \(unreachable, exit 6\)/m);
   });
 
+  it('judges the signatures by the admission policy the GitOps repository holds, as Kyverno would', async () => {
+    // In the hand-off's layout the policy beside the overlay (policy/dev/) is found without being named.
+    const run = await runCli(['trace', f.pin, '--plain-http', '--json'], { env: f.env });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const signatures = linkOf(run.json(), 'signatures');
+    expect(signatures.summary).toMatch(/^admitted by the cluster's policy \(kyverno tiny-chat-dev-signed-model in \/.*policy\/dev\)$/);
+    expect(signatures.details[0]).toMatch(/^ok {3}kyverno tiny-chat-dev-signed-model rule verify-model-signature \(clusterpolicy\.yaml\): admits it, signature sha256:/);
+    // The hand-off recorded the project's MOF minimum on the policy: the mof link applies it.
+    expect(linkOf(run.json(), 'mof')).toMatchObject({ status: 'ok', data: { require: 3, passed: true } });
+
+    // A policy naming another key: refused with Kyverno's own words.
+    const other = generateSigningKeyPair('p256');
+    const policyDir = path.join(f.dir, 'gitops', 'models', 'tiny-chat', 'policy', 'dev');
+    const foreign = path.join(f.dir, 'foreign-policy.yaml');
+    const original = await readFile(path.join(policyDir, 'clusterpolicy.yaml'), 'utf8');
+    const pem = /-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/.exec(original)![0];
+    const otherPem = other.publicKeyPem.trim().split('\n').join('\n' + (/\n( *)-----END PUBLIC KEY-----/.exec(original)?.[1] ?? ''));
+    await writeFile(foreign, original.replace(pem, otherPem));
+    const refused = await runCli(['trace', f.pin, '--plain-http', '--policy', foreign, '--json'], { env: f.env });
+    expect(refused.code, refused.stdout).toBe(8);
+    const link = linkOf(refused.json(), 'signatures');
+    expect(link).toMatchObject({ status: 'failed', code: 'POLICY_DENIED' });
+    expect(link.summary).toContain("the cluster's admission policy refuses it: tiny-chat-dev-signed-model: verify-model-signature: failed to verify image");
+    const both = await runCli(['trace', f.pin, '--policy', foreign, '--key', f.publicKey], { env: f.env });
+    expect(both.code).toBe(2);
+  });
+
   it('lists signatures unchecked without a signer, and refuses input it cannot read, naming the file', async () => {
-    const unchecked = await runCli(['trace', f.pin, '--plain-http', '--json'], { env: f.env });
+    // Outside the hand-off's layout there is no policy beside it.
+    const loose = path.join(f.dir, 'loose-pin.yaml');
+    await writeFile(loose, await readFile(f.pin, 'utf8'));
+    const unchecked = await runCli(['trace', loose, '--plain-http', '--json'], { env: f.env });
     expect(unchecked.code).toBe(8);
     const link = linkOf(unchecked.json(), 'signatures');
     expect(link).toMatchObject({ status: 'unverified', code: 'TRACE_UNVERIFIED' });
-    expect(link.details.join('\n')).toMatch(/on the ModelCar index: says key [0-9a-f]{64}/);
+    expect(link.details.join('\n')).toMatch(/on the ModelCar index: says key [0-9a-f]{16}…/);
 
     const missing = await runCli(['trace', path.join(f.dir, 'nope.yaml')], { env: f.env });
     expect(missing.code).toBe(3);
