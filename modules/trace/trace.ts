@@ -185,7 +185,9 @@ async function registryLink(opts: TraceOptions, digest: string): Promise<TraceLi
     return broken('registry-record', { status: 'missing', code: 'TRACE_NOT_REGISTERED' }, `${why}: not registered; record it with "modelship register HOST/REPO@${digest}" (the hand-off records what it deploys)`, [], { registry });
   }
   const record = records[0]!;
-  const details = records.flatMap(recordLines);
+  const running = opts.input.storageUri.replace(/^oci\+native:\/\//, 'oci://');
+  const elsewhere = record.modelArtifact?.uri && record.modelArtifact.uri !== running ? [`the registry records it at ${record.modelArtifact.uri}: the same digest, pulled from another repository`] : [];
+  const details = [...records.flatMap(recordLines), ...elsewhere];
   const data = { registry, records: records.map(recordJson) };
   if (record.recordedDigest !== digest) {
     return broken('registry-record', { status: 'failed', code: 'TRACE_REGISTRY_DISAGREES' }, `model version ${record.modelVersion.id} (${record.registeredModel.name} ${record.modelVersion.name}) that the InferenceService's label names records ${record.recordedDigest ?? 'no digest'}, not ${digest}`, details, data);

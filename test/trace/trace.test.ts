@@ -14,6 +14,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify, parse as parseYaml } from 'yaml';
 import { mergeObjects } from '../../modules/gitops/index.js';
 import { copy, openReference } from '../../modules/oci/index.js';
+import { embeddedDatabasePath, openRegistryDatabase, registerModelVersion, startRegistryServer } from '../../modules/registry/index.js';
 import { runQuickstart } from '../../modules/pipeline/index.js';
 import { generateSigningKeyPair } from '../../modules/sign/index.js';
 import { runCli } from '../helpers/cli.js';
@@ -150,6 +151,7 @@ describe('modelship trace', () => {
     expect(unsigned.json()).toMatchObject({ ok: false, brokenLink: 'signatures', exitCode: 8 });
     expect(linkOf(unsigned.json(), 'signatures')).toMatchObject({ status: 'missing', code: 'TRACE_UNSIGNED' });
     const text = await runCli(['trace', pin, '--key', f.publicKey, '--plain-http'], { env: f.env });
+    expect(text.stdout).toContain(`the registry records it at oci://${f.registry}/quickstart/tiny-chat@${f.digest}: the same digest, pulled from another repository`);
     expect(text.stdout).toMatch(/^├── MISS signatures +unsigned: no signature refers to/m);
     expect(text.stdout).toMatch(/^trace broken at signatures \(missing, exit 8\): unsigned/m);
 
@@ -174,6 +176,38 @@ describe('modelship trace', () => {
     expect(linkOf(unregistered.json(), 'registry-record').summary).toContain(`records ${f.digest}: not registered`);
     // The other links are still followed.
     expect(linkOf(unregistered.json(), 'signatures').status).toBe('ok');
+
+    // A Kubeflow Model Registry over HTTP (the embedded one served): found by the digest's filterQuery,
+    // or by the version the InferenceService's modelregistry.kubeflow.org labels name.
+    const database = await openRegistryDatabase(embeddedDatabasePath(f.env['MODELSHIP_HOME']!));
+    const server = await startRegistryServer({ database });
+    try {
+      const remote = await runCli(['trace', f.pin, '--key', f.publicKey, '--plain-http', '--registry-url', server.url, '--json'], { env: fresh });
+      expect(remote.code, remote.stdout).toBe(0);
+      const record = linkOf(remote.json(), 'registry-record');
+      expect(record.data).toMatchObject({ registry: server.url, records: [{ registeredModel: { name: 'tiny-chat' }, modelVersion: { name: 'v1' } }] });
+      const versionId = record.data!['records'][0].modelVersion.id as string;
+      const labelled = async (id: string) => {
+        const pin = parseYaml(await readFile(f.pin, 'utf8'));
+        pin.metadata.labels = { 'modelregistry.kubeflow.org/registered-model-id': '1', 'modelregistry.kubeflow.org/model-version-id': id };
+        pin.metadata.annotations['modelregistry.kubeflow.org/url'] = server.url;
+        const file = path.join(f.dir, `labelled-${id}.yaml`);
+        await writeFile(file, stringify(pin));
+        return (await runCli(['trace', file, '--key', f.publicKey, '--plain-http', '--json'], { env: fresh })).json();
+      };
+      expect(linkOf(await labelled(versionId), 'registry-record')).toMatchObject({ status: 'ok', data: { records: [{ modelVersion: { id: versionId } }] } });
+      // A label naming a version that records another digest, or none at all.
+      const registeredModelId = record.data!['records'][0].registeredModel.id as string;
+      expect(linkOf(await labelled(registeredModelId), 'registry-record')).toMatchObject({ status: 'missing', code: 'TRACE_NOT_REGISTERED' });
+      const other = `sha256:${'1'.repeat(64)}`;
+      const elsewhere = await registerModelVersion(database, { name: 'tiny-chat', version: 'v0', uri: `oci://${f.registry}/quickstart/tiny-chat@${other}`, digest: other });
+      const disagrees = linkOf(await labelled(elsewhere.modelVersionId), 'registry-record');
+      expect(disagrees).toMatchObject({ status: 'failed', code: 'TRACE_REGISTRY_DISAGREES', exitCode: 7 });
+      expect(disagrees.summary).toContain(`records ${other}, not ${f.digest}`);
+    } finally {
+      await server.close();
+      database.close();
+    }
 
     const down = `http://127.0.0.1:${await closedPort()}`;
     const unreachable = await runCli(['trace', f.pin, '--key', f.publicKey, '--plain-http', '--registry-url', down], { env: f.env });
@@ -218,6 +252,13 @@ describe('modelship trace', () => {
     const link = linkOf(unchecked.json(), 'signatures');
     expect(link).toMatchObject({ status: 'unverified', code: 'TRACE_UNVERIFIED' });
     expect(link.details.join('\n')).toMatch(/on the ModelCar index: says key [0-9a-f]{16}…/);
+
+    // A storageUri edited by hand after the hand-off no longer matches the digest it recorded.
+    const edited = path.join(f.dir, 'edited-pin.yaml');
+    await writeFile(edited, (await readFile(f.pin, 'utf8')).replace(`modelship.dev/digest: ${f.digest}`, `modelship.dev/digest: sha256:${'0'.repeat(64)}`));
+    const disagrees = await runCli(['trace', edited, '--key', f.publicKey, '--plain-http', '--json'], { env: f.env });
+    expect(disagrees.code).toBe(3);
+    expect(linkOf(disagrees.json(), 'artifact')).toMatchObject({ status: 'failed', code: 'TRACE_DIGEST_DISAGREES' });
 
     const missing = await runCli(['trace', path.join(f.dir, 'nope.yaml')], { env: f.env });
     expect(missing.code).toBe(3);
