@@ -19,6 +19,7 @@ import {
 } from '../sign/artifact/index.js';
 import { SLSA_PROVENANCE_V1 } from '../sign/slsa.js';
 import type { VerificationPolicy } from '../sign/verify.js';
+import { publicKeyHint } from '../sign/keys.js';
 import type { TraceInput } from './input.js';
 
 export const LINK_NAMES = ['artifact', 'registry-record', 'signatures', 'sbom', 'mof', 'source'] as const;
@@ -241,7 +242,7 @@ async function judge(opts: TraceOptions, opened: OpenedArtifactCopy, facts: Arti
   if (!policy) return { link: await unverifiedSignatures(opened.target, facts) };
   if (policy.kind === 'signer') {
     const verification = await verifyArtifact(opened.target, facts.pulled.digest, policy.policy);
-    return { link: signaturesLink(facts, policy.source, verification), verification };
+    return { link: signaturesLink(facts, policy.source, verification, trustedName(policy.policy)), verification };
   }
   return clusterJudgement(policy, opts.input, opened, facts);
 }
@@ -258,16 +259,21 @@ async function clusterJudgement(policy: Extract<TracePolicy, { kind: 'cluster' }
   const requireMof = minima[0];
   let verdict: ClusterPolicyVerdict;
   let verification: ArtifactVerification | undefined;
+  let trusted: string | undefined;
   try {
     verdict = await evaluateClusterPolicy({ target: opened.target, digest, repository, ...(policy.trustedRoot !== undefined ? { trustedRoot: policy.trustedRoot } : {}), mof: (require) => mofVerdict(opened.target, digest, opened.display, require) }, policy.set);
     const rule = covering[0];
     const signer = rule?.signerSets[0]?.signers[0];
-    if (rule && signer) verification = await verifyArtifact(opened.target, digest, verificationPolicyOf(signer, rule, policy.trustedRoot));
+    if (rule && signer) {
+      const signerPolicy = verificationPolicyOf(signer, rule, policy.trustedRoot);
+      trusted = trustedName(signerPolicy);
+      verification = await verifyArtifact(opened.target, digest, signerPolicy);
+    }
   } catch (err) {
     return { link: fromError('signatures', err, `the admission policy ${policy.source} could not be applied`) };
   }
   const ruleLines = verdict.rules.map((r) => `${r.ok ? 'ok  ' : 'FAIL'} ${r.controller} ${r.policy}${r.rule ? ` rule ${r.rule}` : ''} (${r.file})${r.ok ? `: admits it${r.referrer ? `, signature ${r.referrer}` : ''}` : `: ${r.reason}`}`);
-  const listed = verification ? signatureLines(facts, verification) : [];
+  const listed = verification ? grouped(signatureLines(facts, verification, trusted)) : [];
   const data = { policy: policy.source, admission: { covered: verdict.covered, rules: verdict.rules }, ...(verification ? { verified: verification.ok, signatures: signatureData(verification) } : {}) };
   const signed = (verification?.bundles.length ?? 1) > 0;
   // The MOF minimum is the mof link's to judge; here only the signature rules count.
@@ -285,9 +291,24 @@ async function clusterJudgement(policy: Extract<TracePolicy, { kind: 'cluster' }
   return { link: link('signatures', `admitted by the cluster's policy (${names} in ${policy.source})`, details, data), ...(verification ? { verification } : {}), ...(requireMof ? { requireMof } : {}) };
 }
 
-function signatureLines(facts: ArtifactFacts, verification: ArtifactVerification): string[] {
+/** Whom a policy trusts, in the words a bundle names its signer (a cosign simple signature names none). */
+function trustedName(policy: VerificationPolicy): string {
+  switch (policy.kind) {
+    case 'key':
+      return `key ${publicKeyHint(policy.publicKey)}`;
+    case 'keyless':
+      return `certificate ${policy.identity.source} from ${policy.issuer}`;
+    case 'certificate':
+      return 'a certificate from the given CA';
+    default:
+      return policy satisfies never;
+  }
+}
+
+function signatureLines(facts: ArtifactFacts, verification: ArtifactVerification, trusted: string | undefined): string[] {
   return verification.bundles.map((b) => {
-    const who = b.trusted ? `signed by ${b.signer ? shortSigner(b.signer) : 'the trusted signer'}` : `${b.signer ? `signed by ${shortSigner(b.signer)}, ` : ''}not trusted: ${b.reason ?? 'unreadable'}`;
+    const signer = b.signer ?? (b.trusted ? trusted : undefined);
+    const who = b.trusted ? `signed by ${signer ? shortSigner(signer) : 'the trusted signer'}` : `${b.signer ? `signed by ${shortSigner(b.signer)}, ` : ''}not trusted: ${b.reason ?? 'unreadable'}`;
     return `${b.ok ? 'ok  ' : 'FAIL'} ${describeSignature(b)} on the ${subjectName(facts, b.subject)}: ${who}${b.ok || !b.trusted ? '' : `: ${b.reason}`}`;
   });
 }
@@ -308,8 +329,8 @@ function grouped(lines: string[]): string[] {
   return [...counts].map(([l, n]) => (n > 1 ? `${l} (×${n})` : l));
 }
 
-function signaturesLink(facts: ArtifactFacts, policySource: string, verification: ArtifactVerification): TraceLink {
-  const lines = grouped(signatureLines(facts, verification));
+function signaturesLink(facts: ArtifactFacts, policySource: string, verification: ArtifactVerification, trusted: string): TraceLink {
+  const lines = grouped(signatureLines(facts, verification, trusted));
   const data = { policy: policySource, verified: verification.ok, signatures: signatureData(verification) };
   if (verification.ok) {
     const count = verification.bundles.filter((b) => b.trusted && b.ok).length;
