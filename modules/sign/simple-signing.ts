@@ -195,8 +195,10 @@ export function verifySimpleSignature(payload: Uint8Array, annotations: SimpleSi
 function signerVerifies(payload: Uint8Array, sig: Buffer, annotations: SimpleSignatureAnnotations, policy: VerificationPolicy, add: (name: string, ok: boolean, detail: string) => boolean): boolean {
   const certPem = annotations[ANNOTATION_COSIGN_CERTIFICATE];
   switch (policy.kind) {
-    case 'key':
-      return add('signature', rawVerifies(policy.publicKey, payload, sig), 'the signature over the payload verifies with the given key');
+    case 'key': {
+      const ok = rawVerifies(policy.publicKey, payload, sig);
+      return add('signature', ok, ok ? 'the signature over the payload verifies with the given key' : 'the signature over the payload does not verify with the given key: another key signed it, or the payload was changed after signing');
+    }
     case 'certificate': {
       if (!add('certificate', !!certPem, certPem ? 'the layer carries a certificate' : 'the signature carries no certificate; verify with --key')) return false;
       const leaf = new X509Certificate(certPem!);
