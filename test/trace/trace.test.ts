@@ -274,3 +274,32 @@ describe('modelship trace', () => {
     expect(base.stderr).toContain('overlays/ENV/inferenceservice-pin.yaml');
   });
 });
+
+describe('modelship trace on the quickstart as it runs offline', () => {
+  it('reads the local store with --local (the manifests pin localhost:5000), and names the missing source', async () => {
+    const dir = path.join(await mkdtemp(path.join(tmpdir(), 'modelship-trace-')), 'qs');
+    const result = await runQuickstart({ dir, env: {}, cwd: dir, modelcar: { target: await busyboxBase(), reference: 'latest' } });
+    expect(result.ok, JSON.stringify(result.steps, null, 1)).toBe(true);
+    const checkout = path.join(dir, 'gitops');
+    await exec('git', ['clone', '-q', path.join(dir, 'gitops.git'), checkout]);
+    const pin = path.join(checkout, 'models/tiny-chat/overlays/dev/inferenceservice-pin.yaml');
+    const env = { MODELSHIP_HOME: path.join(dir, 'home') };
+
+    const local = await runCli(['trace', pin, '--local', '--json'], { env });
+    const json = local.json();
+    expect(json.links.map((l: Link) => `${l.name}:${l.status}`)).toEqual(['artifact:ok', 'registry-record:ok', 'signatures:ok', 'sbom:ok', 'mof:ok', 'source:missing']);
+    expect(linkOf(json, 'artifact').data).toMatchObject({ digest: result.digest, copy: 'local' });
+    // The quickstart records no provenance and its project is no git checkout: where it came from is unknown.
+    expect(local.code).toBe(4);
+    expect(json).toMatchObject({ brokenLink: 'source', exitCode: 4 });
+    expect(linkOf(json, 'source')).toMatchObject({ code: 'TRACE_NO_SOURCE' });
+
+    // Without --local, the registry the manifests name (localhost:5000) does not hold it: the trace says so,
+    // still finds the registry's record by the pinned digest, and skips what needs the artifact.
+    const remote = await runCli(['trace', pin, '--json'], { env });
+    const links = remote.json().links as Link[];
+    expect(['artifact:unreachable', 'artifact:missing']).toContain(`${links[0]!.name}:${links[0]!.status}`);
+    expect(remote.code).toBe(links[0]!.exitCode);
+    expect(links.slice(1).map((l) => `${l.name}:${l.status}`)).toEqual(['registry-record:ok', 'signatures:skipped', 'sbom:skipped', 'mof:skipped', 'source:skipped']);
+  }, 300_000);
+});
