@@ -163,6 +163,8 @@ describe('modelship trace', () => {
     const link = linkOf(tampered.json(), 'signatures');
     expect(link).toMatchObject({ status: 'failed', code: 'VERIFY_FAILED' });
     expect(link.details.join('\n')).toContain('signed by another key');
+    // cosign's tag signature names no key: its check says the signature does not verify with the given one.
+    expect(link.details).toContain('FAIL cosign simple signing (tag .sig) on the ModelCar index: not trusted: the signature over the payload does not verify with the given key: another key signed it, or the payload was changed after signing');
     // The provenance is signed by the same key: the source cannot be trusted either.
     expect(linkOf(tampered.json(), 'source')).toMatchObject({ status: 'failed', code: 'VERIFY_FAILED' });
   });
