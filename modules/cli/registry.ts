@@ -45,6 +45,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'hooks', summary: 'Install the git pre-push hook that runs "modelship check" on pushes touching a model', group: 'project', load: () => import('./commands/hooks.js') },
   { name: 'ship', summary: 'Run the whole pipeline: pack, SBOM, cards, MOF gate, sign, verify, push, hand-off', group: 'project', load: () => import('./commands/ship.js') },
   { name: 'handoff', summary: 'Hand a signed model to the cluster: KServe, Flux/Argo CD and admission-policy manifests committed to a GitOps repository', group: 'handoff', load: () => import('./commands/handoff.js') },
+  { name: 'trace', summary: 'Trace what runs in the cluster back to its registry record, signatures, SBOM, MOF class and source', group: 'handoff', load: () => import('./commands/trace.js') },
   { name: 'rag', summary: 'Index documents and serve a model with retrieval (rag index | rag serve)', group: 'serve', load: () => import('./commands/rag.js') },
 ];
 

@@ -149,6 +149,17 @@ export const FAMILY_BY_CODE: Record<string, ErrorFamily> = {
   HF_SIZE_MISMATCH: 'integrity',
   HF_COMMIT_MISMATCH: 'integrity',
   HF_NO_FILES: 'input',
+  // trace (each broken link's code)
+  TRACE_NOT_PINNED: 'input',
+  TRACE_DIGEST_DISAGREES: 'input',
+  TRACE_NOT_REGISTERED: 'notFound',
+  TRACE_REGISTRY_DISAGREES: 'integrity',
+  TRACE_UNSIGNED: 'verification',
+  TRACE_UNVERIFIED: 'verification',
+  TRACE_NO_SBOM: 'notFound',
+  TRACE_NO_MOF_REPORT: 'notFound',
+  TRACE_NO_SOURCE: 'notFound',
+  TRACE_FAILED: 'failure',
 };
 
 export class ModelshipError extends Error {

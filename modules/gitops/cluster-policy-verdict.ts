@@ -153,7 +153,7 @@ function controllerReason(rule: ClusterPolicyRule, image: string, failures: { si
   return `failed policy: ${rule.policy}: ${image} ${errors.join(' ')}`;
 }
 
-function verificationPolicyOf(signer: ClusterSigner, rule: ClusterPolicyRule, trustedRoot: unknown): VerificationPolicy {
+export function verificationPolicyOf(signer: ClusterSigner, rule: ClusterPolicyRule, trustedRoot: unknown): VerificationPolicy {
   const where = `${rule.source.file} (${rule.policy}) ${signer.path}`;
   if (signer.kind === 'key') {
     try {

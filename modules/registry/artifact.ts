@@ -2,13 +2,12 @@
  * What to record for a packed model: its pinned `oci://…@sha256:…` URI, its format from the
  * ModelPack config, and what its referrers say (who signed it, which SBOM, which MOF class).
  */
-import { X509Certificate } from 'node:crypto';
 import { MOF_REPORT_ARTIFACT_TYPE } from '../card/index.js';
-import { ModelshipError, describeError } from '../errors/index.js';
+import { ModelshipError } from '../errors/index.js';
 import { readArtifact } from '../modelpack/index.js';
 import { fetchManifest, readAllVerified, referrers, type Descriptor, type ReadOnlyTarget, type RemoteReference } from '../oci/index.js';
 import { SBOM_ARTIFACT_TYPES } from '../sbom/index.js';
-import { bundleKeyMaterial, parseBundle } from '../sign/bundle.js';
+import { bundleKeyMaterial, bundleSignerName, parseBundle } from '../sign/bundle.js';
 import { ANNOTATION_BUNDLE_PREDICATE_TYPE } from '../sign/attach.js';
 import { OMS_PREDICATE_TYPE } from '../sign/oms/statement.js';
 import type { RegisterInput } from './contract.js';
@@ -106,16 +105,5 @@ async function sigstoreSigner(target: ReadOnlyTarget, desc: Descriptor): Promise
   const layer = 'layers' in manifest ? manifest.layers[0] : undefined;
   if (!layer) throw new ModelshipError('OCI_INVALID_MANIFEST', `${where} has no layer holding the Sigstore bundle`);
   const bytes = await readAllVerified(await target.fetch(layer), layer, MAX_BUNDLE_BYTES, where);
-  const material = bundleKeyMaterial(parseBundle(bytes, where));
-  if (material.kind === 'publicKey') return material.hint ? `sigstore key ${material.hint}` : 'sigstore key';
-  const leaf = material.certificates[0];
-  if (!leaf) return 'sigstore certificate';
-  try {
-    const cert = new X509Certificate(leaf);
-    // "email:alice@example.com, URI:https://…": the first name is the signer's identity.
-    const san = cert.subjectAltName?.split(', ')[0]?.replace(/^[A-Za-z ]+:/, '');
-    return `sigstore certificate ${san || cert.subject.replaceAll('\n', ', ')}`;
-  } catch (err) {
-    throw new ModelshipError('OCI_INVALID_MANIFEST', `${where}: the bundle's certificate cannot be read: ${describeError(err)}`, { cause: err });
-  }
+  return `sigstore ${bundleSignerName(bundleKeyMaterial(parseBundle(bytes, where)), where)}`;
 }

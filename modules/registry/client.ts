@@ -14,6 +14,7 @@ import {
   type ModelVersionCreate,
   type RegisteredModel,
   type RegisteredModelCreate,
+  type RegistryReader,
 } from './wire.js';
 
 export interface ModelRegistryClientOptions {
@@ -48,7 +49,7 @@ export function apiRoot(url: string): string {
   return base.endsWith(API_BASE_PATH) ? base : base + API_BASE_PATH;
 }
 
-export class ModelRegistryClient implements ModelRegistryApi {
+export class ModelRegistryClient implements ModelRegistryApi, RegistryReader {
   readonly location: string;
   private readonly root: string;
   private readonly fetchFn: typeof fetch;
@@ -80,6 +81,15 @@ export class ModelRegistryClient implements ModelRegistryApi {
 
   async findModelVersion(name: string, registeredModelId: string): Promise<ModelVersion | undefined> {
     return this.find<ModelVersion>('/model_version', { name, parentResourceId: registeredModelId });
+  }
+
+  async getModelVersion(id: string): Promise<ModelVersion> {
+    return this.request<ModelVersion>('GET', `/model_versions/${encodeURIComponent(id)}`);
+  }
+
+  /** Every version the filterQuery matches, across registered models (e.g. by the digest property). */
+  async findModelVersions(filterQuery: string, query: ListQuery = {}): Promise<ListPage<ModelVersion>> {
+    return this.request<ListPage<ModelVersion>>('GET', withQuery('/model_versions', { ...listParams(query), filterQuery }));
   }
 
   async createModelVersion(body: ModelVersionCreate): Promise<ModelVersion> {

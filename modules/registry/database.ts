@@ -19,8 +19,9 @@ import {
   type ModelVersionCreate,
   type RegisteredModel,
   type RegisteredModelCreate,
+  type RegistryReader,
 } from './wire.js';
-import type { FilterCondition } from './filter-query.js';
+import { parseFilterQuery, type FilterCondition } from './filter-query.js';
 import { ARTIFACT_STATES, MODEL_VERSION_STATES, REGISTERED_MODEL_STATES, checkCustomProperties } from './request-body.js';
 
 export type EntityKind = 'registered-model' | 'model-version' | 'model-artifact';
@@ -97,7 +98,7 @@ export async function openRegistryDatabase(path: string): Promise<RegistryDataba
   return new RegistryDatabase(db, path);
 }
 
-export class RegistryDatabase implements ModelRegistryApi {
+export class RegistryDatabase implements ModelRegistryApi, RegistryReader {
   readonly location: string;
 
   constructor(
@@ -138,6 +139,20 @@ export class RegistryDatabase implements ModelRegistryApi {
 
   async upsertModelVersionArtifact(modelVersionId: string, body: ModelArtifactUpsert): Promise<ModelArtifact> {
     return this.upsertArtifact(modelVersionId, body as unknown as Record<string, unknown>).entity as ModelArtifact;
+  }
+
+  // RegistryReader: what looking a digest up needs.
+
+  async findModelVersions(filterQuery: string, query: ListQuery = {}): Promise<ListPage<ModelVersion>> {
+    return this.list('model-version', { ...query, filter: parseFilterQuery(filterQuery) }) as unknown as ListPage<ModelVersion>;
+  }
+
+  async getRegisteredModel(id: string): Promise<RegisteredModel> {
+    return this.get('registered-model', parseId(id, 'id')) as unknown as RegisteredModel;
+  }
+
+  async getModelVersion(id: string): Promise<ModelVersion> {
+    return this.get('model-version', parseId(id, 'id')) as unknown as ModelVersion;
   }
 
   // The rest of the API the embedded server answers.

@@ -8,6 +8,8 @@ import type { RegisterModelVersion } from './contract.js';
 import { ModelRegistryClient } from './client.js';
 import { embeddedDatabasePath, openRegistryDatabase } from './database.js';
 import { registerModelVersion } from './register.js';
+import { recordsOfDigest, type DigestRecord } from './lookup.js';
+import { pathExists } from '../fs/exists.js';
 
 export type { RegisterInput, RegisterResult, RegisterModelVersion } from './contract.js';
 export { registerModelVersion, DIGEST_PROPERTY } from './register.js';
@@ -46,4 +48,28 @@ export function createRegisterModelVersion(options: RegisterModelVersionOptions)
   };
 }
 export { registerInputOfArtifact, PROPERTY } from './artifact.js';
+export { recordsOfDigest, digestFilterQuery, stringProperty } from './lookup.js';
+export type { DigestRecord } from './lookup.js';
+
+export interface DigestLookupOptions extends RegisterModelVersionOptions {
+  /** The version the InferenceService's label names, looked up by id instead of by digest. */
+  modelVersionId?: string;
+}
+
+/** What the registry (remote with a URL, else the embedded one) records for `digest`, and where it looked. */
+export async function lookUpDigest(options: DigestLookupOptions, digest: string): Promise<{ registry: string; records: DigestRecord[] }> {
+  if (options.url) {
+    const client = new ModelRegistryClient(options.url, { ...(options.token ? { token: options.token } : {}), ...(options.fetch ? { fetch: options.fetch } : {}), attempts: 2 });
+    return { registry: client.location, records: await recordsOfDigest(client, digest, options.modelVersionId) };
+  }
+  const path = embeddedDatabasePath(options.home ?? join(homedir(), '.modelship'));
+  // Looking up never creates the embedded registry: none there records nothing.
+  if (!(await pathExists(path))) return { registry: `embedded:${path}`, records: [] };
+  const db = await openRegistryDatabase(path);
+  try {
+    return { registry: db.location, records: await recordsOfDigest(db, digest, options.modelVersionId) };
+  } finally {
+    db.close();
+  }
+}
 export type { ArtifactToRegister } from './artifact.js';

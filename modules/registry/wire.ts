@@ -114,6 +114,16 @@ export interface ModelRegistryApi {
   upsertModelVersionArtifact(modelVersionId: string, body: ModelArtifactUpsert): Promise<ModelArtifact>;
 }
 
+/** The reads that find what a registry records for a digest; the remote client and the embedded database both provide them. */
+export interface RegistryReader {
+  readonly location: string;
+  /** Versions across all registered models that a `filterQuery` matches. */
+  findModelVersions(filterQuery: string, query?: ListQuery): Promise<ListPage<ModelVersion>>;
+  getModelVersion(id: string): Promise<ModelVersion>;
+  getRegisteredModel(id: string): Promise<RegisteredModel>;
+  listModelVersionArtifacts(modelVersionId: string, query?: ListQuery): Promise<ListPage<ModelArtifact>>;
+}
+
 export function stringProperties(properties: Record<string, string>): CustomProperties {
   return Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, { metadataType: 'MetadataStringValue', string_value: v }]));
 }

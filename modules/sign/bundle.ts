@@ -2,7 +2,8 @@
  * The Sigstore bundle as model_signing writes it (`model.sig`): read from untrusted JSON with every
  * bad field gathered, and written in the reference shape.
  */
-import { ModelshipError } from '../errors/index.js';
+import { X509Certificate } from 'node:crypto';
+import { ModelshipError, describeError } from '../errors/index.js';
 
 export const BUNDLE_V03_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 const KNOWN_BUNDLE_MEDIA_TYPES = [
@@ -80,6 +81,24 @@ export function bundleKeyMaterial(bundle: SerializedOmsBundle): BundleKeyMateria
     ...(pk.hint ? { hint: pk.hint } : {}),
     ...(pk.rawBytes ? { rawBytes: Buffer.from(pk.rawBytes, 'base64') } : {}),
   };
+}
+
+/**
+ * Who the bundle says signed, as it states it (not verified): the key's hint, or the certificate's
+ * first subject alternative name (the Fulcio identity: an email or a workflow URI).
+ */
+export function bundleSignerName(material: BundleKeyMaterial, where: string): string {
+  if (material.kind === 'publicKey') return material.hint ? `key ${material.hint}` : 'key';
+  const leaf = material.certificates[0];
+  if (!leaf) return 'certificate';
+  try {
+    const cert = new X509Certificate(leaf);
+    // "email:alice@example.com, URI:https://…": the first name is the signer's identity.
+    const san = cert.subjectAltName?.split(', ')[0]?.replace(/^[A-Za-z ]+:/, '');
+    return `certificate ${san || cert.subject.replaceAll('\n', ', ')}`;
+  } catch (err) {
+    throw new ModelshipError('OCI_INVALID_MANIFEST', `${where}: the bundle's certificate cannot be read: ${describeError(err)}`, { cause: err });
+  }
 }
 
 /** Serialize in the field order model_signing writes, newline-terminated. */

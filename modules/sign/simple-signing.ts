@@ -197,7 +197,7 @@ function signerVerifies(payload: Uint8Array, sig: Buffer, annotations: SimpleSig
   switch (policy.kind) {
     case 'key': {
       const ok = rawVerifies(policy.publicKey, payload, sig);
-      return add('signature', ok, ok ? 'the signature over the payload verifies with the given key' : 'the signature over the payload does not verify with the given key (signed with another key, or altered)');
+      return add('signature', ok, ok ? 'the signature over the payload verifies with the given key' : 'the signature over the payload does not verify with the given key: another key signed it, or the payload was changed after signing');
     }
     case 'certificate': {
       if (!add('certificate', !!certPem, certPem ? 'the layer carries a certificate' : 'the signature carries no certificate; verify with --key')) return false;

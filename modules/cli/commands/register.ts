@@ -2,53 +2,15 @@
  * `modelship register REF`: record a pushed model in a Kubeflow Model Registry (or the embedded one),
  * pinned by digest, with its format, signer, SBOM and MOF class.
  */
-import { join } from 'node:path';
 import { ModelshipError, UsageError } from '../../errors/index.js';
-import { pathExists } from '../../fs/exists.js';
-import { loadSpec } from '../../project/index.js';
 import { openReference, parseRemoteReference, type OpenedReference } from '../../oci/index.js';
 import { createRegisterModelVersion, registerInputOfArtifact, type RegisterResult } from '../../registry/index.js';
 import { modelshipHome, openStore, remoteOf } from '../../store/index.js';
-import { flagString, type Command, type CommandContext } from '../command.js';
+import { flagString, type Command } from '../command.js';
+import { MODEL_REGISTRY_OPTIONS, REGISTRY_TOKEN_ENV, REGISTRY_URL_ENV, modelRegistryToken, modelRegistryUrl } from '../plumbing/model-registry.js';
 import { requireArgs } from '../plumbing/arguments.js';
 import { REGISTRY_OPTIONS } from '../plumbing/registry-flags.js';
 import { openContextOf, REFERENCE_FORMS_HELP } from '../plumbing/references.js';
-
-const REGISTRY_URL_ENV = 'MODELSHIP_MODEL_REGISTRY_URL';
-const REGISTRY_TOKEN_ENV = 'MODEL_REGISTRY_TOKEN';
-
-const MODEL_REGISTRY_OPTIONS = {
-  'registry-url': { type: 'string' },
-  'token-env': { type: 'string' },
-} as const;
-
-/** The model registry URL: --registry-url, then $MODELSHIP_MODEL_REGISTRY_URL, then modelship.yaml; undefined means embedded. */
-async function modelRegistryUrl(ctx: CommandContext): Promise<string | undefined> {
-  const flag = flagString(ctx, 'registry-url');
-  if (flag !== undefined) {
-    if (flag === '') throw new UsageError('--registry-url needs a URL, e.g. https://model-registry.example.com');
-    return flag;
-  }
-  const env = ctx.env[REGISTRY_URL_ENV];
-  if (env) return env;
-  for (const file of ['modelship.yaml', 'modelship.yml']) {
-    if (!(await pathExists(join(ctx.cwd, file)))) continue;
-    const settings = (await loadSpec(ctx.cwd, file)).pipeline.modelRegistry;
-    return settings?.embedded ? undefined : settings?.url;
-  }
-  return undefined;
-}
-
-/** The bearer token: the variable --token-env names, else $MODEL_REGISTRY_TOKEN. */
-function modelRegistryToken(ctx: CommandContext): string | undefined {
-  const name = flagString(ctx, 'token-env');
-  if (name !== undefined) {
-    const value = ctx.env[name];
-    if (!value) throw new UsageError(`--token-env ${name}: the environment variable ${name} is not set or empty`);
-    return value;
-  }
-  return ctx.env[REGISTRY_TOKEN_ENV] || undefined;
-}
 
 function summary(result: RegisterResult, name: string, version: string, uri: string): string {
   const state = (created: boolean) => (created ? 'created' : 'already there');

@@ -5,11 +5,13 @@
  */
 export { signArtifact, modelNameOf } from './sign.js';
 export type { SignArtifactOptions, SignArtifactResult, AttachedBundle } from './sign.js';
-export { verifyArtifact } from './verify.js';
+export { verifyArtifact, bundleSigner } from './verify.js';
 export type { ArtifactVerification, BundleVerification, BundleRole, VerifyArtifactOptions } from './verify.js';
 export { attachBundle, findBundles, readReferrerDocument, MAX_REFERRER_BLOB_BYTES } from './referrers.js';
 export type { FoundBundle } from './referrers.js';
 export { artifactRepository } from './repository.js';
+export { findSimpleSignatures } from './simple-signatures.js';
+export type { FoundSimpleSignature } from './simple-signatures.js';
 export { attachNotationSignature, verifyArtifactNotation } from './notation.js';
 export type { NotationSigning, NotationPolicyInput, NotationArtifactVerification, NotationSignatureResult } from './notation.js';
 export { builderFromEnvironment, packProvenanceStatement } from './provenance.js';

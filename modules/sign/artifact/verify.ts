@@ -11,6 +11,7 @@ import type { Descriptor, ReadOnlyTarget } from '../../oci/types.js';
 import { resourcesFromManifest } from '../oms/manifest-resources.js';
 import { OMS_PREDICATE_TYPE, OMS_V02_PREDICATE_TYPE, sortResources, type InTotoStatement, type OmsResource } from '../oms/statement.js';
 import { verifyBundle, type VerificationCheck, type VerificationPolicy } from '../verify.js';
+import { bundleKeyMaterial, bundleSignerName, parseBundle } from '../bundle.js';
 import { findBundles, type FoundBundle } from './referrers.js';
 import { COSIGN_SIGN_PREDICATE_TYPE } from './statements.js';
 import { verifySimpleSignature } from '../simple-signing.js';
@@ -30,6 +31,8 @@ export interface BundleVerification {
   subject: string;
   predicateType?: string;
   role: BundleRole;
+  /** Who the bundle says signed (its key hint or certificate identity), whether or not the policy trusts it. */
+  signer?: string;
   /** The signature checked out under the policy (whatever its statement says). */
   trusted: boolean;
   ok: boolean;
@@ -150,6 +153,23 @@ function verifySimple(found: FoundSimpleSignature, policy: VerificationPolicy, s
 }
 
 function verifyOne(found: FoundBundle, policy: VerificationPolicy, manifest: Descriptor, current: Current, modelDigest = manifest.digest): BundleVerification {
+  const signer = bundleSigner(found);
+  const verified = verifyFound(found, policy, manifest, current, modelDigest);
+  return signer ? { ...verified, signer } : verified;
+}
+
+/** The signer a readable bundle names; undefined for one that cannot be read (its checks say why). */
+export function bundleSigner(found: FoundBundle): string | undefined {
+  if (!found.bytes) return undefined;
+  try {
+    const where = `the bundle in referrer ${found.referrer.digest}`;
+    return bundleSignerName(bundleKeyMaterial(parseBundle(found.bytes, where)), where);
+  } catch {
+    return undefined;
+  }
+}
+
+function verifyFound(found: FoundBundle, policy: VerificationPolicy, manifest: Descriptor, current: Current, modelDigest: string): BundleVerification {
   const digest = found.referrer.digest;
   if (!found.bytes) return finish(digest, manifest.digest, found.declaredPredicateType, false, [{ name: 'referrer', ok: false, detail: found.problem ?? `referrer ${digest} holds no bundle` }]);
   const verified = verifyBundle(found.bytes, policy, `the bundle in referrer ${digest}`);
