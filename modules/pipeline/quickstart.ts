@@ -7,7 +7,7 @@
  * unless one is given.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, realpath, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { isModelshipError, ModelshipError } from '../errors/index.js';
@@ -93,7 +93,8 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<Quickstart
   await timed('project', async () => {
     const created = await createFromTemplate('chat', project, { git: false });
     await opts.prepare?.(project);
-    return { value: created, summary: `${project} from the chat template: ${created.files.length} files, MOF Class III required` };
+    const commit = await commitProject(project);
+    return { value: created, summary: `${project} from the chat template: ${created.files.length} files, MOF Class III required, commit ${commit.slice(0, 12)}` };
   });
   const keyFile = path.join(dir, 'signing.key');
   await timed('key', async () => {
@@ -194,5 +195,25 @@ async function serveAndAsk(
   } finally {
     await server.close();
     await engine.dispose();
+  }
+}
+
+/**
+ * The project as its first commit, as a real project is: the signed provenance then names the
+ * commit the model was packed from. A project already committed (by `prepare`) keeps its history.
+ */
+async function commitProject(project: string): Promise<string> {
+  const git = (...args: string[]) => promisify(execFile)('git', ['-c', 'user.name=modelship quickstart', '-c', 'user.email=quickstart@modelship.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd: project }).then((r) => r.stdout.trim());
+  try {
+    // Only the project's own repository counts, never one it happens to sit inside.
+    const top = await git('rev-parse', '--show-toplevel').catch(() => '');
+    const head = top && (await realpath(top)) === (await realpath(project)) ? await git('rev-parse', '--verify', '-q', 'HEAD').catch(() => '') : '';
+    if (head) return head;
+    await git('init', '-q', '-b', 'main');
+    await git('add', '-A');
+    await git('commit', '-q', '--no-verify', '-m', 'tiny-chat from the chat template');
+    return await git('rev-parse', 'HEAD');
+  } catch (err) {
+    throw new ModelshipError('INPUT_INVALID', `git could not commit the quickstart project in ${project}: is git installed? ${String(err)}`, { cause: err });
   }
 }

@@ -96,7 +96,9 @@ function gateFixes(mof: MofDerivation, require: 1 | 2 | 3): string[] {
 async function sign(ctx: PipelineContext): Promise<StepResult> {
   if (ctx.signing.kind === 'none') return { status: 'skipped', summary: `signing skipped: ${ctx.signing.reason}` };
   const repository = ctx.pushTo ? ctx.pushTo.replace(/[:@][^/]*$/, '') : undefined;
-  const result = await signArtifact(ctx.store.layout, ctx.reference, ctx.signing.method, { ...(repository ? { repository } : {}) });
+  // SLSA provenance of the pack, signed with the model: the project's commit, the spec's digest, the door that built it.
+  const provenance = { projectDir: ctx.projectDir, env: ctx.env, ...(ctx.spec.source.file ? { specFile: ctx.spec.source.file } : {}) };
+  const result = await signArtifact(ctx.store.layout, ctx.reference, ctx.signing.method, { provenance, ...(repository ? { repository } : {}) });
   return {
     status: 'passed',
     summary: `signed the local copy with ${ctx.signing.describe}: ${result.statement.predicate.resources.length} files, ${result.attached.length} referrers attached${ctx.pushTo ? '' : ' (push to publish)'}`,

@@ -59,22 +59,12 @@ function linkOf(json: { links: Link[] }, name: string): Link {
 beforeAll(async () => {
   const registry = inject('registry');
   const dir = path.join(await mkdtemp(path.join(tmpdir(), 'modelship-trace-')), 'qs');
-  const git = (cwd: string, ...args: string[]) => exec('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd });
-  // The project is a git checkout, so the provenance has a commit to name.
-  const result = await runQuickstart({
-    dir, env: {}, cwd: dir, registry, plainHttp: true, modelcar: { target: await busyboxBase(), reference: 'latest' },
-    prepare: async (project) => {
-      await git(project, 'init', '-q', '-b', 'main');
-      await git(project, 'add', '-A');
-      await git(project, 'commit', '-q', '-m', 'tiny-chat');
-    },
-  });
+  const git = (cwd: string, ...args: string[]) => exec('git', args, { cwd });
+  // The quickstart commits its project and signs the pack's provenance with the model: the commit is the source.
+  const result = await runQuickstart({ dir, env: {}, cwd: dir, registry, plainHttp: true, modelcar: { target: await busyboxBase(), reference: 'latest' } });
   expect(result.ok, JSON.stringify(result.steps, null, 1)).toBe(true);
   const project = path.join(dir, 'tiny-chat');
   const commit = (await git(project, 'rev-parse', 'HEAD')).stdout.trim();
-  // The quickstart records no provenance: sign what the registry serves with it (a fresh home, so not the store's copy).
-  const signed = await runCli(['sign', `${registry}/quickstart/tiny-chat:v1`, '--plain-http', '--key', path.join(dir, 'signing.key'), '--provenance', '--project', project], { env: { MODELSHIP_HOME: path.join(dir, 'signer-home'), MODELSHIP_KEY_PASSWORD: '' } });
-  expect(signed.code, signed.stdout + signed.stderr).toBe(0);
   const checkout = path.join(dir, 'gitops');
   await exec('git', ['clone', '-q', path.join(dir, 'gitops.git'), checkout]);
   f = {
@@ -278,7 +268,7 @@ describe('modelship trace', () => {
 });
 
 describe('modelship trace on the quickstart as it runs offline', () => {
-  it('reads the local store with --local (the manifests pin localhost:5000), and names the missing source', async () => {
+  it('reads the local store with --local (the manifests pin localhost:5000), through every link to the project\'s commit', async () => {
     const dir = path.join(await mkdtemp(path.join(tmpdir(), 'modelship-trace-')), 'qs');
     const result = await runQuickstart({ dir, env: {}, cwd: dir, modelcar: { target: await busyboxBase(), reference: 'latest' } });
     expect(result.ok, JSON.stringify(result.steps, null, 1)).toBe(true);
@@ -289,12 +279,12 @@ describe('modelship trace on the quickstart as it runs offline', () => {
 
     const local = await runCli(['trace', pin, '--local', '--json'], { env });
     const json = local.json();
-    expect(json.links.map((l: Link) => `${l.name}:${l.status}`)).toEqual(['artifact:ok', 'registry-record:ok', 'signatures:ok', 'sbom:ok', 'mof:ok', 'source:missing']);
+    expect(json.links.map((l: Link) => `${l.name}:${l.status}`)).toEqual(['artifact:ok', 'registry-record:ok', 'signatures:ok', 'sbom:ok', 'mof:ok', 'source:ok']);
     expect(linkOf(json, 'artifact').data).toMatchObject({ digest: result.digest, copy: 'local' });
-    // The quickstart records no provenance and its project is no git checkout: where it came from is unknown.
-    expect(local.code).toBe(4);
-    expect(json).toMatchObject({ brokenLink: 'source', exitCode: 4 });
-    expect(linkOf(json, 'source')).toMatchObject({ code: 'TRACE_NO_SOURCE' });
+    // The quickstart commits its project and its sign step signs the pack's provenance: the source is that commit.
+    const commit = (await exec('git', ['rev-parse', 'HEAD'], { cwd: path.join(dir, 'tiny-chat') })).stdout.trim();
+    expect(linkOf(json, 'source').data).toMatchObject({ kind: 'git', commit, verified: true });
+    expect(local.code).toBe(0);
 
     // Without --local, the registry the manifests name (localhost:5000) does not hold it: the trace says so,
     // still finds the registry's record by the pinned digest, and skips what needs the artifact.
