@@ -426,11 +426,16 @@ async function sourceLink(target: ReadOnlyTarget, facts: ArtifactFacts, verifica
   } catch (err) {
     return fromError('source', err, 'the provenance referrers could not be read');
   }
-  for (const found of provenances) {
+  // Several builds may have attested one digest (a laptop and CI, signed by different keys): the trusted one names the source.
+  const candidates = provenances.flatMap((found) => {
     const source = provenanceSource(found);
-    if (!source?.commit) continue;
-    const checked = verification?.bundles.find((b) => b.referrer === found.referrer.digest);
-    const details = [`SLSA provenance ${found.referrer.digest}`, `git commit ${source.commit}${source.uri ? ` of ${source.uri}` : ''}`, ...(source.builder ? [`built by ${source.builder}`] : [])];
+    return source?.commit ? [{ found, source: { ...source, commit: source.commit }, checked: verification?.bundles.find((b) => b.referrer === found.referrer.digest) }] : [];
+  });
+  const chosen = candidates.find((c) => c.checked?.trusted && c.checked.ok) ?? candidates[0];
+  if (chosen) {
+    const { found, source, checked } = chosen;
+    const others = candidates.length - 1;
+    const details = [`SLSA provenance ${found.referrer.digest}`, `git commit ${source.commit}${source.uri ? ` of ${source.uri}` : ''}`, ...(source.builder ? [`built by ${source.builder}`] : []), ...(others ? [`${others} more SLSA provenance${others > 1 ? 's' : ''} on this digest`] : [])];
     const data = { kind: 'git', ...(source.uri ? { uri: source.uri } : {}), commit: source.commit, provenance: found.referrer.digest, ...(source.builder ? { builder: source.builder } : {}) };
     if (!verification) return broken('source', { status: 'unverified', code: 'TRACE_UNVERIFIED' }, `git commit ${source.commit.slice(0, 12)} according to SLSA provenance whose signature was not checked (give --key or --cert-identity)`, details, data);
     if (!checked?.trusted || !checked.ok) return broken('source', { status: 'failed', code: 'VERIFY_FAILED' }, `the SLSA provenance ${found.referrer.digest} does not verify: ${checked?.reason ?? 'not checked'}`, details, data);

@@ -6,11 +6,10 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify, parse as parseYaml } from 'yaml';
 import { mergeObjects } from '../../modules/gitops/index.js';
 import { copy, openReference } from '../../modules/oci/index.js';
@@ -18,6 +17,7 @@ import { embeddedDatabasePath, openRegistryDatabase, registerModelVersion, start
 import { runQuickstart } from '../../modules/pipeline/index.js';
 import { generateSigningKeyPair } from '../../modules/sign/index.js';
 import { runCli } from '../helpers/cli.js';
+import { freePort, startRegistry, type RunningRegistry } from '../helpers/registry.js';
 import { busyboxBase } from '../modelpack/busybox.js';
 
 const exec = promisify(execFile);
@@ -37,27 +37,19 @@ interface Fixture {
 
 let f: Fixture;
 
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 type Link = { name: string; status: string; code?: string; exitCode: number; summary: string; details: string[]; data?: Record<string, any> };
 
 function linkOf(json: { links: Link[] }, name: string): Link {
   return json.links.find((l) => l.name === name)!;
 }
 
+// A registry of its own: the quickstart's ModelCar digest is reproducible, and other files' runs would sign it too.
+let own: RunningRegistry;
+afterAll(async () => own?.stop());
+
 beforeAll(async () => {
-  const registry = inject('registry');
+  own = await startRegistry();
+  const registry = own.host;
   const dir = path.join(await mkdtemp(path.join(tmpdir(), 'modelship-trace-')), 'qs');
   const git = (cwd: string, ...args: string[]) => exec('git', args, { cwd });
   // The quickstart commits its project and signs the pack's provenance with the model: the commit is the source.
@@ -201,7 +193,7 @@ describe('modelship trace', () => {
       database.close();
     }
 
-    const down = `http://127.0.0.1:${await closedPort()}`;
+    const down = `http://127.0.0.1:${await freePort()}`;
     const unreachable = await runCli(['trace', f.pin, '--key', f.publicKey, '--plain-http', '--registry-url', down], { env: f.env });
     expect(unreachable.code).toBe(6);
     expect(unreachable.stdout).toMatch(/^├── DOWN registry-record +the model registry could not be read: GET http:\/\/127\.0\.0\.1:\d+\/api\/model_registry\/v1alpha3\/model_versions\?/m);
@@ -264,6 +256,31 @@ describe('modelship trace', () => {
     expect(base.code).toBe(3);
     expect(base.stderr).toContain('has no spec.predictor.model.storageUri');
     expect(base.stderr).toContain('overlays/ENV/inferenceservice-pin.yaml');
+  });
+
+  // Runs last in this file: it adds another signer's referrers to the fixture's artifact.
+  it('takes the source from the provenance the trusted signer made when another build attested the same digest', async () => {
+    const other = generateSigningKeyPair('p256');
+    const otherKey = path.join(f.dir, 'ci.key');
+    await writeFile(otherKey, other.privateKeyPem, { mode: 0o600 });
+    // Another checkout at another commit packs the same bytes: a reproducible digest, a second provenance.
+    const elsewhere = path.join(f.dir, 'elsewhere');
+    await exec('git', ['clone', '-q', path.join(f.dir, 'tiny-chat'), elsewhere]);
+    await exec('git', ['-c', 'user.name=ci', '-c', 'user.email=ci@example.com', 'commit', '-q', '--allow-empty', '-m', 'rebuild'], { cwd: elsewhere });
+    const signed = await runCli(['sign', `${f.registry}/quickstart/tiny-chat@${f.digest}`, '--plain-http', '--key', otherKey, '--provenance', '--project', elsewhere], { env: { MODELSHIP_HOME: path.join(f.dir, 'ci-home'), MODELSHIP_KEY_PASSWORD: '' } });
+    expect(signed.code, signed.stdout + signed.stderr).toBe(0);
+
+    const run = await runCli(['trace', f.pin, '--key', f.publicKey, '--plain-http', '--json'], { env: f.env });
+    expect(run.code, run.stdout).toBe(0);
+    const source = linkOf(run.json(), 'source');
+    expect(source).toMatchObject({ status: 'ok', data: { kind: 'git', commit: f.commit, verified: true } });
+    expect(source.details).toContain('1 more SLSA provenance on this digest');
+    // Under the other build's key, its own commit is the source.
+    const otherPub = path.join(f.dir, 'ci.pub');
+    await writeFile(otherPub, other.publicKeyPem);
+    const ci = await runCli(['trace', `oci://${f.registry}/quickstart/tiny-chat@${f.digest}`, '--key', otherPub, '--plain-http', '--json'], { env: f.env });
+    const ciCommit = (await exec('git', ['rev-parse', 'HEAD'], { cwd: elsewhere })).stdout.trim();
+    expect(linkOf(ci.json(), 'source')).toMatchObject({ status: 'ok', data: { commit: ciCommit, verified: true } });
   });
 });
 
