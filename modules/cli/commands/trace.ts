@@ -16,7 +16,7 @@ import { readFlagFile } from '../plumbing/flag-files.js';
 import { MODEL_REGISTRY_OPTIONS, REGISTRY_TOKEN_ENV, REGISTRY_URL_ENV, modelRegistryToken, modelRegistryUrl } from '../plumbing/model-registry.js';
 import { REGISTRY_OPTIONS } from '../plumbing/registry-flags.js';
 import { openContextOf } from '../plumbing/references.js';
-import { verificationPolicy } from '../plumbing/verification.js';
+import { SIGNER_OPTIONS, verificationPolicy } from '../plumbing/verification.js';
 
 const USAGE = 'trace FILE|oci://HOST/REPO@sha256:… [--policy GITOPS_DIR|FILE [--env ENV] | --key PUB.pem | --cert-identity REGEX --cert-oidc-issuer URL --trusted-root FILE] [--registry-url URL] [--require 1|2|3] [--local] [--plain-http] [--ca-file F]';
 
@@ -71,12 +71,7 @@ Examples:
     name: { type: 'string' },
     policy: { type: 'string' },
     env: { type: 'string' },
-    key: { type: 'string' },
-    ca: { type: 'string' },
-    'cert-chain': { type: 'string' },
-    'cert-identity': { type: 'string' },
-    'cert-oidc-issuer': { type: 'string' },
-    'trusted-root': { type: 'string' },
+    ...SIGNER_OPTIONS,
     require: { type: 'string' },
     local: { type: 'boolean' },
     ...MODEL_REGISTRY_OPTIONS,

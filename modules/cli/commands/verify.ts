@@ -12,7 +12,7 @@ import { flagBoolean, flagList, flagString, type Command, type CommandContext, t
 import { readFlagFile } from '../plumbing/flag-files.js';
 import { REGISTRY_OPTIONS } from '../plumbing/registry-flags.js';
 import { REFERENCE_FORMS_HELP, openContextOf } from '../plumbing/references.js';
-import { verificationPolicy } from '../plumbing/verification.js';
+import { SIGNER_OPTIONS, verificationPolicy } from '../plumbing/verification.js';
 
 export const command = {
   name: 'verify',
@@ -57,12 +57,7 @@ Examples:
   modelship verify 127.0.0.1:5000/models/llama:v1 --local --key signing.pub`,
   options: {
     signature: { type: 'string', short: 's' },
-    key: { type: 'string' },
-    ca: { type: 'string' },
-    'cert-chain': { type: 'string' },
-    'cert-identity': { type: 'string' },
-    'cert-oidc-issuer': { type: 'string' },
-    'trusted-root': { type: 'string' },
+    ...SIGNER_OPTIONS,
     'ignore-paths': { type: 'string', multiple: true },
     'trust-policy': { type: 'string' },
     'trust-store': { type: 'string', multiple: true },

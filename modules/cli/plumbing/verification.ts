@@ -2,8 +2,18 @@
 import { resolve } from 'node:path';
 import { ModelshipError, UsageError, describeError } from '../../errors/index.js';
 import { loadPublicKey, splitPem, type VerificationPolicy } from '../../sign/index.js';
-import { flagString, type CommandContext } from '../command.js';
+import { flagString, type CommandContext, type OptionSpec } from '../command.js';
 import { readFlagFile } from './flag-files.js';
+
+/** The flags that name the signer to trust, as `verificationPolicy` reads them. */
+export const SIGNER_OPTIONS = {
+  key: { type: 'string' },
+  ca: { type: 'string' },
+  'cert-chain': { type: 'string' },
+  'cert-identity': { type: 'string' },
+  'cert-oidc-issuer': { type: 'string' },
+  'trusted-root': { type: 'string' },
+} satisfies OptionSpec;
 
 /** The signer policy from --key, --ca or --cert-identity/--cert-oidc-issuer/--trusted-root (handoff reads the same flags). */
 export async function verificationPolicy(ctx: CommandContext): Promise<VerificationPolicy> {
