@@ -2,9 +2,8 @@
  * Layer compression as streams: gzip through zlib with a fixed header, zstd through the `zstd`
  * binary (Node 20's zlib has none; Debian's `zstd` package is small and deterministic at a fixed level).
  */
-import { spawn } from 'node:child_process';
 import { Duplex, PassThrough, Transform, type TransformCallback } from 'node:stream';
-import { createGunzip, createGzip } from 'node:zlib';
+import { loadChildProcess, loadZlib } from '../fs/lazy-packages.js';
 import { ModelshipError } from '../errors/index.js';
 
 export type Compression = 'none' | 'gzip' | 'zstd';
@@ -28,7 +27,7 @@ function fixGzipHeader(): Transform {
 
 /** A Duplex over a child process's stdin/stdout whose output ends only after a clean exit. */
 export function processFilter(command: string, args: string[], purpose: string): Duplex {
-  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = loadChildProcess().spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const out = new PassThrough({ highWaterMark: 1024 * 1024 });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
@@ -65,7 +64,7 @@ export function compressor(compression: Compression): Duplex {
     case 'none':
       return new PassThrough({ highWaterMark: 1024 * 1024 });
     case 'gzip': {
-      const gzip = createGzip({ level: 6, chunkSize: 256 * 1024 });
+      const gzip = loadZlib().createGzip({ level: 6, chunkSize: 256 * 1024 });
       const fix = fixGzipHeader();
       gzip.on('error', (err) => fix.destroy(err));
       return Duplex.from({ writable: gzip, readable: gzip.pipe(fix) });
@@ -85,7 +84,7 @@ export function decompressor(compression: Compression): Duplex {
     case 'none':
       return new PassThrough({ highWaterMark: 1024 * 1024 });
     case 'gzip':
-      return createGunzip();
+      return loadZlib().createGunzip();
     case 'zstd':
       return processFilter('zstd', ['-q', '-d', '-c', '--no-progress'], 'tar+zstd decompression');
     default: {

@@ -3,9 +3,7 @@
  * serialised deterministically, validated against the upstream schema plus the checks it lacks,
  * and read back from cncf or legacy snake_case configs.
  */
-import { readFileSync } from 'node:fs';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { z } from 'zod';
 import { parseJsonBounded } from '../json/bounded.js';
 import { ModelshipError } from '../errors/index.js';
@@ -13,7 +11,7 @@ import { isDigest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/types.js';
 import { ModelConfigFields, ModelDescriptorFields, type ModelSpec } from '../project/model-spec.js';
 import { PARAM_SIZE_PATTERN } from '../project/param-size.js';
-import { schemaFilePath } from '../project/schema-files.js';
+import { validate as compiledConfigSchema } from './config-schema.generated.js';
 import { parseLayerMediaType } from './mediatypes.js';
 
 export const ModelPackDescriptor = ModelDescriptorFields.extend({
@@ -69,16 +67,9 @@ export function serializeConfig(config: ModelPackConfig): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(shaped));
 }
 
-let compiled: ValidateFunction | undefined;
+/** The upstream schema, compiled ahead by scripts/generate-config-validator.mjs: no ajv compile at start-up. */
 function schemaValidator(): ValidateFunction {
-  if (!compiled) {
-    const ajv = new Ajv2020({ allErrors: true, strict: false });
-    // ajv-formats is CommonJS: its default export arrives as the module object under NodeNext.
-    const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv2020) => void;
-    addFormats(ajv);
-    compiled = ajv.compile(JSON.parse(readFileSync(schemaFilePath('modelpack-config.schema.json'), 'utf8')) as object);
-  }
-  return compiled;
+  return compiledConfigSchema as ValidateFunction;
 }
 
 export interface ConfigProblem {

@@ -7,6 +7,8 @@
  * clone made by the kernel and only hashed. The workers are plain JavaScript evaluated in place, so
  * they run the same under tsx, vitest and dist.
  */
+import { createHash } from 'node:crypto';
+import { closeSync, constants, copyFileSync, fstatSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { assertUnchanged, type SeenStat, type SourceIdentity } from './source-check.js';
@@ -297,8 +299,71 @@ export function warmHashPool(sizes: number[]): void {
  * if the file is not what was listed (size, mtime, inode) before and after, or was cut short.
  */
 export async function hashFile(file: SourceIdentity, target?: string, onBytes?: (bytes: number) => void): Promise<{ digest: string; size: number }> {
-  shared ??= new HashPool(hashWorkers());
-  const done = await shared.run({ source: file.absPath, size: file.size, ...(target !== undefined ? { target } : {}) }, onBytes);
+  const job = { source: file.absPath, size: file.size, ...(target !== undefined ? { target } : {}) };
+  let done: Done;
+  if (file.size <= INLINE_MAX_BYTES) done = hashInline(job, onBytes);
+  else {
+    shared ??= new HashPool(hashWorkers());
+    done = await shared.run(job, onBytes);
+  }
   assertUnchanged(file, done.before, done.after, done.bytes);
   return { digest: done.digest, size: done.bytes };
+}
+
+/** Files up to this size are hashed on the calling thread: starting a worker costs more than reading them. */
+export const INLINE_MAX_BYTES = 64 * 1024;
+
+/** What a worker's `run` does for one job, on this thread, failing with the same error fields it posts. */
+function hashInline(job: Omit<Job, 'id'>, onBytes?: (bytes: number) => void): Done {
+  let src: number | undefined;
+  let out: number | undefined;
+  let hashFd: number | undefined;
+  const hash = createHash('sha256');
+  const seen = (fd: number): SeenStat => {
+    const s = fstatSync(fd);
+    return { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino };
+  };
+  try {
+    src = openSync(job.source, 'r');
+    const before = seen(src);
+    const clone = job.target !== undefined && clonedInline(job.source, job.target);
+    if (clone) hashFd = openSync(job.target!, 'r');
+    else if (job.target !== undefined) out = openSync(job.target, 'wx', 0o644);
+    const from = clone ? hashFd! : src;
+    // One read past the listed size tells a file that grew from one that did not.
+    const buffer = Buffer.allocUnsafe(Math.min(job.size + 1, READ_SIZE));
+    let bytes = 0;
+    for (;;) {
+      const n = readSync(from, buffer, 0, buffer.length, bytes);
+      if (n === 0) break;
+      hash.update(buffer.subarray(0, n));
+      if (out !== undefined) for (let off = 0; off < n; ) off += writeSync(out, buffer, off, n - off, bytes + off);
+      bytes += n;
+      if (bytes > job.size) break;
+    }
+    if (bytes > 0) onBytes?.(bytes);
+    const after = seen(src);
+    return { digest: 'sha256:' + hash.digest('hex'), bytes, before, after };
+  } catch (thrown) {
+    const err = thrown as NodeJS.ErrnoException & { dest?: string };
+    const dest = err?.dest ?? (err?.code && !err.path ? job.target : undefined);
+    throw Object.assign(new Error(String(err?.message || err)), Object.fromEntries(Object.entries({ code: err?.code, path: err?.path, dest }).filter(([, v]) => v !== undefined)));
+  } finally {
+    for (const fd of [src, out, hashFd]) if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** A reflink of source at target, as the worker makes one; false (and no target left) where the filesystem has none. */
+function clonedInline(source: string, target: string): boolean {
+  try {
+    copyFileSync(source, target, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE_FORCE);
+    return true;
+  } catch {
+    try {
+      unlinkSync(target);
+    } catch {
+      // Nothing was made.
+    }
+    return false;
+  }
 }

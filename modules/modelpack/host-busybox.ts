@@ -7,7 +7,7 @@
  * cluster pulls it from the same registry as the model.
  */
 import { readFile } from 'node:fs/promises';
-import { pack as tarPack } from 'tar-stream';
+import { loadTarStream } from '../fs/lazy-packages.js';
 import { ModelshipError } from '../errors/index.js';
 import { MEDIA_TYPE, type Platform, type Target } from '../oci/types.js';
 import { pushBytes, pushManifest } from './content.js';
@@ -97,7 +97,7 @@ export async function hostBusyboxBase(store: Target, path: string = HOST_BUSYBOX
 /** bin/busybox and its applet links, uncompressed, with the reproducible epoch and root ownership. */
 async function busyboxLayer(binary: Buffer): Promise<Buffer> {
   const owner = { mtime: TAR_EPOCH, uid: 0, gid: 0, uname: '', gname: '' };
-  const tar = tarPack();
+  const tar = loadTarStream().pack();
   tar.entry({ name: 'bin/', type: 'directory', mode: 0o755, ...owner });
   tar.entry({ name: 'bin/busybox', type: 'file', mode: 0o755, size: binary.length, ...owner }, binary);
   for (const applet of MODELCAR_APPLETS) tar.entry({ name: `bin/${applet}`, type: 'symlink', linkname: 'busybox', mode: 0o777, ...owner });

@@ -2,7 +2,7 @@
  * A KitOps ModelKit beside the ModelPack artifact, for users on `kit`: config = the Kitfile as JSON
  * (application/vnd.kitops.modelkit.config.v1+json), one uncompressed tar layer per Kitfile entry.
  */
-import { parse as parseYaml } from 'yaml';
+import { loadYaml } from '../fs/lazy-packages.js';
 import { ANNOTATION_CREATED, MEDIA_TYPE, type Descriptor, type ImageManifest, type Target } from '../oci/types.js';
 import { silentReporter, type Reporter } from '../progress/index.js';
 import type { FileKind, ModelSpec } from '../project/model-spec.js';
@@ -66,7 +66,7 @@ function groupsOf(spec: ModelSpec, files: ResolvedFile[]): Group[] {
 function kitfileFor(spec: ModelSpec, groups: Group[], layers: { digest: string; diffId: string }[]): Record<string, unknown> {
   if (spec.source.format === 'kitfile' && spec.originalText) {
     // kit stores the user's Kitfile itself; keep it, as JSON.
-    return parseYaml(spec.originalText, { version: '1.2', schema: 'failsafe' }) as Record<string, unknown>;
+    return loadYaml().parse(spec.originalText, { version: '1.2', schema: 'failsafe' }) as Record<string, unknown>;
   }
   const d = spec.descriptor;
   const kitfile: Record<string, unknown> = { manifestVersion: '1.0.0' };

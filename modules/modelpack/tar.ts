@@ -5,7 +5,7 @@
 import { open } from 'node:fs/promises';
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
-import { pack as tarPack } from 'tar-stream';
+import { loadTarStream } from '../fs/lazy-packages.js';
 import { hashTap } from './hashing.js';
 import { assertUnchanged } from './source-check.js';
 
@@ -39,7 +39,7 @@ export interface TarResult {
  * is finalised (each file is read exactly once).
  */
 export function tarStream(entries: TarFileEntry[], onFileBytes?: (bytes: number) => void): { stream: Readable; done: Promise<TarResult> } {
-  const pack = tarPack();
+  const pack = loadTarStream().pack();
   const fileDigests = new Map<string, string>();
   const done = (async () => {
     for (const entry of entries) {

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { join, posix } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { extract as tarExtract } from 'tar-stream';
+import { loadTarStream } from '../fs/lazy-packages.js';
 import { ModelshipError, isModelshipError } from '../errors/index.js';
 import type { ReadOnlyTarget } from '../oci/types.js';
 import { formatBytes, silentReporter, type Reporter } from '../progress/index.js';
@@ -188,7 +188,7 @@ async function stageTar(target: ReadOnlyTarget, file: ArtifactFile, base: string
   const where = (name: string) => `layer ${file.digest} entry "${name}"`;
   const blob = await target.fetch(file.layer);
   blob.on('data', (c: Buffer) => reporter.advance(file.digest, c.length));
-  const extractor = tarExtract();
+  const extractor = loadTarStream().extract();
   const done = (async () => {
     for await (const entry of extractor as unknown as AsyncIterable<Readable & { header: { name: string; type?: string | null; mode?: number; size?: number } }>) {
       const { name, type } = entry.header;

@@ -2,7 +2,7 @@
  * What a Hugging Face model folder says about itself: config.json and the README's YAML front
  * matter (the model card metadata), mapped onto ModelPack fields.
  */
-import { parse as parseYaml } from 'yaml';
+import { loadYaml } from '../fs/lazy-packages.js';
 
 /**
  * Hugging Face `license:` ids and the SPDX ids they stand for: lower-case SPDX ids, HF's short
@@ -123,7 +123,7 @@ export function readModelCard(text: string): ModelCardFacts | undefined {
   if (!m) return undefined;
   let meta: unknown;
   try {
-    meta = parseYaml(m[1]!);
+    meta = loadYaml().parse(m[1]!);
   } catch {
     return undefined;
   }

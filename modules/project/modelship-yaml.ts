@@ -3,7 +3,7 @@
  * The zod schema here is the one source of the published JSON Schema (schemas/modelship.schema.json).
  */
 import path from 'node:path';
-import { Document } from 'yaml';
+import { loadYaml } from '../fs/lazy-packages.js';
 import { z } from 'zod';
 import { FileKind, ModelCapabilities, ModelSpec, PipelineSettings, type SpecFileEntry } from './model-spec.js';
 import { normalizeSpecPath } from './paths.js';
@@ -159,7 +159,7 @@ export function renderModelshipYaml(spec: ModelSpec, opts: { schemaRef?: string;
   }
   if (spec.ignore.length) body['ignore'] = spec.ignore;
   if (Object.keys(spec.pipeline).length) body['pipeline'] = spec.pipeline;
-  const doc = new Document(body);
+  const doc = new (loadYaml().Document)(body);
   doc.commentBefore = ` yaml-language-server: $schema=${opts.schemaRef ?? MODELSHIP_SCHEMA_ID}`;
   for (const [key, comment] of Object.entries(opts.comments ?? {})) {
     const node = doc.get(key, true) as { comment?: string } | undefined;

@@ -2,7 +2,8 @@
  * YAML spec files read with positions: zod checks the shape, and every problem is reported with
  * the file, line and field path, so the user can jump straight to it.
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { Document, LineCounter, Node } from 'yaml';
+import { loadYaml } from '../fs/lazy-packages.js';
 import { z } from 'zod';
 import { ModelshipError, describeError } from '../errors/index.js';
 
@@ -19,6 +20,7 @@ export function specError(file: string, line: number | undefined, message: strin
 }
 
 export function parseYamlSource(text: string, file: string): YamlSource {
+  const { LineCounter, parseDocument } = loadYaml();
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   const first = doc.errors[0];
@@ -43,6 +45,7 @@ export function lineOf(src: YamlSource, path: Path): number | undefined {
 
 /** The line of the key `key` in the map at `path`. */
 function keyLine(src: YamlSource, path: Path, key: string): number | undefined {
+  const { isMap, isScalar } = loadYaml();
   const map = path.length === 0 ? src.doc.contents : src.doc.getIn(path, true);
   if (isMap(map)) {
     const pair = map.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
@@ -102,6 +105,7 @@ export function readYamlAs<S extends z.ZodType>(src: YamlSource, schema: S, what
     for (const issue of issues) {
       if (issue.code !== 'invalid_type' || issue.expected !== 'string') continue;
       const node = src.doc.getIn(issue.path as Path, true);
+      const { isScalar, isSeq } = loadYaml();
       if (isScalar(node) && node.range && node.value !== null && typeof node.value !== 'string' && !isSeq(node)) {
         value = setIn(value, issue.path as Path, src.text.slice(node.range[0], node.range[1]));
         repaired = true;

@@ -5,11 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hashFile, READ_SIZE, SLOT_SIZE, SLOTS } from '../../modules/modelpack/hash-pool.js';
+import { hashFile, INLINE_MAX_BYTES, READ_SIZE, SLOT_SIZE, SLOTS } from '../../modules/modelpack/hash-pool.js';
 import type { SourceIdentity } from '../../modules/modelpack/source-check.js';
 import { createHash } from 'node:crypto';
 import { tempDir } from './helpers.js';
@@ -36,7 +36,7 @@ function ioByThread(): Map<string, { read: number; written: number }> {
 describe('hashFile copying into the store', () => {
   it('stores exactly the bytes it hashes at every size around the read, slot and ring edges', async () => {
     const dir = await tempDir();
-    const sizes = [0, 1, READ_SIZE - 1, READ_SIZE, READ_SIZE + 1, SLOT_SIZE - 1, SLOT_SIZE, SLOT_SIZE + 1, SLOTS * SLOT_SIZE, (SLOTS + 1) * SLOT_SIZE + READ_SIZE + 7];
+    const sizes = [0, 1, INLINE_MAX_BYTES, INLINE_MAX_BYTES + 1, READ_SIZE - 1, READ_SIZE, READ_SIZE + 1, SLOT_SIZE - 1, SLOT_SIZE, SLOT_SIZE + 1, SLOTS * SLOT_SIZE, (SLOTS + 1) * SLOT_SIZE + READ_SIZE + 7];
     for (const size of sizes) {
       const bytes = randomBytes(size);
       const source = await sourceOf(join(dir, `w-${size}`), bytes);
@@ -77,6 +77,23 @@ describe('hashFile copying into the store', () => {
     expect(writer!.tid).not.toBe(reader!.tid);
     // The reader writes nothing of the file: only its progress messages.
     expect(reader!.written).toBeLessThan(SLOT_SIZE);
+  });
+
+  it('hashes and stores a small file on the calling thread (no worker to start), a larger one on a worker', async () => {
+    const dir = await tempDir();
+    // /proc/thread-self names this thread: PID/task/TID.
+    const self = readlinkSync('/proc/thread-self').split('/').pop()!;
+    for (const [size, inline] of [[INLINE_MAX_BYTES, true], [INLINE_MAX_BYTES + 1, false]] as const) {
+      const bytes = randomBytes(size);
+      const source = await sourceOf(join(dir, `t-${size}`), bytes);
+      const before = ioByThread();
+      expect(await hashFile(source, join(dir, `t-${size}.stored`))).toEqual({ digest: sha256(bytes), size });
+      const delta = [...ioByThread()].map(([tid, io]) => ({ tid, read: io.read - (before.get(tid)?.read ?? 0), written: io.written - (before.get(tid)?.written ?? 0) }));
+      const reader = delta.find((t) => t.read >= size);
+      expect(reader, JSON.stringify(delta)).toBeDefined();
+      expect(reader!.tid === self, `size ${size}`).toBe(inline);
+      expect(Buffer.compare(await readFile(join(dir, `t-${size}.stored`)), bytes), `size ${size}`).toBe(0);
+    }
   });
 
   it('reports a failed write with the file it was writing, and the next file stores whole', async (ctx) => {

@@ -3,7 +3,7 @@
  * `${XDG_RUNTIME_DIR}/containers/auth.json`, docker's `config.json` (`auths` with base64 `auth` or
  * `identitytoken`), and the `docker-credential-<name>` helpers named by `credHelpers` / `credsStore`.
  */
-import { spawn } from 'node:child_process';
+import { loadChildProcess } from '../../fs/lazy-packages.js';
 import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -145,7 +145,7 @@ export function staticCredentials(byRegistry: Record<string, Credential>): Crede
 function runHelper(helper: string, action: 'get' | 'store' | 'erase', input: string, env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
   const program = `docker-credential-${helper}`;
   return new Promise((resolve, reject) => {
-    const child = spawn(program, [action], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = loadChildProcess().spawn(program, [action], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -2,10 +2,11 @@
  * One HTTP exchange over node:http/https with streamed bodies: HTTPS by default, a custom CA when
  * given, plain HTTP only when asked. Network and TLS failures become OCI_NETWORK / OCI_TLS.
  */
-import http from 'node:http';
-import https from 'node:https';
+import type * as http from 'node:http';
+import type * as https from 'node:https';
+import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
-import { rootCertificates } from 'node:tls';
+import type * as tls from 'node:tls';
 import { ModelshipError } from '../../errors/index.js';
 import { redactUrl } from './errors.js';
 
@@ -59,6 +60,13 @@ export function isRetryableNetworkError(err: unknown): boolean {
   return (cause?.code !== undefined && RETRYABLE_NETWORK_CODES.has(cause.code)) || /socket hang up|aborted|timed out/i.test(cause?.message ?? '');
 }
 
+const require = createRequire(import.meta.url);
+
+/** node:http, node:https and node:tls load with the first transport: commands that stay local never need them. */
+function netModules(): { http: typeof http; https: typeof https; tls: typeof tls } {
+  return { http: require('node:http') as typeof http, https: require('node:https') as typeof https, tls: require('node:tls') as typeof tls };
+}
+
 export class Transport {
   readonly scheme: 'http' | 'https';
   private readonly agent: http.Agent;
@@ -69,15 +77,17 @@ export class Transport {
     this.scheme = options.plainHttp ? 'http' : 'https';
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.hasCustomCa = options.caCertPem !== undefined;
+    const { http, https, tls } = netModules();
     // node's `ca` replaces the system roots, so the custom CA is added to them.
     this.agent = options.plainHttp
       ? new http.Agent({ keepAlive: true })
-      : new https.Agent({ keepAlive: true, ...(options.caCertPem ? { ca: [...rootCertificates, options.caCertPem] } : {}) });
+      : new https.Agent({ keepAlive: true, ...(options.caCertPem ? { ca: [...tls.rootCertificates, options.caCertPem] } : {}) });
   }
 
   /** Send one request; resolves once the response headers arrived (the body streams after). */
   send(request: WireRequest): Promise<WireResponse> {
     const { url } = request;
+    const { http, https } = netModules();
     const lib = url.protocol === 'https:' ? https : http;
     // A redirect may leave the registry (blob storage); those hosts get the default agent.
     const agent = url.protocol === `${this.scheme}:` ? this.agent : undefined;
