@@ -28,10 +28,19 @@ need_python() {
   }
 }
 
-built() { # name version how binary
+# A go-local judge is named by its pin and a hash of its module's files, so a change to them builds a new one.
+local_hash() { (cd "$1" && find . -maxdepth 1 -type f -printf '%f\n' | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-16); }
+judge_dir() { # name version how package
+  case "$3" in
+    go-local) echo "$peers/$1-$2-$(local_hash "$4")" ;;
+    *) echo "$peers/$1-$2" ;;
+  esac
+}
+
+built() { # name version how binary package
   case "$3" in
     pip) [ -f "$venv/.complete" ] && [ -x "$venv/bin/$4" ] ;;
-    *) [ -x "$peers/$1-$2/bin/$4" ] ;;
+    *) [ -x "$(judge_dir "$1" "$2" "$3" "$5")/bin/$4" ] ;;
   esac
 }
 
@@ -56,6 +65,15 @@ build_go_module() { # name version package binary [replaces]: inside a copy of t
   rm -rf "$dir/src" "$dir/bin" && mv "$dir/bin.partial" "$dir/bin"
 }
 
+build_go_local() { # name version folder binary: a module of this repository (go.mod and go.sum pin every dependency)
+  local dir
+  dir="$(judge_dir "$1" "$2" go-local "$3")"
+  rm -rf "$dir/bin.partial"
+  mkdir -p "$dir/bin.partial"
+  (cd "$3" && go build -mod=readonly -trimpath -o "$dir/bin.partial/$4" .)
+  rm -rf "$dir/bin" && mv "$dir/bin.partial" "$dir/bin"
+}
+
 build_pip() { # one environment for every pip row; .complete marks a finished install
   rm -rf "$venv"
   python3 -m venv "$venv"
@@ -70,12 +88,13 @@ while IFS=$'\t' read -r name version how package binary replaces <&3; do
   case "$name" in ''|'#'*) continue ;; esac
   wanted "$name" || continue
   ready=$((ready + 1))
-  built "$name" "$version" "$how" "$binary" && continue
+  built "$name" "$version" "$how" "$binary" "$package" && continue
   start=$SECONDS
   echo "build-judges: building $name $version ($how)" >&2
   case "$how" in
     go) need_go; build_go "$name" "$version" "$package" "$binary" ;;
     go-module) need_go; build_go_module "$name" "$version" "$package" "$binary" "${replaces:-}" ;;
+    go-local) need_go; build_go_local "$name" "$version" "$package" "$binary" ;;
     pip) need_python; build_pip ;;
     *) echo "build-judges: $name: unknown build kind '$how' in test/judges/judges.tsv" >&2; exit 1 ;;
   esac

@@ -3,7 +3,7 @@
  * a versioned cache. A missing judge fails the test with the command that builds it: never a skip.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
@@ -12,6 +12,7 @@ export interface Judge {
   name: string;
   version: string;
   how: string;
+  package: string;
   binary: string;
 }
 
@@ -23,8 +24,8 @@ export function judges(): Judge[] {
     .split('\n')
     .filter((line) => line.trim() !== '' && !line.startsWith('#'))
     .map((line) => {
-      const [name, version, how, , binary] = line.split('\t');
-      return { name, version, how, binary };
+      const [name, version, how, pkg, binary] = line.split('\t');
+      return { name, version, how, package: pkg, binary };
     });
 }
 
@@ -38,6 +39,15 @@ export function pythonJudgesDir(): string {
   return join(peersDir(), `python-${sha}`);
 }
 
+/** A go-local judge's folder: its pin and the hash of the module's files, as scripts/build-judges.sh local_hash names it. */
+function goLocalDir(judge: Judge): string {
+  const folder = resolve(import.meta.dirname, '..', '..', judge.package);
+  const files = readdirSync(folder, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name).sort();
+  const hash = createHash('sha256');
+  for (const file of files) hash.update(readFileSync(join(folder, file)));
+  return join(peersDir(), `${judge.name}-${judge.version}-${hash.digest('hex').slice(0, 16)}`);
+}
+
 /** Absolute path of a judge's binary; throws with the build command when it is not built. */
 export function judgePath(name: string): string {
   const judge = judges().find((j) => j.name === name);
@@ -45,7 +55,9 @@ export function judgePath(name: string): string {
   const path =
     judge.how === 'pip'
       ? join(pythonJudgesDir(), 'bin', judge.binary)
-      : join(peersDir(), `${judge.name}-${judge.version}`, 'bin', judge.binary);
+      : judge.how === 'go-local'
+        ? join(goLocalDir(judge), 'bin', judge.binary)
+        : join(peersDir(), `${judge.name}-${judge.version}`, 'bin', judge.binary);
   const complete = judge.how !== 'pip' || existsSync(join(pythonJudgesDir(), '.complete'));
   if (!existsSync(path) || !complete) {
     throw new Error(`judge ${name} ${judge.version} is not built: run \`bash scripts/build-judges.sh ${name}\``);
