@@ -106,6 +106,17 @@ describe('modelship handoff', () => {
     expect(await gitLog(bare).catch(() => [])).toEqual([]);
   });
 
+  it('refuses a certificate-chain signer (--ca or --cert-chain): no cluster policy it writes can name one', async () => {
+    const bare = await bareRepository();
+    const cwd = await tempDir('gitops-cli-');
+    for (const flag of ['--ca', '--cert-chain']) {
+      const run = await runCli(['handoff', `${registry}/gitops/any:v1`, '--gitops', bare, flag, 'ca.pem', '--json'], { cwd, env: { MODELSHIP_HOME: `${cwd}/.modelship` } });
+      expect(run.code, flag).toBe(2);
+      expect(run.json().error.message).toContain('use --key or --cert-identity, not --ca or --cert-chain');
+    }
+    expect(await gitLog(bare).catch(() => [])).toEqual([]);
+  });
+
   it('refuses a plain ModelPack artifact in either mount: KServe could not start it', async () => {
     const keys = await signingKeys();
     const model = await pushModel(registry, { format: 'gguf', modelcar: false, repository: 'gitops/plain' });

@@ -18,7 +18,7 @@ import { flagBoolean, flagString, type Command, type CommandContext } from '../c
 import { parseRequire } from '../plumbing/documents.js';
 import { REGISTRY_OPTIONS } from '../plumbing/registry-flags.js';
 import { destinationContextOf } from '../plumbing/references.js';
-import { verificationPolicy } from '../plumbing/verification.js';
+import { SIGNER_OPTIONS, verificationPolicy } from '../plumbing/verification.js';
 
 
 export const command = {
@@ -96,11 +96,7 @@ Examples:
     pr: { type: 'boolean' },
     'github-repo': { type: 'string' },
     workdir: { type: 'string' },
-    key: { type: 'string' },
-    ca: { type: 'string' },
-    'cert-identity': { type: 'string' },
-    'cert-oidc-issuer': { type: 'string' },
-    'trusted-root': { type: 'string' },
+    ...SIGNER_OPTIONS,
     ...REGISTRY_OPTIONS,
   },
   async run(ctx) {
@@ -121,7 +117,7 @@ Examples:
     if (!isUrl && existsSync(join(repository, '.git'))) {
       throw new UsageError(`--gitops ${repositoryFlag} is a working tree: give the repository it pushes to (its remote URL, or a bare repository), so the hand-off never touches your checkout`);
     }
-    if (flagString(ctx, 'ca')) throw new UsageError('handoff writes a Kyverno or policy-controller policy for a key or a keyless identity: use --key or --cert-identity, not --ca');
+    if (flagString(ctx, 'ca') ?? flagString(ctx, 'cert-chain')) throw new UsageError('handoff writes a Kyverno or policy-controller policy for a key or a keyless identity: use --key or --cert-identity, not --ca or --cert-chain');
 
     const opened = await openReference(input, destinationContextOf(ctx));
     if (opened.reference.kind !== 'remote') throw new ModelshipError('GITOPS_NOT_REMOTE', `${input} is not in a registry the cluster can pull from: push it first ("modelship push ${input} HOST/REPO:TAG") and hand off HOST/REPO:TAG`);
