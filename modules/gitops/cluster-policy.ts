@@ -6,9 +6,9 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
 import { ModelshipError } from '../errors/index.js';
+import { parseYamlDocuments } from '../project/yaml-source.js';
 import { escapeRegExp } from '../text/regexp.js';
 import type { SignatureForm } from './artifact-facts.js';
 
@@ -119,14 +119,10 @@ async function readPolicyFile(file: string, shown: string, single: boolean): Pro
   const text = await readFile(file, 'utf8');
   const mentionsPolicy = /kyverno\.io|policy\.sigstore\.dev/.test(text);
   if (!single && !mentionsPolicy) return [];
-  const docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: false });
-  const list = Array.isArray(docs) ? docs : [docs];
+  const values = parseYamlDocuments(text, (line, message) => refuse(`${shown}${line ? `:${line}` : ''}: not valid YAML: ${message}`));
   const rules: ClusterPolicyRule[] = [];
   let policies = 0;
-  for (const doc of list) {
-    const first = doc.errors[0];
-    if (first) throw refuse(`${shown}: not valid YAML: ${first.message.split('\n')[0]}`);
-    const obj = doc.toJS() as unknown;
+  for (const obj of values) {
     if (!obj || typeof obj !== 'object' || Array.isArray(obj)) continue;
     const { apiVersion, kind } = obj as { apiVersion?: unknown; kind?: unknown };
     if (typeof apiVersion !== 'string') continue;

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { isModelshipError, ModelshipError } from '../errors/index.js';
 import { createFromTemplate } from '../example/template.js';
+import { formatPlatform } from '../oci/platform.js';
 import { hostBusyboxBase, parseUnpackFilter, unpack, type ModelCarBase } from '../modelpack/index.js';
 import { silentReporter, type Reporter } from '../progress/index.js';
 import { generateSigningKeyPair } from '../sign/index.js';
@@ -149,7 +150,7 @@ async function modelCarBaseStep(store: Parameters<typeof hostBusyboxBase>[0], op
   }
   try {
     const built = await hostBusyboxBase(store, opts.busybox);
-    const platform = `${built.platform.os}/${built.platform.architecture}${built.platform.variant ? `/${built.platform.variant}` : ''}`;
+    const platform = formatPlatform(built.platform);
     return {
       base: built,
       step: {

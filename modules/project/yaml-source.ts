@@ -28,6 +28,24 @@ export function parseYamlSource(text: string, file: string): YamlSource {
   return { file, text, doc, lines };
 }
 
+/**
+ * Every document of a multi-document YAML file as plain values (empty documents left out); the
+ * first syntax error becomes `fail(line, message)`, so each reader keeps its own error code.
+ */
+export function parseYamlDocuments(text: string, fail: (line: number | undefined, message: string) => Error): unknown[] {
+  const { LineCounter, parseAllDocuments } = loadYaml();
+  const lines = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const values: unknown[] = [];
+  for (const doc of Array.isArray(docs) ? docs : [docs]) {
+    const first = doc.errors[0];
+    if (first) throw fail(lines.linePos(first.pos[0]).line, first.message.split('\n')[0]!);
+    const value: unknown = doc.toJS();
+    if (value !== null && value !== undefined) values.push(value);
+  }
+  return values;
+}
+
 type Path = readonly (string | number)[];
 
 export function fieldName(path: Path): string {

@@ -4,9 +4,9 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import { ModelshipError, UsageError, describeError } from '../errors/index.js';
 import type { Mount } from '../gitops/model-ref.js';
+import { parseYamlDocuments } from '../project/yaml-source.js';
 import {
   DIGEST_ANNOTATION, MODEL_ARTIFACT_ID_ANNOTATION, MODEL_REGISTRY_URL_ANNOTATION, MODEL_VERSION_ID_LABEL, REGISTERED_MODEL_ID_LABEL,
 } from '../gitops/serving.js';
@@ -81,14 +81,8 @@ const MAX_FILE_BYTES = 16 * 1024 * 1024;
 
 function parseObjects(text: string, file: string): Obj[] {
   const out: Obj[] = [];
-  for (const doc of parseAllDocuments(text)) {
-    if (doc.errors.length) {
-      const e = doc.errors[0]!;
-      const line = e.linePos?.[0]?.line;
-      throw new ModelshipError('INPUT_INVALID', `${file}${line ? ` line ${line}` : ''} is not valid YAML: ${e.message.split('\n')[0]}`);
-    }
-    const value: unknown = doc.toJS();
-    if (value === null || value === undefined) continue;
+  const values = parseYamlDocuments(text, (line, message) => new ModelshipError('INPUT_INVALID', `${file}${line ? ` line ${line}` : ''} is not valid YAML: ${message}`));
+  for (const value of values) {
     if (!isObj(value)) throw new ModelshipError('INPUT_INVALID', `${file} holds a YAML document that is not a Kubernetes object (a ${Array.isArray(value) ? 'list' : typeof value})`);
     // kubectl prints several objects as a List (kind: List, or InferenceServiceList from the API).
     if (Array.isArray(value['items']) && typeof value['kind'] === 'string' && value['kind'].endsWith('List')) out.push(...value['items'].filter(isObj));
