@@ -23,6 +23,8 @@ export interface ClusterPolicyFacts {
   trustedRoot?: unknown;
   /** The hand-off's MOF gate at `require` for this digest (mof-verdict.ts). */
   mof?: (require: 1 | 2 | 3) => Promise<MofVerdict>;
+  /** Verifications by signer (`signerKey`), shared with the caller so it never verifies the same signer twice. */
+  verifications?: Map<string, Promise<ArtifactVerification>>;
 }
 
 export interface ClusterRuleVerdict {
@@ -59,9 +61,9 @@ export async function evaluateClusterPolicy(facts: ClusterPolicyFacts, policy: C
       reason: `no admission policy in ${policy.source} checks ${image} (${describePolicyPatterns(policy)}), so the cluster would not verify it: serve, check or ship the registry reference the policy names`,
     };
   }
-  const verifications = new Map<string, Promise<ArtifactVerification>>();
+  const verifications = facts.verifications ?? new Map<string, Promise<ArtifactVerification>>();
   const verifyAs = (signer: ClusterSigner, rule: ClusterPolicyRule) => {
-    const id = signer.kind === 'key' ? signer.publicKeyPem : `${signer.issuer}\n${signer.subjectRegExp}`;
+    const id = signerKey(signer);
     if (!verifications.has(id)) verifications.set(id, verifyArtifact(facts.target, facts.digest, verificationPolicyOf(signer, rule, facts.trustedRoot)));
     return verifications.get(id)!;
   };
@@ -80,6 +82,11 @@ export async function evaluateClusterPolicy(facts: ClusterPolicyFacts, policy: C
     ok: false, image, covered: true, rules, mof, code: 'POLICY_MOF_DENIED',
     reason: `${image} is ${mof.label}, not Class ${gated.mofMinimum} or better as the hand-off's MOF gate requires (${gated.source.file}, ${gated.policy})${mof.missing?.length ? `; missing: ${mof.missing.join(', ')}` : ''}`,
   };
+}
+
+/** One key per signer: its public key, or its keyless issuer and subject pattern. */
+export function signerKey(signer: ClusterSigner): string {
+  return signer.kind === 'key' ? signer.publicKeyPem : `${signer.issuer}\n${signer.subjectRegExp}`;
 }
 
 /** Throws the verdict's refusal as a coded error; passes an admitted artifact through. */

@@ -8,7 +8,7 @@ import { EXIT_STATUS, describeError, familyOf, isModelshipError } from '../error
 import { readArtifactFacts, sbomSummary, type ArtifactFacts } from '../gitops/artifact-facts.js';
 import { mofVerdict } from '../gitops/mof-verdict.js';
 import { rulesCovering, type ClusterPolicySet } from '../gitops/cluster-policy.js';
-import { evaluateClusterPolicy, verificationPolicyOf, type ClusterPolicyVerdict } from '../gitops/cluster-policy-verdict.js';
+import { evaluateClusterPolicy, signerKey, verificationPolicyOf, type ClusterPolicyVerdict } from '../gitops/cluster-policy-verdict.js';
 import { ANNOTATION_HF_SOURCE, ANNOTATION_OCI_REVISION, ANNOTATION_OCI_SOURCE } from '../hub/source.js';
 import { formatPlatform, referrers, type Descriptor, type ReadOnlyTarget } from '../oci/index.js';
 import { stringProperty, type DigestRecord } from '../registry/index.js';
@@ -261,13 +261,15 @@ async function clusterJudgement(policy: Extract<TracePolicy, { kind: 'cluster' }
   let verification: ArtifactVerification | undefined;
   let trusted: string | undefined;
   try {
-    verdict = await evaluateClusterPolicy({ target: opened.target, digest, repository, ...(policy.trustedRoot !== undefined ? { trustedRoot: policy.trustedRoot } : {}), mof: (require) => mofVerdict(opened.target, digest, opened.display, require) }, policy.set);
+    const verifications = new Map<string, Promise<ArtifactVerification>>();
+    verdict = await evaluateClusterPolicy({ target: opened.target, digest, repository, verifications, ...(policy.trustedRoot !== undefined ? { trustedRoot: policy.trustedRoot } : {}), mof: (require) => mofVerdict(opened.target, digest, opened.display, require) }, policy.set);
     const rule = covering[0];
     const signer = rule?.signerSets[0]?.signers[0];
     if (rule && signer) {
       const signerPolicy = verificationPolicyOf(signer, rule, policy.trustedRoot);
       trusted = trustedName(signerPolicy);
-      verification = await verifyArtifact(opened.target, digest, signerPolicy);
+      // The policy's verdict already verified as this signer: list those results, without verifying again.
+      verification = await (verifications.get(signerKey(signer)) ?? verifyArtifact(opened.target, digest, signerPolicy));
     }
   } catch (err) {
     return { link: fromError('signatures', err, `the admission policy ${policy.source} could not be applied`) };
