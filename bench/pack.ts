@@ -1,8 +1,10 @@
 /**
  * Pack benchmark against the hashing floor, `openssl dgst -sha256` of the same files (it uses the
- * CPU's SHA instructions), measured in the same run in alternating pairs. Each ratio is the median
- * of its pairs', printed with the load average and the CPU seconds each side used (on a shared
- * machine the CPU ratio says what the wall ratio would be on an idle one):
+ * CPU's SHA instructions), and the copy floor, GNU `cp` of the same files into the store's
+ * filesystem, measured in the same run in rounds (who goes first rotates; each side starts after a
+ * `sync`, so none pays for the write-back of the one before). Each ratio is the median of its
+ * rounds', printed with the load average and the CPU seconds each side used (on a shared machine
+ * the CPU ratio says what the wall ratio would be on an idle one):
  *  - one 1 GiB weight (goal <= 1.1) and one 4 GiB weight (goal <= 1.2): a single stream, so the
  *    copy into the store has to overlap the hash;
  *  - four 1 GiB weights (goal <= 1.0 of serial openssl): several files hash on several cores.
@@ -65,7 +67,7 @@ interface Measured {
 
 const fmt = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(', ');
 
-/** Pack `c` into a fresh store `rounds` times, alternating with openssl over the same files. */
+/** Pack `c` into a fresh store `rounds` times, in rounds with openssl and cp over the same files. */
 async function measure(c: Case, dir: string, docs: boolean): Promise<Measured> {
   const spec = specOf(dir, docs);
   const weights = c.weightsMb.map((_, i) => join(dir, `model-${String(i + 1).padStart(5, '0')}-of-${String(c.weightsMb.length).padStart(5, '0')}.gguf`));
@@ -76,31 +78,46 @@ async function measure(c: Case, dir: string, docs: boolean): Promise<Measured> {
   }
   const files = [...weights, ...(docs ? ['config.json', 'README.md'].map((f) => join(dir, f)) : [])];
   const storeDir = join(work, 'pack-store');
-  const openssl = () => command('openssl', ['dgst', '-sha256', ...files]);
-  // The first pass reads everything into the page cache for both sides.
-  await openssl();
+  const copyDir = join(work, 'cp-copy');
+  // Each side starts with nothing of the one before still to be written back, as a pack on a quiet machine does.
+  const settled = async <T>(work: () => Promise<T>): Promise<T> => {
+    await command('sync', []);
+    return work();
+  };
+  const openssl = () => settled(() => command('openssl', ['dgst', '-sha256', ...files]));
+  // The copy floor: GNU cp of the same files into the store's filesystem (copy_file_range, no hash).
+  const cp = async () => {
+    await rm(copyDir, { recursive: true, force: true });
+    await mkdir(copyDir, { recursive: true });
+    return settled(() => command('cp', ['--reflink=auto', '--sparse=never', ...files, copyDir]));
+  };
+  // The first pass reads everything into the page cache for every side.
+  await command('openssl', ['dgst', '-sha256', ...files]);
   const packs: { wall: number; cpu: number }[] = [];
   const shas: { wall: number; cpu?: number }[] = [];
+  const copies: { wall: number; cpu?: number }[] = [];
   const loads: number[] = [];
   const packOnce = async () => {
     await rm(storeDir, { recursive: true, force: true });
-    const cpu = process.cpuUsage();
-    const [, wall] = await timed(() => packModel(spec, new LayoutTarget(storeDir), { tag: 'v1', cache: new PackCache() }));
-    const used = process.cpuUsage(cpu);
-    packs.push({ wall, cpu: (used.user + used.system) / 1e6 });
+    await settled(async () => {
+      const cpu = process.cpuUsage();
+      const [, wall] = await timed(() => packModel(spec, new LayoutTarget(storeDir), { tag: 'v1', cache: new PackCache() }));
+      const used = process.cpuUsage(cpu);
+      packs.push({ wall, cpu: (used.user + used.system) / 1e6 });
+    });
   };
+  const sides = [async () => void shas.push(await openssl()), packOnce, async () => void copies.push(await cp())];
   for (let round = 0; round < rounds; round++) {
-    if (round % 2 === 0) {
-      shas.push(await openssl());
-      await packOnce();
-    } else {
-      await packOnce();
-      shas.push(await openssl());
-    }
+    // Who goes first rotates each round.
+    for (let i = 0; i < sides.length; i++) await sides[(round + i) % sides.length]!();
     loads.push(machineLoad().load1);
   }
   await rm(storeDir, { recursive: true, force: true });
+  await rm(copyDir, { recursive: true, force: true });
   const ratios = packs.map((p, i) => p.wall / shas[i]!.wall);
+  const copyRatios = copies.map((c, i) => c.wall / shas[i]!.wall);
+  // Over the slower of the two things a pack must do, each measured alone in the same round.
+  const floorRatios = packs.map((p, i) => p.wall / Math.max(shas[i]!.wall, copies[i]!.wall));
   const cpuRatios = shas.every((s) => s.cpu !== undefined) ? packs.map((p, i) => p.cpu / shas[i]!.cpu!) : undefined;
   const result: Measured = {
     title: c.title,
@@ -113,12 +130,13 @@ async function measure(c: Case, dir: string, docs: boolean): Promise<Measured> {
     loads,
   };
   const mb = c.weightsMb.reduce((a, b) => a + b, 0);
-  console.log(`${c.title}: pack ${result.packSeconds.toFixed(2)} s (${(mb / result.packSeconds).toFixed(0)} MiB/s), openssl ${result.opensslSeconds.toFixed(2)} s, median of ${rounds} pairs`);
+  console.log(`${c.title}: pack ${result.packSeconds.toFixed(2)} s (${(mb / result.packSeconds).toFixed(0)} MiB/s), openssl ${result.opensslSeconds.toFixed(2)} s, cp ${median(copies.map((x) => x.wall)).toFixed(2)} s, median of ${rounds} rounds`);
   console.log(
     `  pack/openssl ${result.ratio.toFixed(2)} [${fmt(ratios)}] (goal <= ${c.goal})` +
       (cpuRatios ? `; CPU seconds pack/openssl ${result.cpuRatio!.toFixed(2)} [${fmt(cpuRatios)}]` : '') +
       `; load average ${loads.join(', ')} on ${machineLoad().cores} cores`,
   );
+  console.log(`  cp/openssl ${median(copyRatios).toFixed(2)} [${fmt(copyRatios)}]; pack over the slower of openssl and cp ${median(floorRatios).toFixed(2)} [${fmt(floorRatios)}]`);
   return result;
 }
 
