@@ -28,9 +28,10 @@ export async function ingestStream(store: Target, mediaType: string, source: Rea
 }
 
 /**
- * Stores a whole file as a blob. A worker thread reads it once, hashing the bytes as it writes them
- * to the temp file (or hashing a reflink clone where the filesystem makes one), so several files
- * hash on several cores; the file must not change meanwhile (PACK_SOURCE_CHANGED otherwise).
+ * Stores a whole file as a blob. A worker thread hashes the temp file's bytes as the kernel copies
+ * them in (or as it writes them itself, or hashes a reflink clone where the filesystem makes one;
+ * see hash-pool.ts), so several files hash on several cores; the file must not change meanwhile
+ * (PACK_SOURCE_CHANGED otherwise).
  */
 export async function ingestFile(store: Target, mediaType: string, file: SourceIdentity, onBytes?: (bytes: number) => void): Promise<Descriptor> {
   return ingest(store, mediaType, (tmp) => hashFile(file, tmp, onBytes));
