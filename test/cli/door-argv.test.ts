@@ -1,14 +1,14 @@
 /**
  * Every door's command line, parsed by the CLI's own parser: the Dagger module's execs (every
  * function, with its options on and off), the Action's `ship` for each signing mode and hand-off
- * option, and the git hook's call. Flags come from the typed builder, so a flag the CLI lacks fails
- * to compile (the @ts-expect-error lines below); this test is the run-time half.
+ * option and its `trace`, and the git hook's call. Flags come from the typed builder, so a flag the
+ * CLI lacks fails to compile (the @ts-expect-error lines below); this test is the run-time half.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { dag } from '@dagger.io/dagger';
 import { describe, expect, it } from 'vitest';
-import { shipPlan } from '../../actions/pipeline/main.js';
+import { shipPlan, tracePlan } from '../../actions/pipeline/main.js';
 import { CLI, Modelship, POLICY_DIR, POLICY_FILE_PATH, PUBLIC_KEY_PATH, TRACE_INPUT_PATH, TRUSTED_ROOT_PATH } from '../../dagger/src/index.js';
 import { commandLine } from '../../modules/cli/argv.js';
 import { parseCommandLine } from '../../modules/cli/main.js';
@@ -103,6 +103,18 @@ describe('every door\'s command line parses with the CLI\'s parser', () => {
     expect(plans[2]!.argv.join(' ')).not.toContain('abc');
     expect((await parse(plans[3]!.argv)).values).toMatchObject({ key: 'keys/signing.key', gitops: 'https://github.com/acme/gitops', flavor: 'argocd', pr: true, 'cluster-url': 'https://git.example/g' });
     expect((await parse(plans[0]!.argv)).positionals).toEqual(['model dir']);
+    // The cluster's admission policy, on ship and on trace.
+    const gated = shipPlan({ ...base, INPUT_POLICY: 'gitops', 'INPUT_POLICY-ENV': 'prod', 'INPUT_TRUSTED-ROOT': 'trusted_root.json' });
+    expect((await parse(gated.argv)).values).toMatchObject({ policy: 'gitops', env: 'prod', 'trusted-root': 'trusted_root.json', keyless: true });
+    const traces = [
+      tracePlan({ INPUT_TRACE: 'gitops/models/tiny-chat/overlays/dev/inferenceservice-pin.yaml' }),
+      tracePlan({ INPUT_TRACE: 'oci://ghcr.io/acme/tiny@sha256:00', INPUT_POLICY: 'gitops', 'INPUT_POLICY-ENV': 'prod', 'INPUT_TRUSTED-ROOT': 'root.json', 'INPUT_REGISTRY-URL': 'https://mr.example', INPUT_REQUIRE: '3', 'INPUT_PLAIN-HTTP': 'true' }),
+      tracePlan({ INPUT_TRACE: '-odd.yaml', 'INPUT_PUBLIC-KEY': 'cosign.pub' }),
+    ];
+    for (const argv of traces) await expect(parse(argv), argv.join(' ')).resolves.toBeDefined();
+    expect(await parse(traces[0]!)).toMatchObject({ values: { json: true }, positionals: ['gitops/models/tiny-chat/overlays/dev/inferenceservice-pin.yaml'] });
+    expect((await parse(traces[1]!)).values).toMatchObject({ policy: 'gitops', env: 'prod', 'trusted-root': 'root.json', 'registry-url': 'https://mr.example', require: '3', 'plain-http': true });
+    expect(await parse(traces[2]!)).toMatchObject({ values: { key: 'cosign.pub' }, positionals: ['-odd.yaml'] });
   });
 
   it('the git hook: the call it makes', async () => {
