@@ -6,17 +6,18 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { dag } from '@dagger.io/dagger';
+import { dag, type Directory } from '@dagger.io/dagger';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { BASE_IMAGE, CLI_DIR, MODEL_REGISTRY_TOKEN_ENV, MODELCAR_BASE_LAYOUT, Modelship, MODELSHIP_HOME, PROJECT_DIR, RECORD_PATH, SIGNING_KEY_PATH, STORE_LAYOUT } from '../../dagger/src/index.js';
 import { parse as parseYaml } from 'yaml';
 import { REGISTRY_TOKEN_ENV } from '../../modules/cli/plumbing/model-registry.js';
 import { writeExampleProject } from '../../modules/example/index.js';
 import { embeddedDatabasePath, openRegistryDatabase, startRegistryServer } from '../../modules/registry/index.js';
+import { generateSigningKeyPair } from '../../modules/sign/index.js';
 import { runCli } from '../helpers/cli.js';
 import { busyboxBase } from '../modelpack/busybox.js';
 import { containerPathOf, modelshipExecs, newSandbox, queryOf, recordedExecs, replay } from './replay.js';
@@ -189,7 +190,27 @@ describe('Dagger module: replayed on this machine', () => {
     expect(broken.at(-1)!.code, broken.at(-1)!.stderr).toBe(4);
     expect(broken.at(-1)!.stderr).toMatch(/^error: trace broken at registry-record \(missing, exit 4\): no model version in .* records sha256:[0-9a-f]{64}: not registered/m);
     expect(JSON.parse(broken.at(-1)!.stdout)).toMatchObject({ ok: false, brokenLink: 'registry-record', exitCode: 4 });
-  }, 300_000);
+
+    // publish under the committed policy: the signed copy is judged at verify before the push; a
+    // policy file naming another key stops it there, with nothing pushed.
+    const policyFile = (await exec('git', ['-C', checkout, 'ls-files', '*/policy/dev/clusterpolicy.yaml'])).stdout.trim();
+    const original = await readFile(path.join(checkout, policyFile), 'utf8');
+    const pem = /-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/.exec(original)![0];
+    const indent = /\n( *)-----END PUBLIC KEY-----/.exec(original)?.[1] ?? '';
+    const foreign = path.join(root, 'foreign-policy.yaml');
+    await writeFile(foreign, original.replace(pem, generateSigningKeyPair('p256').publicKeyPem.trim().split('\n').join(`\n${indent}`)));
+    const publishAs = (ref: string, policy?: Directory, file?: string) =>
+      module().publish(dag.host().directory(project), ref, dag.setSecret('key', encryptedKey), dag.setSecret('password', PASSWORD), undefined, true, false, undefined, '', undefined, '', false, '', modelcarBase(), policy, file ? dag.host().file(file) : undefined, policy ? 'dev' : '');
+    const admitted = await replay(publishAs(`${inject('registry')}/dagger/tiny-chat:v2`, dag.host().directory(checkout)).container, await newSandbox());
+    expect(admitted.at(-1)!.code, admitted.at(-1)!.stderr).toBe(0);
+    expect(JSON.parse(admitted.at(-1)!.stdout).steps.find((x: { step: string }) => x.step === 'verify').summary).toMatch(/the cluster's policy tiny-chat-dev-signed-model admits /);
+    const refusedRef = `${inject('registry')}/dagger/tiny-chat:v3`;
+    const refused = await replay(publishAs(refusedRef, undefined, foreign).container, await newSandbox());
+    expect(refused.at(-1)!.code).toBe(8);
+    expect(refused.at(-1)!.args).toContain(`--policy=${foreign}`);
+    expect(JSON.parse(refused.at(-1)!.stdout)).toMatchObject({ ok: false, failed: 'verify' });
+    expect((await runCli(['inspect', refusedRef, '--plain-http'])).code).not.toBe(0);
+  }, 400_000);
 
   it('never pushes unsigned: without a key or token, publish and ci refuse before any step', async () => {
     const reference = `${inject('registry')}/dagger/unsigned:v1`;
