@@ -1,6 +1,8 @@
 /**
  * The pipeline action's logic: runs "modelship ship" with the action's inputs (its command line built
- * by the CLI's own typed builder), then writes the job summary and outputs from its JSON record.
+ * by the CLI's own typed builder), then writes the job summary and outputs from its JSON record. With
+ * the input "trace" it runs "modelship trace" on a deployed model instead, and fails the step at the
+ * first broken link.
  * actions/setup compiles it to dist/actions/pipeline/main.js; main.mjs beside action.yml runs it.
  */
 import { spawnSync } from 'node:child_process';
@@ -61,7 +63,33 @@ export function shipPlan(env: Env = process.env, keyFile = '<key file>'): ShipPl
     flags['no-handoff'] = true;
   }
   if (input('plain-http', env) === 'true') flags['plain-http'] = true;
+  Object.assign(flags, policyFlags(env));
   return { argv: commandLine('ship', [input('project', env) || '.'], flags), ...(keyText ? { keyText } : {}) };
+}
+
+/** The cluster's admission policy, as ship and trace take it: --policy, --env, --trusted-root. */
+function policyFlags(env: Env): { policy?: string; env?: string; 'trusted-root'?: string } {
+  const policy = input('policy', env);
+  const policyEnv = input('policy-env', env);
+  const trustedRoot = input('trusted-root', env);
+  // policy-env alone goes through too: the CLI refuses --env without --policy rather than ignore it.
+  return { ...(policy ? { policy } : {}), ...(policyEnv ? { env: policyEnv } : {}), ...(trustedRoot ? { 'trusted-root': trustedRoot } : {}) };
+}
+
+/** The `modelship trace` command line for the input "trace": whom to trust, the model registry, the gate. */
+export function tracePlan(env: Env = process.env): string[] {
+  const given = input('trace', env);
+  const shipping = ['reference', 'gitops'].filter((name) => input(name, env));
+  if (shipping.length) throw new ActionInputError(`input "trace" traces a deployed model, and ${shipping.map((n) => `"${n}"`).join(' and ')} ship one: one action step does one of them; split it into two steps`);
+  const flags: FlagsOf<'trace'> = { json: true, ...policyFlags(env) };
+  const publicKey = input('public-key', env);
+  if (publicKey) flags.key = publicKey;
+  const registryUrl = input('registry-url', env);
+  if (registryUrl) flags['registry-url'] = registryUrl;
+  const require = input('require', env);
+  if (require) flags.require = require;
+  if (input('plain-http', env) === 'true') flags['plain-http'] = true;
+  return commandLine('trace', [given], flags);
 }
 
 /** Workflow-command data: % CR LF escaped, so a multi-line message stays one annotation (@actions/core escapeData). */
@@ -124,7 +152,28 @@ function redactor(keyText: string | undefined): (text: string) => string {
   return (text) => secrets.reduce((t, s) => t.split(s).join('***'), text.split(keyText).join('***'));
 }
 
+interface TraceLinkRecord { name: string; status: string; summary: string; code?: string; exitCode: number; details: string[] }
+interface TraceRecord { ok: boolean; brokenLink?: string; exitCode: number; storageUri: string; digest?: string; links: TraceLinkRecord[]; error?: { code: string; message: string } }
+
+const LINK_ICON: Record<string, string> = { ok: '✅', skipped: '⏭️' };
+
+/** The job summary of a trace: the verdict, the digest, and one row per link. */
+export function traceSummaryMarkdown(result: TraceRecord): string {
+  const broken = result.links.find((l) => l.name === result.brokenLink);
+  return [
+    `## modelship trace: ${result.storageUri} ${result.ok ? 'complete' : `broken at ${result.brokenLink}`}`,
+    '',
+    `- **Digest:** \`${result.digest ?? 'not read'}\``,
+    ...(broken ? [`- **Broken:** ${broken.name} (${broken.code ?? broken.status}, exit ${broken.exitCode})`] : []),
+    '',
+    '| link | result | detail |',
+    '| --- | --- | --- |',
+    ...result.links.map((l) => `| ${l.name} | ${LINK_ICON[l.status] ?? '❌'} ${l.status} | ${l.summary.replace(/\|/g, '\\|')} |`),
+  ].join('\n') + '\n';
+}
+
 export function run(env: Env = process.env): number {
+  if (input('trace', env)) return runTraceStep(env);
   let plan: ShipPlan;
   let keyDir: string | undefined;
   try {
@@ -147,6 +196,48 @@ export function run(env: Env = process.env): number {
   } finally {
     if (keyDir) rmSync(keyDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * `modelship trace` for the input "trace": the links in the log and the job summary, the digest and the
+ * broken link as outputs, and the step failing with the first broken link's exit status and reason.
+ */
+function runTraceStep(env: Env): number {
+  let argv: string[];
+  try {
+    argv = tracePlan(env);
+  } catch (err) {
+    if (!(err instanceof ActionInputError)) throw err;
+    console.log(errorCommand(err.message, 'modelship'));
+    return 2;
+  }
+  const bin = (env['MODELSHIP_BIN'] || 'modelship').split(' ');
+  const done = spawnSync(bin[0]!, [...bin.slice(1), ...argv], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+  if (done.stderr) process.stderr.write(done.stderr);
+  if (done.error) {
+    console.log(errorCommand(`cannot run modelship (${done.error.message}): add the actions/setup step before this one`, 'modelship'));
+    return 1;
+  }
+  let result: TraceRecord;
+  try {
+    result = JSON.parse(done.stdout) as TraceRecord;
+  } catch {
+    process.stdout.write(done.stdout);
+    console.log(errorCommand(`modelship trace exited with status ${done.status} before printing its record`, 'modelship trace'));
+    return done.status || 1;
+  }
+  if (result.error) {
+    console.log(errorCommand(`${result.error.code}: ${result.error.message}`, 'modelship trace'));
+    return done.status || 1;
+  }
+  for (const l of result.links) console.log(`${l.status.padEnd(11)} ${l.name.padEnd(15)} ${l.summary}`);
+  if (env['GITHUB_STEP_SUMMARY']) appendFileSync(env['GITHUB_STEP_SUMMARY'], traceSummaryMarkdown(result));
+  setOutput('digest', result.digest ?? '', env);
+  setOutput('broken-link', result.brokenLink ?? '', env);
+  const broken = result.links.find((l) => l.name === result.brokenLink);
+  if (broken) console.log(errorCommand(`${broken.code ?? broken.status}: ${broken.summary}`, `modelship trace ${broken.name}`));
+  // Fail closed: a record that says broken never passes the step, whatever the exit status said.
+  return done.status || (result.ok ? 0 : result.exitCode || 1);
 }
 
 function runShip(plan: ShipPlan, env: Env): number {

@@ -23,6 +23,14 @@ export const SIGNING_KEY_PATH = '/run/secrets/modelship/signing.key';
 export const PUBLIC_KEY_PATH = '/run/secrets/modelship/signing.pub';
 export const TRUSTED_ROOT_PATH = '/run/secrets/modelship/trusted_root.json';
 export const DOCKER_CONFIG_PATH = '/root/.docker/config.json';
+/** The cluster's admission policy for --policy: a GitOps repository's clone (a folder), or one policy file. */
+export const POLICY_DIR = '/run/modelship/policy';
+export const POLICY_FILE_PATH = '/run/modelship/policy.yaml';
+/** What `trace` reads: an InferenceService file, and the JSON it returns. */
+export const TRACE_INPUT_PATH = '/run/modelship/inferenceservice.yaml';
+export const TRACE_RECORD_PATH = '/tmp/modelship-trace.json';
+/** The variable the CLI reads the model registry's bearer token from (modules/cli/plumbing/model-registry.ts). */
+export const MODEL_REGISTRY_TOKEN_ENV = 'MODEL_REGISTRY_TOKEN';
 /**
  * Where a ModelCar base given as a Directory (an OCI image layout, as `skopeo copy
  * docker://busybox:1.37 oci:./busybox:latest` writes it) is mounted; its tag `latest` is the base.
@@ -46,6 +54,21 @@ interface Signer {
   actionsIdTokenRequestUrl?: string | undefined;
   actionsIdTokenRequestToken?: Secret | undefined;
 }
+
+/** The cluster's admission policy a call judges the registry copy by (modelship --policy), when given. */
+interface ClusterPolicy {
+  /** A clone of the GitOps repository the hand-off writes to (its policy/<env>/ folders), or a folder of policy files. */
+  policy?: Directory | undefined;
+  /** One Kyverno ClusterPolicy or policy-controller ClusterImagePolicy file. */
+  policyFile?: File | undefined;
+  /** The environment whose policy applies (--env). */
+  policyEnv?: string | undefined;
+  /** Sigstore trusted_root.json for a keyless policy (--trusted-root). */
+  trustedRoot?: File | undefined;
+}
+
+/** The --policy, --env and --trusted-root flags for a policy mounted by `withPolicy`. */
+type PolicyFlags = { policy?: string; env?: string; 'trusted-root'?: string };
 
 /** What a pipeline call made: its container, the pipeline's JSON record, and this call's store. */
 @object()
@@ -107,6 +130,30 @@ export class Modelship {
     }
     if (dockerConfig) c = c.withMountedSecret(DOCKER_CONFIG_PATH, dockerConfig);
     return c;
+  }
+
+  /**
+   * The container with the admission policy and its trusted root mounted, and the flags naming them.
+   * One --policy only: a folder and a file together are refused, never one of them silently dropped.
+   */
+  private withPolicy(c: Container, p: ClusterPolicy): { container: Container; flags: PolicyFlags } {
+    if (p.policy && p.policyFile) throw new Error('give the admission policy once: policy (a GitOps repository folder) or policyFile (one policy file), not both');
+    const flags: PolicyFlags = {};
+    if (p.policy) {
+      c = c.withMountedDirectory(POLICY_DIR, p.policy);
+      flags.policy = POLICY_DIR;
+    }
+    if (p.policyFile) {
+      c = c.withMountedFile(POLICY_FILE_PATH, p.policyFile);
+      flags.policy = POLICY_FILE_PATH;
+    }
+    // Passed as given: the CLI refuses --env without --policy, rather than this door guessing.
+    if (p.policyEnv) flags.env = p.policyEnv;
+    if (p.trustedRoot) {
+      c = c.withMountedFile(TRUSTED_ROOT_PATH, p.trustedRoot);
+      flags['trusted-root'] = TRUSTED_ROOT_PATH;
+    }
+    return { container: c, flags };
   }
 
   /** The signing flags for `ship`: --key, --keyless with a token, or --no-sign when asked; else ship refuses to push. */
@@ -177,7 +224,9 @@ export class Modelship {
    * Pack, document, gate, sign, verify and push to `reference` (HOST/REPO:TAG). It signs with `key`,
    * or keylessly with an OIDC token; with neither (and no `unsigned`), it refuses before pushing.
    * It packs the ModelCar too (on `modelcarBase`, or the layout `modelcarBaseLayout`), so what it
-   * pushes is what `handoff` can hand to KServe.
+   * pushes is what `handoff` can hand to KServe. With `policy` (a clone of the GitOps repository)
+   * or `policyFile` (`policyEnv` picks the environment, `trustedRoot` for keyless signers), verify
+   * judges the signed copy as the cluster's admission policy will, and a refusal stops before push.
    */
   @func()
   publish(
@@ -195,8 +244,13 @@ export class Modelship {
     unsigned = false,
     modelcarBase = '',
     modelcarBaseLayout?: Directory,
+    policy?: Directory,
+    policyFile?: File,
+    policyEnv = '',
+    trustedRoot?: File,
   ): PipelineRun {
     const signer: Signer = { key, keyPassword, oidcToken, actionsIdTokenRequestUrl, actionsIdTokenRequestToken };
+    const gated = this.withPolicy(this.withModelcarBase(this.withProject(project, signer, dockerConfig), modelcarBaseLayout), { policy, policyFile, policyEnv, trustedRoot });
     const flags: FlagsOf<'ship'> = {
       tag: reference,
       'no-handoff': true,
@@ -205,8 +259,9 @@ export class Modelship {
       ...this.signingFlags(signer, keyless, unsigned),
       ...(require ? { require } : {}),
       ...this.modelcarFlags(modelcarBase, modelcarBaseLayout),
+      ...gated.flags,
     };
-    return new PipelineRun(this.withModelcarBase(this.withProject(project, signer, dockerConfig), modelcarBaseLayout).withExec(cliArgs('ship', [PROJECT_DIR], flags), { redirectStdout: RECORD_PATH }));
+    return new PipelineRun(gated.container.withExec(cliArgs('ship', [PROJECT_DIR], flags), { redirectStdout: RECORD_PATH }));
   }
 
   /**
@@ -257,7 +312,9 @@ export class Modelship {
    * The whole pipeline, as CI runs it: pack to hand-off (modelship ship), with the options the other
    * doors have. It signs with `key` or keylessly (an OIDC token, or GitHub's token endpoint); with
    * neither (and no `unsigned`), it refuses before pushing. It packs the ModelCar the hand-off
-   * needs, on `modelcarBase` or the layout `modelcarBaseLayout` (else Docker Hub's busybox).
+   * needs, on `modelcarBase` or the layout `modelcarBaseLayout` (else Docker Hub's busybox). With
+   * `policy` (a clone of the GitOps repository) or `policyFile` (`policyEnv`, `trustedRoot` as for
+   * `publish`), the signed copy is judged as the cluster's admission policy will before it is pushed.
    */
   @func()
   ci(
@@ -280,9 +337,14 @@ export class Modelship {
     unsigned = false,
     modelcarBase = '',
     modelcarBaseLayout?: Directory,
+    policy?: Directory,
+    policyFile?: File,
+    policyEnv = '',
+    trustedRoot?: File,
   ): PipelineRun {
     const signer: Signer = { key, keyPassword, oidcToken, actionsIdTokenRequestUrl, actionsIdTokenRequestToken };
-    let c = this.withModelcarBase(this.withProject(project, signer, dockerConfig), modelcarBaseLayout);
+    const gated = this.withPolicy(this.withModelcarBase(this.withProject(project, signer, dockerConfig), modelcarBaseLayout), { policy, policyFile, policyEnv, trustedRoot });
+    let c = gated.container;
     if (githubToken) c = c.withSecretVariable('GITHUB_TOKEN', githubToken);
     const flags: FlagsOf<'ship'> = {
       tag: reference,
@@ -291,16 +353,85 @@ export class Modelship {
       'plain-http': plainHttp,
       ...this.signingFlags(signer, keyless, unsigned),
       ...this.modelcarFlags(modelcarBase, modelcarBaseLayout),
+      ...gated.flags,
       json: true,
     };
     return new PipelineRun(c.withExec(cliArgs('ship', [PROJECT_DIR], flags), { redirectStdout: RECORD_PATH }));
   }
 
-  /** An OpenAI-compatible endpoint on port 8080 serving the packed model; `gpu` passes every GPU through. */
+  /**
+   * An OpenAI-compatible endpoint on port 8080 serving the packed model; `gpu` passes every GPU
+   * through. With `policy` (a clone of the GitOps repository) or `policyFile` (`policyEnv`,
+   * `trustedRoot` as for `publish`), `tag` is the registry reference the policy checks: nothing is
+   * packed, and what is served is the registry's copy the cluster's admission policy admits, by digest.
+   */
   @func()
-  serve(project: Directory, tag: string, gpu = false): Service {
-    let c = this.pack(project, tag).withExposedPort(8080);
+  serve(
+    project: Directory,
+    tag: string,
+    gpu = false,
+    policy?: Directory,
+    policyFile?: File,
+    policyEnv = '',
+    trustedRoot?: File,
+    plainHttp = false,
+    dockerConfig?: Secret,
+  ): Service {
+    const gated = policy || policyFile;
+    const base = gated ? this.withProject(project, {}, dockerConfig) : this.pack(project, tag);
+    const { container, flags } = this.withPolicy(base, { policy, policyFile, policyEnv, trustedRoot });
+    let c = container.withExposedPort(8080);
     if (gpu) c = c.experimentalWithAllGPUs();
-    return c.asService({ args: cliArgs('serve', [tag], { host: '0.0.0.0', port: '8080', gpu: gpu ? 'auto' : 'none' }) });
+    return c.asService({ args: cliArgs('serve', [tag], { host: '0.0.0.0', port: '8080', gpu: gpu ? 'auto' : 'none', 'plain-http': plainHttp, ...flags }) });
+  }
+
+  /**
+   * Trace a model the cluster runs back to its registry record, signatures, SBOM, MOF class and
+   * source (modelship trace --json), from `storageUri` (oci://HOST/REPO@sha256:…, as the
+   * InferenceService names it) or `inferenceService` (the hand-off's inferenceservice-pin.yaml, or a
+   * "kubectl get inferenceservice -o yaml" dump; `name` picks one of several). Whom to trust: the
+   * cluster's admission policy (`policy`, a clone of the GitOps repository, or `policyFile`;
+   * `policyEnv` picks the environment; `trustedRoot` for keyless signers), or a signer (`publicKey`,
+   * or `certIdentity` with `certOidcIssuer` and `trustedRoot`); with neither the trace is incomplete.
+   * The model registry: `registryUrl`, its token `registryToken`. Returns the trace as JSON; a broken
+   * link fails the call with the exit status of the first one and its reason.
+   */
+  @func()
+  trace(
+    storageUri = '',
+    inferenceService?: File,
+    name = '',
+    policy?: Directory,
+    policyFile?: File,
+    policyEnv = '',
+    publicKey?: File,
+    certIdentity = '',
+    certOidcIssuer = '',
+    trustedRoot?: File,
+    registryUrl = '',
+    registryToken?: Secret,
+    require = '',
+    plainHttp = false,
+    dockerConfig?: Secret,
+  ): File {
+    if (Boolean(storageUri) === Boolean(inferenceService)) throw new Error('trace one model: give storageUri (oci://HOST/REPO@sha256:…) or inferenceService (a file), one of them');
+    let c = this.cli();
+    if (inferenceService) c = c.withMountedFile(TRACE_INPUT_PATH, inferenceService);
+    if (publicKey) c = c.withMountedFile(PUBLIC_KEY_PATH, publicKey);
+    if (registryToken) c = c.withSecretVariable(MODEL_REGISTRY_TOKEN_ENV, registryToken);
+    if (dockerConfig) c = c.withMountedSecret(DOCKER_CONFIG_PATH, dockerConfig);
+    const gated = this.withPolicy(c, { policy, policyFile, policyEnv, trustedRoot });
+    const flags: FlagsOf<'trace'> = {
+      ...(name ? { name } : {}),
+      ...gated.flags,
+      ...(publicKey ? { key: PUBLIC_KEY_PATH } : {}),
+      ...(certIdentity ? { 'cert-identity': certIdentity } : {}),
+      ...(certOidcIssuer ? { 'cert-oidc-issuer': certOidcIssuer } : {}),
+      ...(registryUrl ? { 'registry-url': registryUrl } : {}),
+      ...(require ? { require } : {}),
+      'plain-http': plainHttp,
+      json: true,
+    };
+    return gated.container.withExec(cliArgs('trace', [inferenceService ? TRACE_INPUT_PATH : storageUri], flags), { redirectStdout: TRACE_RECORD_PATH }).file(TRACE_RECORD_PATH);
   }
 }

@@ -15,6 +15,7 @@ import type { command as sbom } from './commands/sbom.js';
 import type { command as serve } from './commands/serve.js';
 import type { command as ship } from './commands/ship.js';
 import type { command as sign } from './commands/sign.js';
+import type { command as trace } from './commands/trace.js';
 import type { command as verify } from './commands/verify.js';
 
 /** The commands the doors run, with their option definitions. */
@@ -29,6 +30,7 @@ interface DoorCommands {
   serve: typeof serve;
   ship: typeof ship;
   sign: typeof sign;
+  trace: typeof trace;
   verify: typeof verify;
 }
 

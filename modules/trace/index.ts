@@ -6,4 +6,4 @@ export { trace, LINK_NAMES } from './trace.js';
 export type { TraceLink, TraceResult, TraceOptions, TracePolicy, LinkName, LinkStatus, OpenedArtifactCopy } from './trace.js';
 export { readTraceInput, parseStorageUri } from './input.js';
 export type { TraceInput } from './input.js';
-export { renderTrace } from './render.js';
+export { brokenLine, renderTrace } from './render.js';

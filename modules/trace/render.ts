@@ -1,6 +1,6 @@
 /** The trace as a tree a person reads: one branch per link, its findings as leaves. */
 import type { TraceInput } from './input.js';
-import type { LinkStatus, TraceResult } from './trace.js';
+import type { LinkStatus, TraceLink, TraceResult } from './trace.js';
 
 const MARK: Record<LinkStatus, string> = { ok: 'ok  ', missing: 'MISS', failed: 'FAIL', unreachable: 'DOWN', unverified: '??? ', skipped: 'skip' };
 
@@ -20,6 +20,11 @@ export function renderTrace(input: TraceInput, result: TraceResult): string {
     l.details.forEach((d, j) => lines.push(`${stem}${j === l.details.length - 1 ? '└── ' : '├── '}${d}`));
   });
   const first = result.links.find((l) => l.name === result.brokenLink);
-  lines.push(result.ok ? 'trace complete: every link holds' : `trace broken at ${first!.name} (${first!.status}, exit ${first!.exitCode}): ${first!.summary}`);
+  lines.push(result.ok || !first ? 'trace complete: every link holds' : brokenLine(first));
   return lines.join('\n');
+}
+
+/** The trace's verdict on its first broken link, one line: the tree's last, and stderr's with --json. */
+export function brokenLine(link: TraceLink): string {
+  return `trace broken at ${link.name} (${link.status}, exit ${link.exitCode}): ${link.summary}`;
 }

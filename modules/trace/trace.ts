@@ -6,7 +6,8 @@
 import { MOF_REPORT_ARTIFACT_TYPE } from '../card/index.js';
 import { EXIT_STATUS, describeError, familyOf, isModelshipError } from '../errors/index.js';
 import { readArtifactFacts, sbomSummary, type ArtifactFacts } from '../gitops/artifact-facts.js';
-import { mofVerdict } from '../gitops/mof-verdict.js';
+import { evaluateMof, mofVerdictOf, type MofEvaluation } from '../gitops/mof-verdict.js';
+import type { MofVerdict } from '../gitops/handoff.js';
 import { rulesCovering, type ClusterPolicySet } from '../gitops/cluster-policy.js';
 import { evaluateClusterPolicy, signerKey, verificationPolicyOf, type ClusterPolicyVerdict } from '../gitops/cluster-policy-verdict.js';
 import { ANNOTATION_HF_SOURCE, ANNOTATION_OCI_REVISION, ANNOTATION_OCI_SOURCE } from '../hub/source.js';
@@ -129,11 +130,15 @@ export async function trace(opts: TraceOptions): Promise<TraceResult> {
     return finish(input, digest, links);
   }
   const { target } = opened;
-  const judged = await judge(opts, opened, facts);
+  // One MOF evaluation for the policy's minimum (on the index digest) and the mof link (on the model
+  // manifest): both read the same ModelPack manifest and documents, which an index resolves to.
+  let evaluation: Promise<MofEvaluation> | undefined;
+  const mofAt: MofAt = async (require) => mofVerdictOf(await (evaluation ??= evaluateMof(target, facts.view.descriptor.digest, opened.display)), require);
+  const judged = await judge(opts, opened, facts, mofAt);
   links.push(judged.link);
   const verification = judged.verification;
   links.push(await sbomLink(target, facts, verification));
-  links.push(await mofLink(opened, facts, judged.requireMof ?? opts.requireMof));
+  links.push(await mofLink(opened, facts, judged.requireMof ?? opts.requireMof, mofAt));
   links.push(await sourceLink(target, facts, verification));
   return finish(input, digest, links);
 }
@@ -236,22 +241,25 @@ interface Judgement {
   requireMof?: 1 | 2 | 3;
 }
 
+/** The artifact's MOF gate at a class (undefined: no gate), evaluated once per trace. */
+type MofAt = (require: 1 | 2 | 3 | undefined) => Promise<MofVerdict>;
+
 /** The signatures link under whichever policy was given. */
-async function judge(opts: TraceOptions, opened: OpenedArtifactCopy, facts: ArtifactFacts): Promise<Judgement> {
+async function judge(opts: TraceOptions, opened: OpenedArtifactCopy, facts: ArtifactFacts, mofAt: MofAt): Promise<Judgement> {
   const policy = opts.policy;
   if (!policy) return { link: await unverifiedSignatures(opened.target, facts) };
   if (policy.kind === 'signer') {
     const verification = await verifyArtifact(opened.target, facts.pulled.digest, policy.policy);
     return { link: signaturesLink(facts, policy.source, verification, trustedName(policy.policy)), verification };
   }
-  return clusterJudgement(policy, opts.input, opened, facts);
+  return clusterJudgement(policy, opts.input, opened, facts, mofAt);
 }
 
 /**
  * The admission policy's verdict on the digest the Pod names, as its controller gives it; the
  * signatures are listed as the policy's first covering signer sees them.
  */
-async function clusterJudgement(policy: Extract<TracePolicy, { kind: 'cluster' }>, input: TraceInput, opened: OpenedArtifactCopy, facts: ArtifactFacts): Promise<Judgement> {
+async function clusterJudgement(policy: Extract<TracePolicy, { kind: 'cluster' }>, input: TraceInput, opened: OpenedArtifactCopy, facts: ArtifactFacts, mofAt: MofAt): Promise<Judgement> {
   const repository = `${input.image.registry}/${input.image.repository}`;
   const digest = facts.pulled.digest;
   const covering = rulesCovering(policy.set, `${repository}@${digest}`);
@@ -262,7 +270,7 @@ async function clusterJudgement(policy: Extract<TracePolicy, { kind: 'cluster' }
   let trusted: string | undefined;
   try {
     const verifications = new Map<string, Promise<ArtifactVerification>>();
-    verdict = await evaluateClusterPolicy({ target: opened.target, digest, repository, verifications, ...(policy.trustedRoot !== undefined ? { trustedRoot: policy.trustedRoot } : {}), mof: (require) => mofVerdict(opened.target, digest, opened.display, require) }, policy.set);
+    verdict = await evaluateClusterPolicy({ target: opened.target, digest, repository, verifications, ...(policy.trustedRoot !== undefined ? { trustedRoot: policy.trustedRoot } : {}), mof: mofAt }, policy.set);
     const rule = covering[0];
     const signer = rule?.signerSets[0]?.signers[0];
     if (rule && signer) {
@@ -392,10 +400,10 @@ async function sbomLink(target: ReadOnlyTarget, facts: ArtifactFacts, verificati
 
 const MOF_CLASS_ANNOTATION = 'dev.modelship.mof.class';
 
-async function mofLink(opened: OpenedArtifactCopy, facts: ArtifactFacts, require: 1 | 2 | 3 | undefined): Promise<TraceLink> {
+async function mofLink(opened: OpenedArtifactCopy, facts: ArtifactFacts, require: 1 | 2 | 3 | undefined, mofAt: MofAt): Promise<TraceLink> {
   try {
     const reports = await referrers(opened.target, facts.view.descriptor, MOF_REPORT_ARTIFACT_TYPE);
-    const verdict = await mofVerdict(opened.target, facts.view.descriptor.digest, opened.display, require);
+    const verdict = await mofAt(require);
     const details = [
       ...reports.map((r) => `MOF report ${r.digest}${r.annotations?.[MOF_CLASS_ANNOTATION] ? ` says Class ${r.annotations[MOF_CLASS_ANNOTATION]}` : ''}`),
       ...(verdict.missing?.length ? [`missing for Class ${require}: ${verdict.missing.join(', ')}`] : []),

@@ -13,8 +13,12 @@ import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { errorCommand } from '../../actions/pipeline/main.js';
+import { runQuickstart } from '../../modules/pipeline/index.js';
+import { generateSigningKeyPair } from '../../modules/sign/index.js';
 import { writeExampleProject } from '../../modules/example/index.js';
 import { runCli } from '../helpers/cli.js';
+import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
+import { busyboxBase } from '../modelpack/busybox.js';
 import { idToken, startMockSigstore, type MockSigstore } from '../sign/artifact-sigstore.js';
 
 const exec = promisify(execFile);
@@ -220,6 +224,88 @@ describe('actions/pipeline signing and the runner\'s protocol', () => {
     const built = await exec(process.execPath, [entry]).then(() => ({ code: 0, stdout: '' }), (e: { code: number; stdout: string }) => e);
     expect(built).toMatchObject({ code: 7, stdout: 'ran\n' });
   });
+});
+
+describe('actions/pipeline under the cluster\'s policy, and trace', () => {
+  // A registry of its own: the quickstart's ModelCar digest is reproducible, and other files' runs would sign it too.
+  let own: RunningRegistry;
+  let qs: { dir: string; registry: string; digest: string; pin: string; checkout: string; project: string; foreign: string; home: string };
+  afterAll(async () => own?.stop());
+
+  beforeAll(async () => {
+    own = await startRegistry();
+    const dir = path.join(root, 'qs');
+    const result = await runQuickstart({ dir, env: {}, cwd: dir, registry: own.host, plainHttp: true, modelcar: { target: await busyboxBase(), reference: 'latest' } });
+    expect(result.ok, JSON.stringify(result.steps, null, 1)).toBe(true);
+    const checkout = path.join(dir, 'gitops');
+    await exec('git', ['clone', '-q', path.join(dir, 'gitops.git'), checkout]);
+    // The dev policy the hand-off committed, naming another key: what a cluster trusting someone else enforces.
+    const original = await readFile(path.join(checkout, 'models/tiny-chat/policy/dev/clusterpolicy.yaml'), 'utf8');
+    const pem = /-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/.exec(original)![0];
+    const indent = /\n( *)-----END PUBLIC KEY-----/.exec(original)?.[1] ?? '';
+    const foreign = path.join(dir, 'foreign-policy.yaml');
+    await writeFile(foreign, original.replace(pem, generateSigningKeyPair('p256').publicKeyPem.trim().split('\n').join(`\n${indent}`)));
+    qs = {
+      dir, registry: own.host, digest: result.digest!, checkout, foreign,
+      pin: path.join(checkout, 'models/tiny-chat/overlays/dev/inferenceservice-pin.yaml'),
+      project: path.join(dir, 'tiny-chat'),
+      home: path.join(dir, 'home'),
+    };
+  }, 300_000);
+
+  it('trace: follows the hand-off\'s InferenceService under the policy input through every link, with the digest as output', async () => {
+    const run = await runAction({ trace: qs.pin, policy: qs.checkout, 'policy-env': 'dev', 'plain-http': 'true' }, { MODELSHIP_HOME: qs.home });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(outputs(run.output)).toMatchObject({ digest: qs.digest, 'broken-link': '' });
+    for (const name of ['artifact', 'registry-record', 'signatures', 'sbom', 'mof', 'source']) expect(run.stdout).toMatch(new RegExp(`^ok +${name} `, 'm'));
+    expect(run.stdout).toMatch(new RegExp(`^ok +signatures +admitted by the cluster's policy \\(kyverno tiny-chat-dev-signed-model in ${qs.checkout.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)$`, 'm'));
+    expect(run.summary).toMatch(/^## modelship trace: oci:\/\/.*@sha256:[0-9a-f]{64} complete$/m);
+    expect(run.summary).toMatch(/^\| mof \| ✅ ok \| Class III/m);
+    expect(run.stdout).not.toMatch(/::error/);
+  }, 120_000);
+
+  it('trace fails the step closed: refused by the policy (8), nothing to check against (8), not registered (4)', async () => {
+    const refused = await runAction({ trace: qs.pin, policy: qs.foreign, 'plain-http': 'true' }, { MODELSHIP_HOME: qs.home });
+    expect(refused.code, refused.stdout + refused.stderr).toBe(8);
+    expect(refused.stdout).toMatch(/^::error title=modelship trace signatures::POLICY_DENIED: the cluster's admission policy refuses it: tiny-chat-dev-signed-model: verify-model-signature: failed to verify image /m);
+    expect(refused.stderr).toMatch(/^error: trace broken at signatures \(failed, exit 8\)/m);
+    expect(outputs(refused.output)).toMatchObject({ digest: qs.digest, 'broken-link': 'signatures' });
+    expect(refused.summary).toMatch(/broken at signatures/);
+    expect(refused.summary).toMatch(/^- \*\*Broken:\*\* signatures \(POLICY_DENIED, exit 8\)$/m);
+
+    // The storageUri alone: no policy beside it and none given, so the signatures stay unchecked.
+    const storageUri = `oci://${qs.registry}/quickstart/tiny-chat@${qs.digest}`;
+    const unchecked = await runAction({ trace: storageUri, 'plain-http': 'true' }, { MODELSHIP_HOME: qs.home });
+    expect(unchecked.code).toBe(8);
+    expect(unchecked.stdout).toMatch(/^::error title=modelship trace signatures::TRACE_UNVERIFIED: /m);
+
+    // Trusting the signer's key, with a model registry that has no record of the digest.
+    const unregistered = await runAction({ trace: storageUri, 'public-key': path.join(qs.dir, 'signing.pub'), 'plain-http': 'true' }, { MODELSHIP_HOME: path.join(qs.dir, 'empty-home') });
+    expect(unregistered.code).toBe(4);
+    expect(unregistered.stdout).toMatch(/^::error title=modelship trace registry-record::TRACE_NOT_REGISTERED: no model version in .* records sha256:/m);
+    expect(unregistered.stdout).toMatch(/^ok +signatures +\d+ signatures? verify against --key /m);
+
+    // One step ships or traces; both at once is refused before anything runs.
+    const both = await runAction({ trace: qs.pin, reference: `${qs.registry}/quickstart/tiny-chat:v9` }, { MODELSHIP_HOME: qs.home });
+    expect(both.code).toBe(2);
+    expect(both.stdout).toMatch(/^::error title=modelship::input "trace" traces a deployed model, and "reference" ship one/m);
+  }, 180_000);
+
+  it('ship judges the signed copy by the policy input before pushing: admitted it pushes, refused it stops at verify', async () => {
+    const env = { MODELSHIP_HOME: path.join(qs.dir, 'ship-home'), MODELSHIP_SIGNING_KEY: path.join(qs.dir, 'signing.key'), MODELSHIP_KEY_PASSWORD: '' };
+    const admitted = `${qs.registry}/quickstart/tiny-chat:v2`;
+    const run = await runAction({ project: qs.project, reference: admitted, signing: 'key', policy: qs.checkout, 'policy-env': 'dev', 'plain-http': 'true' }, env);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^passed +verify .*the cluster's policy tiny-chat-dev-signed-model admits /m);
+    expect(run.stdout).toMatch(/^passed +push /m);
+
+    const refusedRef = `${qs.registry}/quickstart/tiny-chat:v3`;
+    const refused = await runAction({ project: qs.project, reference: refusedRef, signing: 'key', policy: qs.foreign, 'plain-http': 'true' }, env);
+    expect(refused.code, refused.stdout + refused.stderr).toBe(8);
+    expect(refused.stdout).toMatch(/^::error title=modelship verify::.*tiny-chat-dev-signed-model: verify-model-signature: failed to verify image/m);
+    expect(refused.summary).toMatch(/failed at verify/);
+    expect((await runCli(['inspect', refusedRef, '--plain-http'])).code).not.toBe(0);
+  }, 240_000);
 });
 
 describe('reusable workflow', () => {

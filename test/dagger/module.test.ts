@@ -6,14 +6,18 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { dag } from '@dagger.io/dagger';
+import { dag, type Directory } from '@dagger.io/dagger';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { BASE_IMAGE, CLI_DIR, MODELCAR_BASE_LAYOUT, Modelship, MODELSHIP_HOME, PROJECT_DIR, RECORD_PATH, SIGNING_KEY_PATH, STORE_LAYOUT } from '../../dagger/src/index.js';
+import { BASE_IMAGE, CLI_DIR, MODEL_REGISTRY_TOKEN_ENV, MODELCAR_BASE_LAYOUT, Modelship, MODELSHIP_HOME, PROJECT_DIR, RECORD_PATH, SIGNING_KEY_PATH, STORE_LAYOUT } from '../../dagger/src/index.js';
+import { parse as parseYaml } from 'yaml';
+import { REGISTRY_TOKEN_ENV } from '../../modules/cli/plumbing/model-registry.js';
 import { writeExampleProject } from '../../modules/example/index.js';
+import { embeddedDatabasePath, openRegistryDatabase, startRegistryServer } from '../../modules/registry/index.js';
+import { generateSigningKeyPair } from '../../modules/sign/index.js';
 import { runCli } from '../helpers/cli.js';
 import { busyboxBase } from '../modelpack/busybox.js';
 import { containerPathOf, modelshipExecs, newSandbox, queryOf, recordedExecs, replay } from './replay.js';
@@ -39,6 +43,10 @@ beforeAll(async () => {
   project = path.join(root, 'tiny-chat');
   await writeExampleProject(project);
   expect((await runCli(['init', project])).code).toBe(0);
+  // A committed project: the sign step's SLSA provenance names the commit, which trace follows to the source.
+  await exec('git', ['init', '-q', '-b', 'main', project]);
+  await exec('git', ['-C', project, 'add', '-A']);
+  await exec('git', ['-C', project, '-c', 'user.name=modelship', '-c', 'user.email=ci@modelship.dev', 'commit', '-q', '-m', 'tiny-chat']);
   const keys = await runCli(['keys', 'generate', '--encrypt', '-o', path.join(root, 'signing')], { env: { MODELSHIP_KEY_PASSWORD: PASSWORD } });
   expect(keys.code, keys.stderr).toBe(0);
   encryptedKey = await readFile(path.join(root, 'signing.key'), 'utf8');
@@ -92,6 +100,25 @@ describe('Dagger module: the pipelines it records', () => {
     expect(layout.mounts[MODELCAR_BASE_LAYOUT]).toEqual({ kind: 'directory', hostPath: baseLayout });
   });
 
+  it('takes one admission policy and one model to trace, refusing two rather than dropping one', () => {
+    const src = dag.host().directory(project);
+    const folder = dag.host().directory(root);
+    const file = dag.host().file(publicKey);
+    expect(() => module().publish(src, 'r:1', dag.setSecret('k', 'k'), undefined, undefined, false, false, undefined, '', undefined, '', false, '', undefined, folder, file)).toThrow(/give the admission policy once: policy .* or policyFile/);
+    expect(() => module().serve(src, 'r:1', false, folder, file)).toThrow(/give the admission policy once/);
+    expect(() => module().trace()).toThrow(/trace one model: give storageUri .* or inferenceService/);
+    expect(() => module().trace('oci://r/x@sha256:0', file)).toThrow(/trace one model/);
+    // Under a policy, serve judges and serves the registry's copy: nothing is packed first.
+    const gated = module().serve(src, 'r:1', false, folder);
+    expect(recordedExecs(gated).filter((e) => e.args[2] === 'pack')).toEqual([]);
+    expect(recordedExecs(module().serve(src, 'r:1')).filter((e) => e.args[2] === 'pack')).toHaveLength(1);
+    // The model registry's token is a secret variable, under the name the CLI reads.
+    const traced = modelshipExecs(module().trace('oci://r/x@sha256:0', undefined, '', undefined, undefined, '', undefined, '', '', undefined, '', dag.setSecret('mr', 'MR-TOKEN'))).at(-1)!;
+    expect(traced.secretEnv[REGISTRY_TOKEN_ENV]).toEqual({ name: 'mr', plaintext: 'MR-TOKEN' });
+    expect(MODEL_REGISTRY_TOKEN_ENV).toBe(REGISTRY_TOKEN_ENV);
+    expect(JSON.stringify(traced.args)).not.toContain('MR-TOKEN');
+  });
+
   it('returns what it made: the record as a File and the store\'s OCI layout as a Directory', () => {
     const run = module().ci(dag.host().directory(project), 'r:1', dag.setSecret('key', 'k'));
     expect(containerPathOf(run.record)).toBe(RECORD_PATH);
@@ -124,13 +151,66 @@ describe('Dagger module: replayed on this machine', () => {
     // the GitOps repository by a URL of its own (--cluster-url), as handoff requires for a local path.
     // The container reaches the GitOps repository by URL, never by a path of this machine.
     const handed = module().handoff(reference, `file://${bare}`, dag.host().file(publicKey), '', '', undefined, undefined, false, false, 'https://git.example/acme/gitops.git', 'image-volume', '', true);
-    const handoffRun = await replay(handed.container, await newSandbox());
+    const handoffBox = await newSandbox();
+    const handoffRun = await replay(handed.container, handoffBox);
     expect(handoffRun.at(-1)!.code, handoffRun.at(-1)!.stderr).toBe(0);
     const log = (await exec('git', ['--git-dir', bare, 'log', '--format=%s', 'main'])).stdout.trim().split('\n');
     expect(log).toHaveLength(1);
     const deployed = (await exec('git', ['--git-dir', bare, 'grep', '-l', record.digest, 'main'])).stdout;
     expect(deployed).toMatch(/overlays\/dev\//);
-  }, 300_000);
+
+    // trace, replayed: the InferenceService the hand-off committed, followed back under the admission
+    // policy it committed beside it, with the model registry the hand-off recorded the version in.
+    const checkout = path.join(root, 'gitops-checkout');
+    await exec('git', ['clone', '-q', bare, checkout]);
+    const pin = path.join(checkout, (await exec('git', ['-C', checkout, 'ls-files', '*/overlays/dev/inferenceservice-pin.yaml'])).stdout.trim());
+    const storageUri = String(parseYaml(await readFile(pin, 'utf8')).spec.predictor.model.storageUri);
+    const database = await openRegistryDatabase(embeddedDatabasePath(handoffBox.hostPath(MODELSHIP_HOME)));
+    const server = await startRegistryServer({ database });
+    try {
+      const traced = module().trace('', dag.host().file(pin), '', dag.host().directory(checkout), undefined, 'dev', undefined, '', '', undefined, server.url, dag.setSecret('token', 'registry-token'), '', true);
+      const traceBox = await newSandbox();
+      const traceRun = await replay(traced, traceBox);
+      expect(traceRun.at(-1)!.code, traceRun.at(-1)!.stdout + traceRun.at(-1)!.stderr).toBe(0);
+      const json = JSON.parse(await readFile(traceBox.hostPath(containerPathOf(traced)), 'utf8'));
+      expect(json).toMatchObject({ ok: true, exitCode: 0, storageUri });
+      // The policy came from --policy (the mounted folder, mapped here to the checkout), not found beside the file.
+      expect(traceRun.at(-1)!.args).toEqual(expect.arrayContaining([`--policy=${checkout}`, '--env=dev']));
+      expect(json.links.map((l: { name: string; status: string }) => `${l.name}:${l.status}`)).toEqual(['artifact:ok', 'registry-record:ok', 'signatures:ok', 'sbom:ok', 'mof:ok', 'source:ok']);
+      expect(json.links.find((l: { name: string }) => l.name === 'signatures').summary).toBe(`admitted by the cluster's policy (kyverno tiny-chat-dev-signed-model in ${checkout})`);
+    } finally {
+      await server.close();
+      database.close();
+    }
+
+    // A broken link fails the call with the CLI's exit status and names the link on stderr: here the
+    // storageUri, with the signer's key, and no model registry that records the digest.
+    const unregistered = module().trace(storageUri, undefined, '', undefined, undefined, '', dag.host().file(publicKey), '', '', undefined, '', undefined, '', true);
+    const broken = await replay(unregistered, await newSandbox());
+    expect(broken.at(-1)!.code, broken.at(-1)!.stderr).toBe(4);
+    expect(broken.at(-1)!.stderr).toMatch(/^error: trace broken at registry-record \(missing, exit 4\): no model version in .* records sha256:[0-9a-f]{64}: not registered/m);
+    expect(JSON.parse(broken.at(-1)!.stdout)).toMatchObject({ ok: false, brokenLink: 'registry-record', exitCode: 4 });
+
+    // publish under the committed policy: the signed copy is judged at verify before the push; a
+    // policy file naming another key stops it there, with nothing pushed.
+    const policyFile = (await exec('git', ['-C', checkout, 'ls-files', '*/policy/dev/clusterpolicy.yaml'])).stdout.trim();
+    const original = await readFile(path.join(checkout, policyFile), 'utf8');
+    const pem = /-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/.exec(original)![0];
+    const indent = /\n( *)-----END PUBLIC KEY-----/.exec(original)?.[1] ?? '';
+    const foreign = path.join(root, 'foreign-policy.yaml');
+    await writeFile(foreign, original.replace(pem, generateSigningKeyPair('p256').publicKeyPem.trim().split('\n').join(`\n${indent}`)));
+    const publishAs = (ref: string, policy?: Directory, file?: string) =>
+      module().publish(dag.host().directory(project), ref, dag.setSecret('key', encryptedKey), dag.setSecret('password', PASSWORD), undefined, true, false, undefined, '', undefined, '', false, '', modelcarBase(), policy, file ? dag.host().file(file) : undefined, policy ? 'dev' : '');
+    const admitted = await replay(publishAs(`${inject('registry')}/dagger/tiny-chat:v2`, dag.host().directory(checkout)).container, await newSandbox());
+    expect(admitted.at(-1)!.code, admitted.at(-1)!.stderr).toBe(0);
+    expect(JSON.parse(admitted.at(-1)!.stdout).steps.find((x: { step: string }) => x.step === 'verify').summary).toMatch(/the cluster's policy tiny-chat-dev-signed-model admits /);
+    const refusedRef = `${inject('registry')}/dagger/tiny-chat:v3`;
+    const refused = await replay(publishAs(refusedRef, undefined, foreign).container, await newSandbox());
+    expect(refused.at(-1)!.code).toBe(8);
+    expect(refused.at(-1)!.args).toContain(`--policy=${foreign}`);
+    expect(JSON.parse(refused.at(-1)!.stdout)).toMatchObject({ ok: false, failed: 'verify' });
+    expect((await runCli(['inspect', refusedRef, '--plain-http'])).code).not.toBe(0);
+  }, 400_000);
 
   it('never pushes unsigned: without a key or token, publish and ci refuse before any step', async () => {
     const reference = `${inject('registry')}/dagger/unsigned:v1`;

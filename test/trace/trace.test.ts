@@ -158,6 +158,8 @@ describe('modelship trace', () => {
     expect(unregistered.json()).toMatchObject({ brokenLink: 'registry-record', exitCode: 4 });
     expect(linkOf(unregistered.json(), 'registry-record')).toMatchObject({ status: 'missing', code: 'TRACE_NOT_REGISTERED' });
     expect(linkOf(unregistered.json(), 'registry-record').summary).toContain(`records ${f.digest}: not registered`);
+    // With --json the verdict still reaches a person, on stderr: doors that keep stdout (Dagger, the Action) show it.
+    expect(unregistered.stderr).toMatch(/^error: trace broken at registry-record \(missing, exit 4\): no model version in .* not registered/m);
     // The other links are still followed.
     expect(linkOf(unregistered.json(), 'signatures').status).toBe('ok');
 

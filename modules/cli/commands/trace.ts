@@ -9,7 +9,7 @@ import { loadClusterPolicy } from '../../gitops/index.js';
 import { formatReference } from '../../oci/reference.js';
 import { lookUpDigest } from '../../registry/index.js';
 import { modelshipHome, openCopy, openStore } from '../../store/index.js';
-import { readTraceInput, renderTrace, trace, type TraceInput, type TracePolicy } from '../../trace/index.js';
+import { brokenLine, readTraceInput, renderTrace, trace, type TraceInput, type TracePolicy } from '../../trace/index.js';
 import { flagBoolean, flagString, type Command, type CommandContext } from '../command.js';
 import { parseRequire } from '../plumbing/documents.js';
 import { readFlagFile } from '../plumbing/flag-files.js';
@@ -95,6 +95,9 @@ Examples:
       ...(require ? { requireMof: require } : {}),
     });
     const svc = input.inferenceService;
+    // With --json the reason still reaches a person: a door that keeps stdout (Dagger, the Action) shows stderr.
+    const first = result.links.find((l) => l.name === result.brokenLink);
+    if (ctx.json && first) ctx.stderr.write(`error: ${brokenLine(first)}\n`);
     return {
       json: {
         ok: result.ok,
