@@ -2,8 +2,10 @@
  * The native engine: node-llama-cpp in this process. It is an optional dependency, so it is
  * imported on first use and its absence is a clear error rather than a crash at start-up.
  */
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ModelshipError, describeError } from '../errors/index.js';
 import { pathExists } from '../fs/exists.js';
 import { validateGguf } from '../gguf/index.js';
@@ -62,17 +64,45 @@ export interface LlamaStart {
 }
 
 /**
+ * node-llama-cpp's getLlama, from its own module: three quarters of the package's load, and all that
+ * getLlama needs to start testing the prebuilt binary (a child process on Linux, over a second
+ * here). undefined when that file is not where version 3.21 keeps it; the package's export serves then.
+ */
+export async function importGetLlama(): Promise<LlamaLib['getLlama'] | undefined> {
+  try {
+    const main = createRequire(import.meta.url).resolve('node-llama-cpp');
+    const mod = (await import(new URL('./bindings/getLlama.js', pathToFileURL(main)).href)) as { getLlama?: unknown };
+    return typeof mod.getLlama === 'function' ? (mod.getLlama as LlamaLib['getLlama']) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Import node-llama-cpp and load its backend. It takes most of start-up (import, and a test of the
- * prebuilt binary in a child process on Linux), so callers start it first and overlap the rest.
+ * prebuilt binary in a child process on Linux), so callers start it first and overlap the rest;
+ * getLlama starts as soon as its own module is loaded, so the test runs while the rest of the package loads.
  */
 export async function startLlama(options: { threads?: number; gpu?: GpuChoice }): Promise<LlamaStart> {
   const threads = options.threads ?? os.availableParallelism();
   const gpu = options.gpu ?? 'auto';
   // Trying CUDA and Vulkan builds costs seconds; on Linux without GPU devices it cannot succeed.
-  const [lib, noDevice] = await Promise.all([importNodeLlamaCpp(), gpu === 'auto' ? linuxGpuDevicePresent().then((present) => !present) : Promise.resolve(false)]);
+  const [early, noDevice] = await Promise.all([importGetLlama(), gpu === 'auto' ? linuxGpuDevicePresent().then((present) => !present) : Promise.resolve(false)]);
+  const begin = (getLlama: LlamaLib['getLlama']) =>
+    getLlama({ gpu: gpu === 'none' || noDevice ? false : 'auto', build: 'never', maxThreads: threads, logLevel: 'error' as LlamaLib['LlamaLogLevel']['error'], progressLogs: false });
+  const loading = early ? begin(early) : undefined;
+  // Its failure is reported once awaited below; until then it must not count as unhandled.
+  loading?.catch(() => {});
+  let lib: LlamaLib;
+  try {
+    lib = await importNodeLlamaCpp();
+  } catch (err) {
+    await loading?.then((l) => l.dispose()).catch(() => {});
+    throw err;
+  }
   let llama: Llama;
   try {
-    llama = await lib.getLlama({ gpu: gpu === 'none' || noDevice ? false : 'auto', build: 'never', maxThreads: threads, logLevel: lib.LlamaLogLevel.error, progressLogs: false });
+    llama = await (loading ?? begin(lib.getLlama));
   } catch (err) {
     throw new ModelshipError('INFER_ENGINE_FAILED', `node-llama-cpp could not load its prebuilt llama.cpp binaries: ${describeError(err)}. Reinstall with \`${NODE_LLAMA_CPP_INSTALL}\`.`, { cause: err });
   }

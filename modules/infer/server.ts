@@ -207,7 +207,8 @@ export async function startInferenceServer(options: ServerOptions): Promise<Infe
     });
   }
 
-  const server = http.createServer((req, res) => {
+  // Nagle off (Node's default since 18, kept whatever the default): a response leaves in its one write at once.
+  const server = http.createServer({ noDelay: true }, (req, res) => {
     const began = process.hrtime.bigint();
     const target = requestPath(req.url);
     const pathname = typeof target === 'string' ? target : '';
@@ -449,25 +450,59 @@ async function readJson(req: http.IncomingMessage, maxBytes: number): Promise<un
   const tooLarge = () => new ApiError(413, `the request body is over ${maxBytes} bytes; send a smaller one.`, 'invalid_request_error', 'request_too_large');
   const declared = Number(req.headers['content-length'] ?? '0');
   if (declared > maxBytes) throw tooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
+  let body: Buffer;
   try {
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > maxBytes) throw tooLarge();
-      chunks.push(chunk);
-    }
+    body = await readBody(req, maxBytes, tooLarge);
   } catch (err) {
     if (err instanceof ApiError) throw err;
     // A body cut short or malformed (bad chunked encoding) is the client's fault, not the model's.
     throw new ApiError(400, `the request body could not be read: ${describeError(err)}.`, 'invalid_request_error', 'invalid_body');
   }
-  const text = Buffer.concat(chunks).toString('utf8');
   try {
-    return JSON.parse(text);
+    return JSON.parse(body.toString('utf8'));
   } catch (err) {
     throw new ApiError(400, `the request body is not valid JSON: ${describeError(err)}.`, 'invalid_request_error', 'invalid_json');
   }
+}
+
+/**
+ * The whole body, read with plain events: an async iterator over the request costs a stream
+ * wrapper and a promise per chunk, a tenth of a millisecond on every one-token request here.
+ * Over `maxBytes` the rest is not read and the request is destroyed, as a `for await` left early does.
+ */
+export function readBody(req: http.IncomingMessage, maxBytes: number, tooLarge: () => Error): Promise<Buffer> {
+  const premature = () => Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+  if (req.readableEnded) return Promise.resolve(Buffer.alloc(0));
+  if (req.destroyed) return Promise.reject(premature());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const settle = (err?: Error) => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+      if (err) reject(err);
+      else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        settle(tooLarge());
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => settle();
+    const onError = (err: Error) => settle(err);
+    // Closed before its end: the client went away mid-body.
+    const onClose = () => settle(premature());
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
 
 /**

@@ -10,7 +10,8 @@ import type { ContainerAccelerator } from '../../infer/container.js';
 import { flagBoolean, flagList, flagString, type Command, type CommandContext } from '../command.js';
 import { shellQuote } from '../plumbing/shell-quote.js';
 import { announce, readServeSettings, referenceFetcher, serveNative, SERVE_OPTIONS, type ServeSettings } from '../plumbing/serving.js';
-import { admitReference, admittedLine, clusterPolicyGateOf, CLUSTER_POLICY_HELP, CLUSTER_POLICY_OPTIONS, type AdmittedReference } from '../plumbing/cluster-policy.js';
+import type { AdmittedReference } from '../plumbing/cluster-policy.js';
+import { clusterPolicyAsked, CLUSTER_POLICY_HELP, CLUSTER_POLICY_OPTIONS } from '../plumbing/cluster-policy-flags.js';
 
 export const command = {
   name: 'serve',
@@ -58,10 +59,12 @@ Examples:
     const engineKind = flagString(ctx, 'engine') ?? 'native';
     if (!['native', 'podman', 'docker'].includes(engineKind)) throw new UsageError(`--engine must be native, podman or docker, not "${engineKind}".`);
     const settings = readServeSettings(ctx);
-    // The cluster's verdict comes before any pull, unpack or engine start.
-    const gate = await clusterPolicyGateOf(ctx);
-    const admitted = gate ? await admitReference(ctx, input, gate) : undefined;
-    if (admitted) ctx.stderr.write(`policy: ${admittedLine(admitted.verdict)}\n`);
+    // The cluster's verdict comes before any pull, unpack or engine start. Its machinery (gitops,
+    // signing, the store) takes over a second to load, so it loads only when a policy is asked for.
+    const policy = clusterPolicyAsked(ctx) ? await import('../plumbing/cluster-policy.js') : undefined;
+    const gate = policy ? await policy.clusterPolicyGateOf(ctx) : undefined;
+    const admitted = policy && gate ? await policy.admitReference(ctx, input, gate) : undefined;
+    if (policy && admitted) ctx.stderr.write(`policy: ${policy.admittedLine(admitted.verdict)}\n`);
     const served = admitted?.reference ?? input;
     const result = engineKind === 'native' ? await serveNative(ctx, served, settings) : await serveInContainer(ctx, served, engineKind as 'podman' | 'docker', settings);
     return withPolicy(result, admitted);

@@ -8,25 +8,11 @@ import { describeError, ModelshipError, UsageError } from '../../errors/index.js
 import { assertClusterPolicy, evaluateClusterPolicy, loadClusterPolicy, mofVerdict, type ClusterPolicySet, type ClusterPolicyVerdict } from '../../gitops/index.js';
 import { artifactRepository } from '../../sign/artifact/index.js';
 import { openCopy, openStore } from '../../store/index.js';
-import { flagString, type CommandContext, type OptionSpec } from '../command.js';
+import { flagString, type CommandContext } from '../command.js';
 import { readFlagFile } from './flag-files.js';
 import { openContextOf } from './references.js';
 
-export const CLUSTER_POLICY_OPTIONS = {
-  policy: { type: 'string' },
-  env: { type: 'string' },
-  'trusted-root': { type: 'string' },
-} satisfies OptionSpec;
-
-export const CLUSTER_POLICY_HELP = `  --policy DIR|FILE    apply the cluster's admission policy first: a clone of the GitOps repository
-                       "modelship handoff" writes to (its policy/<env>/ folders), or one Kyverno
-                       ClusterPolicy / policy-controller ClusterImagePolicy file. The image must be
-                       one the policy checks, its signature must verify with the policy's key or
-                       keyless identity in the form the controller reads, and its MOF class must
-                       reach the minimum the hand-off recorded; otherwise it is refused with the
-                       controller's own reason (exit 8; 9 for the MOF class). See docs/policy.md.
-  --env ENV            the environment whose policy applies, when the repository holds several
-  --trusted-root FILE  Sigstore trusted_root.json for a keyless policy (or MODELSHIP_TRUSTED_ROOT)`;
+export { CLUSTER_POLICY_HELP, CLUSTER_POLICY_OPTIONS } from './cluster-policy-flags.js';
 
 export interface ClusterPolicyGate {
   policy: ClusterPolicySet;
