@@ -3,8 +3,8 @@
  * CPU's SHA instructions), and the copy floor, GNU `cp` of the same files into the store's
  * filesystem, measured in the same run in rounds (who goes first rotates; each side starts after a
  * `sync`, so none pays for the write-back of the one before). Each ratio is the median of its
- * rounds', printed with the load average and the CPU seconds each side used (on a shared machine
- * the CPU ratio says what the wall ratio would be on an idle one):
+ * rounds', printed with the load average and the CPU seconds each side used, the pack's cp
+ * children included (on a machine whose cores are all busy, the wall ratio tends to the CPU ratio):
  *  - one 1 GiB weight (goal <= 1.1) and one 4 GiB weight (goal <= 1.2): a single stream, so the
  *    copy into the store has to overlap the hash;
  *  - four 1 GiB weights (goal <= 1.0 of serial openssl): several files hash on several cores.
@@ -22,7 +22,7 @@ import { openReference } from '../modules/oci/open.js';
 import { PackCache, packModel } from '../modules/modelpack/index.js';
 import type { ModelSpec } from '../modules/project/model-spec.js';
 import { startRegistry } from '../test/helpers/registry.js';
-import { blockRandomFile, command, machineLoad, median, timed } from './lib/measure.js';
+import { blockRandomFile, command, machineLoad, median, processCpuSeconds, timed } from './lib/measure.js';
 
 const MIB = 1024 * 1024;
 const work = join(import.meta.dirname, '.work');
@@ -100,10 +100,9 @@ async function measure(c: Case, dir: string, docs: boolean): Promise<Measured> {
   const packOnce = async () => {
     await rm(storeDir, { recursive: true, force: true });
     await settled(async () => {
-      const cpu = process.cpuUsage();
+      const cpu = processCpuSeconds();
       const [, wall] = await timed(() => packModel(spec, new LayoutTarget(storeDir), { tag: 'v1', cache: new PackCache() }));
-      const used = process.cpuUsage(cpu);
-      packs.push({ wall, cpu: (used.user + used.system) / 1e6 });
+      packs.push({ wall, cpu: processCpuSeconds() - cpu });
     });
   };
   const sides = [async () => void shas.push(await openssl()), packOnce, async () => void copies.push(await cp())];

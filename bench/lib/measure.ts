@@ -1,7 +1,7 @@
 /** What the benchmarks share: random input files kept between runs, and wall-clock and CPU timing. */
 import { execFile, type ExecFileOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { promisify } from 'node:util';
@@ -57,6 +57,24 @@ export function median(values: number[]): number {
 /** The 1-minute load average and the core count, to say how busy the machine was during a run. */
 export function machineLoad(): { load1: number; cores: number } {
   return { load1: Number(loadavg()[0]!.toFixed(2)), cores: availableParallelism() };
+}
+
+/**
+ * CPU seconds used so far by this process (every thread) and by the children it has waited for
+ * (cp started by a pack, say), from /proc/self/stat where the machine has it; this process alone elsewhere.
+ */
+export function processCpuSeconds(): number {
+  const self = process.cpuUsage();
+  let children = 0;
+  try {
+    // Fields after the command name, which ends at the last ')': cutime and cstime are the 14th and 15th, in clock ticks of 1/100 s.
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    children = (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    // No /proc: this process alone.
+  }
+  return (self.user + self.system) / 1e6 + children;
 }
 
 /** Wall and CPU seconds of a command run to completion (a non-zero exit throws); CPU through /usr/bin/time where the machine has it. */

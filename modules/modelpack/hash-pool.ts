@@ -129,13 +129,23 @@ async function hashFollowing(job, report) {
     const src = fs.openSync(job.source, 'r');
     fds.push(src);
     const before = seen(fs.fstatSync(src));
-    // Made here, so cp writes into a file this job owns and the hash can open it at once.
-    fds.push(fs.openSync(job.target, 'wx', 0o644));
-    const stored = fs.openSync(job.target, 'r');
-    fds.push(stored);
+    // cp creates the target itself: truncating one made here would have ext4 flush it on close
+    // (auto_da_alloc), which doubled the copy's time. The name is the store's own, unique to this job.
     child = spawn('cp', ['--reflink=auto', '--sparse=never', '-T', '--', job.source, job.target], { stdio: 'ignore', env: { ...process.env, LC_ALL: 'C' } });
     let status;
     exited = new Promise((resolve) => child.once('close', (code) => resolve((status = code === 0 ? 'copied' : 'failed'))).once('error', () => resolve((status = 'failed'))));
+    let stored;
+    while (stored === undefined) {
+      const done = status !== undefined;
+      try {
+        fds.push((stored = fs.openSync(job.target, 'r')));
+      } catch (err) {
+        if (err.code !== 'ENOENT') throw err;
+        if (status === 'failed') return undefined;
+        if (done) throw err;
+        await pause();
+      }
+    }
     const buffer = Buffer.allocUnsafeSlow(READ_SIZE);
     let bytes = 0;
     for (;;) {
