@@ -202,6 +202,34 @@ export function run(env: Env = process.env): number {
  * `modelship trace` for the input "trace": the links in the log and the job summary, the digest and the
  * broken link as outputs, and the step failing with the first broken link's exit status and reason.
  */
+/**
+ * Runs modelship with `argv` and reads the JSON record it prints. A number is the step's exit
+ * status when there is no record to read (modelship could not start, or printed none), or when
+ * the record is an error, which is reported here; `redact` is applied to all it echoes.
+ */
+function runForRecord<T extends { error?: { code: string; message: string } }>(argv: string[], env: Env, title: string, redact: (text: string) => string = (t) => t): { status: number | null; record: T } | number {
+  const bin = (env['MODELSHIP_BIN'] || 'modelship').split(' ');
+  const done = spawnSync(bin[0]!, [...bin.slice(1), ...argv], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+  if (done.stderr) process.stderr.write(redact(done.stderr));
+  if (done.error) {
+    console.log(errorCommand(`cannot run modelship (${done.error.message}): add the actions/setup step before this one`, 'modelship'));
+    return 1;
+  }
+  let record: T;
+  try {
+    record = JSON.parse(done.stdout) as T;
+  } catch {
+    process.stdout.write(redact(done.stdout));
+    console.log(errorCommand(`${title} exited with status ${done.status} before printing its record`, title));
+    return done.status || 1;
+  }
+  if (record.error) {
+    console.log(errorCommand(redact(`${record.error.code}: ${record.error.message}`), title));
+    return done.status || 1;
+  }
+  return { status: done.status, record };
+}
+
 function runTraceStep(env: Env): number {
   let argv: string[];
   try {
@@ -211,25 +239,9 @@ function runTraceStep(env: Env): number {
     console.log(errorCommand(err.message, 'modelship'));
     return 2;
   }
-  const bin = (env['MODELSHIP_BIN'] || 'modelship').split(' ');
-  const done = spawnSync(bin[0]!, [...bin.slice(1), ...argv], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
-  if (done.stderr) process.stderr.write(done.stderr);
-  if (done.error) {
-    console.log(errorCommand(`cannot run modelship (${done.error.message}): add the actions/setup step before this one`, 'modelship'));
-    return 1;
-  }
-  let result: TraceRecord;
-  try {
-    result = JSON.parse(done.stdout) as TraceRecord;
-  } catch {
-    process.stdout.write(done.stdout);
-    console.log(errorCommand(`modelship trace exited with status ${done.status} before printing its record`, 'modelship trace'));
-    return done.status || 1;
-  }
-  if (result.error) {
-    console.log(errorCommand(`${result.error.code}: ${result.error.message}`, 'modelship trace'));
-    return done.status || 1;
-  }
+  const ran = runForRecord<TraceRecord>(argv, env, 'modelship trace');
+  if (typeof ran === 'number') return ran;
+  const { status, record: result } = ran;
   for (const l of result.links) console.log(`${l.status.padEnd(11)} ${l.name.padEnd(15)} ${l.summary}`);
   if (env['GITHUB_STEP_SUMMARY']) appendFileSync(env['GITHUB_STEP_SUMMARY'], traceSummaryMarkdown(result));
   setOutput('digest', result.digest ?? '', env);
@@ -237,33 +249,17 @@ function runTraceStep(env: Env): number {
   const broken = result.links.find((l) => l.name === result.brokenLink);
   if (broken) console.log(errorCommand(`${broken.code ?? broken.status}: ${broken.summary}`, `modelship trace ${broken.name}`));
   // Fail closed: a record that says broken never passes the step, whatever the exit status said.
-  return done.status || (result.ok ? 0 : result.exitCode || 1);
+  return status || (result.ok ? 0 : result.exitCode || 1);
 }
 
 function runShip(plan: ShipPlan, env: Env): number {
   const redact = redactor(plan.keyText);
-  const bin = (env['MODELSHIP_BIN'] || 'modelship').split(' ');
   // The key went in as a file: its text stays out of modelship's environment.
   const childEnv: Env = { ...env, MODELSHIP_BUILDER: env['MODELSHIP_BUILDER'] || 'github-actions' };
   if (plan.keyText) delete childEnv['MODELSHIP_SIGNING_KEY'];
-  const done = spawnSync(bin[0]!, [...bin.slice(1), ...plan.argv], { env: childEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
-  if (done.stderr) process.stderr.write(redact(done.stderr));
-  if (done.error) {
-    console.log(errorCommand(`cannot run modelship (${done.error.message}): add the actions/setup step before this one`, 'modelship'));
-    return 1;
-  }
-  let result: PipelineRecord;
-  try {
-    result = JSON.parse(done.stdout) as PipelineRecord;
-  } catch {
-    process.stdout.write(redact(done.stdout));
-    console.log(errorCommand(`modelship exited with status ${done.status} before printing its record`, 'modelship'));
-    return done.status || 1;
-  }
-  if (result.error) {
-    console.log(errorCommand(redact(`${result.error.code}: ${result.error.message}`), 'modelship'));
-    return done.status || 1;
-  }
+  const ran = runForRecord<PipelineRecord>(plan.argv, childEnv, 'modelship', redact);
+  if (typeof ran === 'number') return ran;
+  const { status, record: result } = ran;
   for (const s of result.steps) console.log(redact(`${s.status.padEnd(7)} ${s.step.padEnd(8)} ${s.seconds.toFixed(2)}s  ${s.summary}`));
   if (env['GITHUB_STEP_SUMMARY']) appendFileSync(env['GITHUB_STEP_SUMMARY'], redact(summaryMarkdown(result)));
   setOutput('digest', result.digest ?? '', env);
@@ -271,5 +267,5 @@ function runShip(plan: ShipPlan, env: Env): number {
   setOutput('mof-class', String(result.steps.find((s) => s.step === 'mof')?.data?.['class'] ?? ''), env);
   const failed = result.steps.find((s) => s.status === 'failed');
   if (failed) console.log(errorCommand(redact([failed.summary, ...(failed.fix ?? []).map((f) => `- ${f}`)].join('\n')), `modelship ${failed.step}`));
-  return done.status ?? 1;
+  return status ?? 1;
 }

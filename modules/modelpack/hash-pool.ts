@@ -1,12 +1,13 @@
 /**
  * Hashing files on every core: one worker thread per core hashes a file and, when given a target,
  * stores a copy of it on the way. Where the filesystem has reflinks the target is a clone made by
- * the kernel and only hashed. Elsewhere, for a large file on a local filesystem, GNU cp copies it
- * into the target in the kernel (copy_file_range: no pass through user memory, about half the CPU
- * of a write from user space) while the worker hashes the target's bytes as they land, so the
- * source is read once, the copy and the hash run on two cores, and the digest is of the stored
- * bytes themselves. For small files, where cp is missing, or where the copy might not fill the
- * target in order (a network filesystem), the worker reads, hashes and writes each chunk itself.
+ * the kernel and only hashed. Elsewhere, for a large file on a local filesystem, GNU cp (bound to
+ * this process's life by setpriv --pdeathsig) copies it into the target in the kernel
+ * (copy_file_range: no pass through user memory, about half the CPU of a write from user space)
+ * while the worker hashes the target's bytes as they land, so the source is read once, the copy
+ * and the hash run on two cores, and the digest is of the stored bytes themselves. For small
+ * files, where cp or setpriv is missing, or where the copy might not fill the target in order (a
+ * network filesystem), the worker reads, hashes and writes each chunk itself.
  * The worker is plain JavaScript evaluated in place, so it runs the same under tsx, vitest and dist.
  */
 import { createHash } from 'node:crypto';
@@ -108,14 +109,16 @@ function followable(target) {
   }
 }
 // GNU cp, which copies with copy_file_range and stops at the end of a file that shrank meanwhile
-// (libuv's copyfile would spin there for ever); where it is missing the worker copies in turn.
-let gnuCp;
-function hasGnuCp() {
-  if (gnuCp === undefined) {
-    const probe = spawnSync('cp', ['--version'], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
-    gnuCp = probe.status === 0 && /GNU coreutils/.test(probe.stdout);
+// (libuv's copyfile would spin there for ever), started through util-linux's setpriv so that it
+// dies with this thread (--pdeathsig): a killed pack leaves no cp writing into the store. Where
+// either is missing the worker copies in turn.
+let kernelCopy;
+function hasKernelCopy() {
+  if (kernelCopy === undefined) {
+    const probe = spawnSync('setpriv', ['--pdeathsig', 'KILL', '--', 'cp', '--version'], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
+    kernelCopy = probe.status === 0 && /GNU coreutils/.test(probe.stdout);
   }
-  return gnuCp;
+  return kernelCopy;
 }
 // cp copies source to target in the kernel while this thread hashes the target up to the size it
 // has reached: the bytes hashed are the bytes stored, and the source is read once. Undefined when
@@ -131,7 +134,7 @@ async function hashFollowing(job, report) {
     const before = seen(fs.fstatSync(src));
     // cp creates the target itself: truncating one made here would have ext4 flush it on close
     // (auto_da_alloc), which doubled the copy's time. The name is the store's own, unique to this job.
-    child = spawn('cp', ['--reflink=auto', '--sparse=never', '-T', '--', job.source, job.target], { stdio: 'ignore', env: { ...process.env, LC_ALL: 'C' } });
+    child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'cp', '--reflink=auto', '--sparse=never', '-T', '--', job.source, job.target], { stdio: 'ignore', env: { ...process.env, LC_ALL: 'C' } });
     let status;
     exited = new Promise((resolve) => child.once('close', (code) => resolve((status = code === 0 ? 'copied' : 'failed'))).once('error', () => resolve((status = 'failed'))));
     let stored;
@@ -204,7 +207,7 @@ async function run(job) {
   const clone = job.target !== undefined && cloned(job.source, job.target, fs);
   let done;
   let reported = 0;
-  if (job.target !== undefined && !clone && job.size >= FOLLOW_FROM_BYTES && followable(job.target) && hasGnuCp()) {
+  if (job.target !== undefined && !clone && job.size >= FOLLOW_FROM_BYTES && followable(job.target) && hasKernelCopy()) {
     done = await hashFollowing(job, (n) => {
       reported += n;
       add(n);

@@ -3,7 +3,7 @@
  * and the temp files a `kill -9` leaves behind.
  */
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -59,6 +59,17 @@ describe('prune while pack runs', () => {
   }, 60_000);
 });
 
+/** Command lines of the processes (other than this one) that name `path`. */
+async function processesNaming(path: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(path)) found.push(cmdline.split('\0').join(' '));
+  }
+  return found;
+}
+
 describe('temp files of a killed pack', () => {
   /** Starts a pack and kills it with SIGKILL while it is writing into ingest/. */
   async function killMidIngest(dir: string, env: NodeJS.ProcessEnv): Promise<string[]> {
@@ -96,4 +107,24 @@ describe('temp files of a killed pack', () => {
     expect(packed.code, packed.stderr).toBe(0);
     expect(await ingestFiles(home)).toEqual([]);
   }, 120_000);
+
+  it('leave no copy running: the cp a pack started dies with it', async () => {
+    const home = await tempDir('modelship-home-');
+    const env = { MODELSHIP_HOME: home, HOME: home };
+    // One weight large enough that its kernel copy lasts well past the kill (about 0.5 s here).
+    const dir = await tempDir('modelship-concurrent-');
+    const block = randomBytes(16 * MIB);
+    const weight = await open(join(dir, 'w.safetensors'), 'w');
+    for (let i = 0; i < 48; i++) await weight.write(block);
+    await weight.close();
+    await writeTree(dir, { 'modelship.yaml': 'name: tiny\nlicense: Apache-2.0\nweights:\n  - "*.safetensors"\n' });
+    const left = await killMidIngest(dir, env);
+    const sizes = async () => Promise.all(left.filter((n) => n.endsWith('.part')).map(async (n) => (await stat(join(home, 'store', 'ingest', n))).size));
+    const atKill = await sizes();
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await processesNaming(home)).toEqual([]);
+    // A cp left running would have gone on filling the temp file.
+    expect(await sizes()).toEqual(atKill);
+    expect(atKill.every((size) => size < 768 * MIB)).toBe(true);
+  }, 60_000);
 });
