@@ -199,10 +199,6 @@ export function run(env: Env = process.env): number {
 }
 
 /**
- * `modelship trace` for the input "trace": the links in the log and the job summary, the digest and the
- * broken link as outputs, and the step failing with the first broken link's exit status and reason.
- */
-/**
  * Runs modelship with `argv` and reads the JSON record it prints. A number is the step's exit
  * status when there is no record to read (modelship could not start, or printed none), or when
  * the record is an error, which is reported here; `redact` is applied to all it echoes.
@@ -230,6 +226,10 @@ function runForRecord<T extends { error?: { code: string; message: string } }>(a
   return { status: done.status, record };
 }
 
+/**
+ * `modelship trace` for the input "trace": the links in the log and the job summary, the digest and the
+ * broken link as outputs, and the step failing with the first broken link's exit status and reason.
+ */
 function runTraceStep(env: Env): number {
   let argv: string[];
   try {
